@@ -1,0 +1,76 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as docker from "@pulumi/docker";
+import { IMAGES, ImageKind, imageRepository, registryHost } from "../lib/names";
+
+export interface ImagesArgs {
+    /** Where images go; empty only when `push` is false. */
+    registry: string;
+    /** Push to the registry. When false, images stay in the local engine. */
+    push: boolean;
+    /** The OS image the base starts from (a Debian trixie based image). */
+    osImage: string;
+    /** Registry credentials, when the registry needs them. */
+    registryUsername?: string;
+    registryPassword?: pulumi.Input<string>;
+}
+
+/** How a pod refers to one built image. */
+export interface ImageRef {
+    /** What a pod's `image` field holds: the pushed `repo@sha256:…`, or the tag when not pushed. */
+    image: pulumi.Output<string>;
+    /** `IfNotPresent` either way: digests never change, and unpushed tags exist only locally. */
+    imagePullPolicy: string;
+    /** Changes with every rebuild: the pushed digest, or the local image ID. */
+    id: pulumi.Output<string>;
+}
+
+/** The tag every image carries; pods use the digest when the images are pushed. */
+export const IMAGE_TAG = "latest";
+
+/**
+ * Builds base, frontend and worker. The frontend and worker build FROM the base: by its pushed
+ * digest, or by its tag when not pushed (BuildKit cannot build FROM a local image ID), with the ID
+ * as a build argument so that a new base still rebuilds them.
+ */
+export class Images extends pulumi.ComponentResource {
+    readonly refs: Record<ImageKind, ImageRef>;
+
+    constructor(name: string, args: ImagesArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("ipp-cluster:index:Images", name, {}, opts);
+        const registry =
+            args.push && args.registryUsername
+                ? { server: registryHost(args.registry), username: args.registryUsername, password: args.registryPassword }
+                : undefined;
+        const build = (kind: ImageKind, buildArgs: Record<string, pulumi.Input<string>>) =>
+            new docker.Image(
+                `${name}-${kind}`,
+                {
+                    imageName: `${imageRepository(args.registry, kind)}:${IMAGE_TAG}`,
+                    build: { context: `images/${kind}`, dockerfile: `images/${kind}/Dockerfile`, args: buildArgs },
+                    skipPush: !args.push,
+                    registry,
+                },
+                { parent: this },
+            );
+
+        const base = build("base", { OS_IMAGE: args.osImage });
+        const fromBase = { BASE_IMAGE: args.push ? base.repoDigest : base.imageName, BASE_IMAGE_ID: base.repoDigest };
+        const built: Record<ImageKind, docker.Image> = {
+            base,
+            frontend: build("frontend", fromBase),
+            worker: build("worker", fromBase),
+        };
+
+        this.refs = Object.fromEntries(
+            IMAGES.map(kind => [
+                kind,
+                {
+                    image: args.push ? built[kind].repoDigest : built[kind].imageName,
+                    imagePullPolicy: "IfNotPresent",
+                    id: built[kind].repoDigest,
+                },
+            ]),
+        ) as Record<ImageKind, ImageRef>;
+        this.registerOutputs({ refs: this.refs });
+    }
+}

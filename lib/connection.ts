@@ -1,0 +1,108 @@
+/**
+ * The controller's connection files, without the key. The key is added at start-up inside the
+ * frontend (from the Secret); engines read it from the Secret with `--keyfile`.
+ */
+import { CLIENT_PORTS, ENGINE_PORTS, BASE_PORT } from "./ports";
+import { NAMES } from "./names";
+
+/** Message packing and signing, shared by every file. The controller asserts they match. */
+export const SESSION = {
+    pack: "json",
+    unpack: "json",
+    signature_scheme: "hmac-sha256",
+};
+
+/** The task scheduler; the client file must name the controller's scheme. */
+export const TASK_SCHEME = "leastload";
+
+/** Where a file's owner binds (the controller) or connects (engines, clients). */
+export interface Endpoint {
+    /** `tcp://*` for the controller (bind on every interface), `tcp://<host>` for engines. */
+    interface: string;
+    /** The host that replaces `*` for whoever connects with this file. */
+    location: string;
+}
+
+export interface EngineConnectionFile {
+    ssh: string;
+    interface: string;
+    registration: number;
+    control: number;
+    mux: number;
+    task: number;
+    iopub: number;
+    hb_ping: number;
+    hb_pong: number;
+    broadcast: number[];
+    curve_serverkey: null;
+    location: string;
+    pack: string;
+    unpack: string;
+    signature_scheme: string;
+    key?: string;
+}
+
+export interface ClientConnectionFile {
+    ssh: string;
+    interface: string;
+    registration: number;
+    control: number;
+    mux: number;
+    task: number;
+    task_scheme: string;
+    iopub: number;
+    notification: number;
+    broadcast: number;
+    curve_serverkey: null;
+    location: string;
+    pack: string;
+    unpack: string;
+    signature_scheme: string;
+    key?: string;
+}
+
+export function engineConnectionFile(endpoint: Endpoint): EngineConnectionFile {
+    return {
+        ssh: "",
+        interface: endpoint.interface,
+        registration: BASE_PORT,
+        ...ENGINE_PORTS,
+        broadcast: [...ENGINE_PORTS.broadcast],
+        curve_serverkey: null,
+        location: endpoint.location,
+        ...SESSION,
+    };
+}
+
+export function clientConnectionFile(endpoint: Endpoint): ClientConnectionFile {
+    return {
+        ssh: "",
+        interface: endpoint.interface,
+        registration: BASE_PORT,
+        ...CLIENT_PORTS,
+        task_scheme: TASK_SCHEME,
+        curve_serverkey: null,
+        location: endpoint.location,
+        ...SESSION,
+    };
+}
+
+/**
+ * The frontend's pair. Both files must name the same interface (with `--reuse` the controller
+ * binds registration on the client interface only, otherwise). `tcp://*` binds every interface,
+ * so the Service, the pod's own hostname and `kubectl port-forward` (loopback) all reach it.
+ */
+export function frontendConnectionFiles(frontendHost: string = NAMES.frontendPod) {
+    const endpoint = { interface: "tcp://*", location: frontendHost };
+    return { engine: engineConnectionFile(endpoint), client: clientConnectionFile(endpoint) };
+}
+
+/** The workers' engine file: they reach the controller through the Service's DNS name. */
+export function workerConnectionFile(serviceHost: string = NAMES.controllerService): EngineConnectionFile {
+    return engineConnectionFile({ interface: `tcp://${serviceHost}`, location: serviceHost });
+}
+
+/** Serialises a connection file as ConfigMap data. */
+export function toJson(file: object): string {
+    return JSON.stringify(file, null, 2) + "\n";
+}

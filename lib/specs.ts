@@ -1,0 +1,209 @@
+/**
+ * The Kubernetes objects' specs, as plain data: the program declares them, the unit tests check
+ * them, and the integration test runs them as containers.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import { CONTROLLER_PORTS, REGISTRATION_PORT_NAME, portsFor } from "./ports";
+import { FILES, NAMES, PATHS, instanceLabels, registryHost, selectorLabels } from "./names";
+import type { Resources } from "./config";
+
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+type Container = k8s.types.input.core.v1.Container;
+type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+/** The user the images run as (`USER 1000` in the base image). */
+export const UID = 1000;
+
+/** Heartbeat period of the controller; engines count as registered after their first beat. */
+export const HEARTBEAT_MS = 1000;
+/** Missed beats before the controller drops an engine (about 6 s at 1000 ms). */
+export const HEARTBEAT_MISSES = 5;
+/** How often a worker asks the controller whether its engine is still registered. */
+export const ENGINE_CHECK_SECONDS = 3;
+
+/** `ipcontroller` with the mounted files (`--reuse`), a short heartbeat and quick dead-engine detection. */
+export function controllerCommand(): string[] {
+    return [
+        "ipcontroller",
+        "--reuse",
+        `--ping=${HEARTBEAT_MS}`,
+        `--HeartMonitor.max_heartmonitor_misses=${HEARTBEAT_MISSES}`,
+    ];
+}
+
+/** `ipengine` with the workers' keyless file and the key from the Secret. */
+export function engineCommand(): string[] {
+    return [
+        "ipengine",
+        `--file=${PATHS.connectionDir}/${FILES.engine}`,
+        `--keyfile=${PATHS.secretDir}/${FILES.sessionKey}`,
+        "--timeout=30",
+        "--IPEngine.max_heartbeat_misses=10",
+    ];
+}
+
+/** What each container gets besides its command: image, pull policy, resources. */
+export interface ContainerSettings {
+    image: pulumi.Input<string>;
+    imagePullPolicy: string;
+    resources: Resources;
+}
+
+/** What both pods share: where the connection files and the key come from. */
+export interface PodSources {
+    configMapName: pulumi.Input<string>;
+    secretName: pulumi.Input<string>;
+    imagePullSecrets?: pulumi.Input<string>[];
+}
+
+const containerSecurity = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: UID,
+    runAsGroup: UID,
+    capabilities: { drop: ["ALL"] },
+};
+
+/** CPU is requested, not limited (a limit would throttle computations on idle nodes); memory is both. */
+function resources(r: Resources) {
+    return { requests: { cpu: r.cpu, memory: r.memory }, limits: { memory: r.memory } };
+}
+
+/** The volumes both pods mount: keyless files, the key, and writable home and /tmp. */
+function volumes(sources: PodSources) {
+    return [
+        { name: "connection", configMap: { name: sources.configMapName } },
+        { name: "session-key", secret: { secretName: sources.secretName, defaultMode: 0o440 } },
+        { name: "home", emptyDir: {} },
+        { name: "tmp", emptyDir: {} },
+    ];
+}
+
+const volumeMounts = [
+    { name: "connection", mountPath: PATHS.connectionDir, readOnly: true },
+    { name: "session-key", mountPath: PATHS.secretDir, readOnly: true },
+    { name: "home", mountPath: PATHS.home },
+    { name: "tmp", mountPath: "/tmp" },
+];
+
+function podSpec(sources: PodSources, container: Container, terminationGracePeriodSeconds: number): PodSpec {
+    return {
+        automountServiceAccountToken: false,
+        enableServiceLinks: false,
+        securityContext: {
+            runAsNonRoot: true,
+            runAsUser: UID,
+            runAsGroup: UID,
+            fsGroup: UID,
+            seccompProfile: { type: "RuntimeDefault" },
+        },
+        terminationGracePeriodSeconds,
+        ...(sources.imagePullSecrets?.length ? { imagePullSecrets: sources.imagePullSecrets.map(name => ({ name })) } : {}),
+        containers: [container],
+        volumes: volumes(sources),
+    };
+}
+
+/** The controller Pod's spec. */
+export function frontendPodSpec(settings: ContainerSettings, sources: PodSources): PodSpec {
+    return podSpec(
+        sources,
+        {
+            name: NAMES.controllerContainer,
+            image: settings.image,
+            imagePullPolicy: settings.imagePullPolicy,
+            args: controllerCommand(),
+            env: [
+                { name: "IPP_CONNECTION_DIR", value: PATHS.connectionDir },
+                { name: "IPP_KEY_FILE", value: `${PATHS.secretDir}/${FILES.sessionKey}` },
+                { name: "IPP_SECURITY_DIR", value: PATHS.securityDir },
+            ],
+            ports: CONTROLLER_PORTS.map(p => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
+            readinessProbe: {
+                tcpSocket: { port: REGISTRATION_PORT_NAME },
+                periodSeconds: 2,
+                failureThreshold: 3,
+            },
+            resources: resources(settings.resources),
+            securityContext: containerSecurity,
+            volumeMounts,
+        },
+        30,
+    );
+}
+
+/** A worker pod's spec: one engine, Ready only while that engine is registered. */
+export function workerPodSpec(settings: ContainerSettings, sources: PodSources): PodSpec {
+    return podSpec(
+        sources,
+        {
+            name: NAMES.engineContainer,
+            image: settings.image,
+            imagePullPolicy: settings.imagePullPolicy,
+            args: engineCommand(),
+            env: [
+                { name: "IPP_ENGINE_FILE", value: `${PATHS.connectionDir}/${FILES.engine}` },
+                { name: "IPP_KEY_FILE", value: `${PATHS.secretDir}/${FILES.sessionKey}` },
+                { name: "IPP_READY_FILE", value: PATHS.readyFile },
+                { name: "IPP_CHECK_SECONDS", value: String(ENGINE_CHECK_SECONDS) },
+            ],
+            readinessProbe: {
+                exec: { command: ["test", "-e", PATHS.readyFile] },
+                periodSeconds: 2,
+                failureThreshold: 1,
+            },
+            resources: resources(settings.resources),
+            securityContext: containerSecurity,
+            volumeMounts,
+        },
+        15,
+    );
+}
+
+/** The Service in front of the controller: a stable ClusterIP with the ports engines need. */
+export function controllerServiceSpec(instance: string): ServiceSpec {
+    return {
+        type: "ClusterIP",
+        selector: selectorLabels(instance, "frontend"),
+        ports: portsFor("engines").map(p => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
+    };
+}
+
+/** Only this deployment's own pods may reach the controller's ports. */
+export function frontendNetworkPolicySpec(instance: string): NetworkPolicySpec {
+    return {
+        podSelector: { matchLabels: selectorLabels(instance, "frontend") },
+        policyTypes: ["Ingress"],
+        ingress: [
+            {
+                from: [{ podSelector: { matchLabels: instanceLabels(instance) } }],
+                ports: CONTROLLER_PORTS.map(p => ({ port: p.name, protocol: "TCP" })),
+            },
+        ],
+    };
+}
+
+/** Workers listen on nothing: no ingress at all. */
+export function workerNetworkPolicySpec(instance: string): NetworkPolicySpec {
+    return {
+        podSelector: { matchLabels: selectorLabels(instance, "worker") },
+        policyTypes: ["Ingress"],
+        ingress: [],
+    };
+}
+
+/** A `kubernetes.io/dockerconfigjson` document for one registry; secret, since it holds the password. */
+export function dockerConfigJson(registry: string, username: string, password: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.secret(
+        pulumi.output(password).apply(p =>
+            JSON.stringify({
+                auths: {
+                    [registryHost(registry)]: { username, password: p, auth: Buffer.from(`${username}:${p}`).toString("base64") },
+                },
+            }),
+        ),
+    );
+}

@@ -1,0 +1,211 @@
+/**
+ * Runs the Pulumi program under mocks and records what it declares: every resource with its
+ * inputs (secrets still marked), its options, and the dependencies the engine would receive.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import { createHash } from "crypto";
+
+const ROOT = path.resolve(__dirname, "..");
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface Declared {
+    type: string;
+    name: string;
+    urn: string;
+    /** Inputs with secrets unwrapped. */
+    inputs: any;
+    /** Inputs as sent to the engine: secret values are wrapped in a secret marker. */
+    rawInputs: any;
+    /** URNs of the resources this one depends on (explicit dependsOn and input dependencies). */
+    dependencies: string[];
+    parent: string;
+    deleteBeforeReplace: boolean;
+    replaceOnChanges: string[];
+    additionalSecretOutputs: string[];
+    custom: boolean;
+}
+
+export interface ProgramRun {
+    resources: Declared[];
+    outputs: Record<string, any>;
+    /** The stack outputs that are secret. */
+    secretOutputs: string[];
+}
+
+/** Computes a resource's output state from its inputs; the default fills in what providers do. */
+export type NewResource = (args: pulumi.runtime.MockResourceArgs) => Promise<{ id: string; state: any }> | { id: string; state: any };
+
+function fakeDigest(text: string): string {
+    return "sha256:" + createHash("sha256").update(text).digest("hex");
+}
+
+/** What providers would return, enough for the program's outputs to resolve. */
+export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
+    const state = { ...args.inputs };
+    switch (args.type) {
+        case "docker:index/image:Image": {
+            const id = fakeDigest(`${args.name}:${JSON.stringify(args.inputs.build)}`);
+            const repo = String(args.inputs.imageName).replace(/:[^:/]+$/, "");
+            state.repoDigest = args.inputs.skipPush ? id : `${repo}@${id}`;
+            break;
+        }
+        case "random:index/randomBytes:RandomBytes":
+            state.hex = createHash("sha256").update(args.name).digest("hex");
+            state.base64 = Buffer.from(state.hex, "hex").toString("base64");
+            break;
+        default:
+            if (args.type.startsWith("kubernetes:")) {
+                state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abc123` };
+            }
+    }
+    return { id: `${args.name}-id`, state };
+}
+
+function isSecret(v: any): boolean {
+    return v && typeof v === "object" && v[pulumi.runtime.specialSigKey] === SECRET_SIG;
+}
+
+/** Every program module, so that each run loads the program afresh with its own config. */
+function clearProgramModules() {
+    for (const id of Object.keys(require.cache)) {
+        if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[id];
+        }
+    }
+}
+
+export interface RunOptions {
+    stack?: string;
+    preview?: boolean;
+    newResource?: NewResource;
+}
+
+/**
+ * Loads index.ts with `config` (keys without the `ipp-cluster:` prefix). Rejects with the
+ * program's error when it throws.
+ */
+export async function runProgram(config: Record<string, string>, opts: RunOptions = {}): Promise<ProgramRun> {
+    const resources: Declared[] = [];
+    const pending: Declared[] = [];
+    const newResource = opts.newResource ?? defaultNewResource;
+    await pulumi.runtime.setMocks(
+        {
+            newResource: async args => newResource(args),
+            call: args => args.inputs,
+        },
+        "ipp-cluster",
+        opts.stack ?? "dev",
+        opts.preview ?? false,
+    );
+    const secretKeys = "registryPassword" in config ? ["ipp-cluster:registryPassword"] : [];
+    pulumi.runtime.setAllConfig(
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [`ipp-cluster:${k}`, v])),
+        secretKeys,
+    );
+
+    const monitor: any = pulumi.runtime.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        const entry: Declared = {
+            type: req.getType(),
+            name: req.getName(),
+            urn: "",
+            inputs: undefined,
+            rawInputs: req.getObject()?.toJavaScript() ?? {},
+            dependencies: req.getDependenciesList(),
+            parent: req.getParent(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            custom: req.getCustom(),
+        };
+        entry.inputs = unwrapSecrets(entry.rawInputs);
+        pending.push(entry);
+        register(req, (err: any, resp: any) => {
+            if (resp) entry.urn = resp.getUrn();
+            resources.push(entry);
+            callback(err, resp);
+        });
+    };
+
+    clearProgramModules();
+    let program: Record<string, unknown>;
+    try {
+        program = require(path.join(ROOT, "index.ts"));
+    } catch (e) {
+        // How many resources the program had declared when it failed (registration is asynchronous).
+        await settle(() => pending.length);
+        (e as { declared?: number }).declared = pending.length;
+        throw e;
+    }
+    const outputs: Record<string, any> = {};
+    const secretOutputs: string[] = [];
+    for (const [name, value] of Object.entries(program)) {
+        if (pulumi.Output.isInstance(value)) {
+            const o = value as pulumi.Output<any>;
+            if (await pulumi.isSecret(o)) secretOutputs.push(name);
+            outputs[name] = await promiseOf(o);
+        } else {
+            outputs[name] = await promiseOf(pulumi.output(value as any));
+        }
+    }
+    await settle(() => (pending.length === resources.length ? resources.length : -1));
+    return { resources, outputs, secretOutputs };
+}
+
+/** Waits until the engine's RPC queue is drained and `count` has stayed the same a few times. */
+async function settle(count: () => number) {
+    for (let stable = 0, last = NaN; stable < 3; ) {
+        await (pulumi.runtime as any).waitForRPCs();
+        await new Promise(r => setTimeout(r, 20));
+        const now = count();
+        stable = now === last && now >= 0 ? stable + 1 : 0;
+        last = now;
+    }
+}
+
+/** The value of an Output (undefined when it is unknown, as in a preview). */
+export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise(resolve => {
+        let done = false;
+        o.apply(v => {
+            done = true;
+            resolve(v);
+            return v;
+        });
+        // An unknown output never applies during a preview.
+        setTimeout(() => done || resolve(undefined as T), 200);
+    });
+}
+
+function unwrapSecrets(v: any): any {
+    if (isSecret(v)) return unwrapSecrets(v.value);
+    if (Array.isArray(v)) return v.map(unwrapSecrets);
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapSecrets(x)]));
+    return v;
+}
+
+/** Whether the input at `path` (e.g. ["stringData", "session-key"]) was sent as a secret. */
+export function isSecretInput(resource: Declared, keys: string[]): boolean {
+    let v = resource.rawInputs;
+    for (const k of keys) {
+        if (isSecret(v)) return true;
+        v = v?.[k];
+    }
+    return isSecret(v);
+}
+
+/** The one declared resource with this type suffix and name. */
+export function find(run: ProgramRun, type: string, name: string): Declared {
+    const hits = run.resources.filter(r => r.type.endsWith(type) && r.name === name);
+    if (hits.length !== 1) {
+        throw new Error(`expected one ${type} named ${name}, found ${hits.length}: ${run.resources.map(r => `${r.type}/${r.name}`).join(", ")}`);
+    }
+    return hits[0];
+}
+
+/** All declared resources of a type. */
+export function ofType(run: ProgramRun, type: string): Declared[] {
+    return run.resources.filter(r => r.type.endsWith(type));
+}

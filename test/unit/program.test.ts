@@ -1,0 +1,370 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { Declared, ProgramRun, find, isSecretInput, ofType, runProgram } from "../harness";
+
+const esmImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
+
+const BASE = { registry: "registry.example.com/team", workers: "3" };
+
+function short(urn: string): string {
+    return urn.split("::").pop()!;
+}
+
+function deps(r: Declared): string[] {
+    return r.dependencies.map(short);
+}
+
+/** The session key the mock generated (RandomBytes' hex). */
+async function sessionKeyOf(run: ProgramRun): Promise<string> {
+    const secret = find(run, "core/v1:Secret", "session-key");
+    return secret.inputs.stringData["session-key"];
+}
+
+describe("the program on Kubernetes", function () {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram(BASE);
+    });
+
+    it("declares the images, the key and the cluster's objects, with their names", () => {
+        const declared = run.resources.map(r => `${r.type} ${r.name}`).sort();
+        assert.deepStrictEqual(declared, [
+            "docker:index/image:Image images-base",
+            "docker:index/image:Image images-frontend",
+            "docker:index/image:Image images-worker",
+            "ipp-cluster:index:Images images",
+            "ipp-cluster:index:KubernetesCluster cluster",
+            "kubernetes:apps/v1:Deployment workers",
+            "kubernetes:core/v1:ConfigMap configmap-fn",
+            "kubernetes:core/v1:ConfigMap configmap-wn",
+            "kubernetes:core/v1:Namespace namespace",
+            "kubernetes:core/v1:Pod frontend",
+            "kubernetes:core/v1:Secret session-key",
+            "kubernetes:core/v1:Service service",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-frontend",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-workers",
+            "random:index/randomBytes:RandomBytes session-key",
+        ]);
+    });
+
+    it("creates configmap-fn → configmap-wn → Service → frontend Pod → worker Deployment, each depending on the one before", () => {
+        const chain = [
+            find(run, "ConfigMap", "configmap-fn"),
+            find(run, "ConfigMap", "configmap-wn"),
+            find(run, "Service", "service"),
+            find(run, "Pod", "frontend"),
+            find(run, "Deployment", "workers"),
+        ];
+        for (let i = 1; i < chain.length; i++) {
+            assert.ok(chain[i].dependencies.includes(chain[i - 1].urn), `${chain[i].name} must depend on ${chain[i - 1].name}; has ${deps(chain[i])}`);
+        }
+        assert.ok(!deps(chain[0]).some(d => ["configmap-wn", "service", "frontend", "workers"].includes(d)));
+    });
+
+    it("puts every object in the namespace it creates, ipp-<stack>", () => {
+        const ns = find(run, "Namespace", "namespace");
+        assert.strictEqual(ns.inputs.metadata.name, "ipp-dev");
+        for (const r of run.resources.filter(r => r.type.startsWith("kubernetes:") && r !== ns)) {
+            assert.strictEqual(r.inputs.metadata.namespace, "ipp-dev", r.name);
+            assert.ok(r.dependencies.includes(ns.urn), `${r.name} must depend on the namespace`);
+        }
+    });
+
+    it("keeps the session key out of every ConfigMap, every plain input and every output", async () => {
+        const key = await sessionKeyOf(run);
+        assert.match(key, /^[0-9a-f]{64}$/);
+        for (const cm of ofType(run, "ConfigMap")) {
+            for (const [file, text] of Object.entries<string>(cm.inputs.data)) {
+                assert.ok(!("key" in JSON.parse(text)), `${cm.name}/${file} has a key field`);
+                assert.ok(!text.includes(key), `${cm.name}/${file} holds the key`);
+            }
+        }
+        const plain = (r: Declared) => JSON.stringify(r.rawInputs, (_k, v) => (v && v["4dabf18193072939515e22adb298388d"] ? "<secret>" : v));
+        for (const r of run.resources) assert.ok(!plain(r).includes(key), `${r.type} ${r.name} holds the key in a plain input`);
+        assert.ok(!JSON.stringify(run.outputs).includes(key), "an output holds the key");
+    });
+
+    it("holds the key only in a Secret, sent as a secret and kept secret in its outputs", () => {
+        const secret = find(run, "core/v1:Secret", "session-key");
+        assert.ok(isSecretInput(secret, ["stringData", "session-key"]));
+        assert.deepStrictEqual([...new Set(secret.additionalSecretOutputs)].sort(), ["data", "stringData"]);
+        const random = find(run, "RandomBytes", "session-key");
+        assert.strictEqual(random.inputs.length, 32);
+    });
+
+    it("gives the frontend both keyless files, pointing at itself, and the workers the engine file, pointing at the Service", () => {
+        const fn = find(run, "ConfigMap", "configmap-fn").inputs.data;
+        const wn = find(run, "ConfigMap", "configmap-wn").inputs.data;
+        assert.deepStrictEqual(Object.keys(fn).sort(), ["ipcontroller-client.json", "ipcontroller-engine.json"]);
+        assert.deepStrictEqual(Object.keys(wn), ["ipcontroller-engine.json"]);
+        const fnEngine = JSON.parse(fn["ipcontroller-engine.json"]);
+        const fnClient = JSON.parse(fn["ipcontroller-client.json"]);
+        const wnEngine = JSON.parse(wn["ipcontroller-engine.json"]);
+        assert.deepStrictEqual([fnEngine.interface, fnEngine.location], ["tcp://*", "ipp-frontend"]);
+        assert.deepStrictEqual([fnClient.interface, fnClient.location], ["tcp://*", "ipp-frontend"]);
+        assert.deepStrictEqual([wnEngine.interface, wnEngine.location], ["tcp://ipp-controller", "ipp-controller"]);
+        const { interface: _a, location: _b, ...fnPorts } = fnEngine;
+        const { interface: _c, location: _d, ...wnPorts } = wnEngine;
+        assert.deepStrictEqual(wnPorts, fnPorts, "the workers' ports must be the controller's");
+        assert.strictEqual(fnClient.registration, fnEngine.registration);
+    });
+
+    it("names the Service ipp-controller, selects the frontend alone, and routes every port to a declared frontend port", () => {
+        const service = find(run, "Service", "service").inputs;
+        const pod = find(run, "Pod", "frontend").inputs;
+        const workerLabels = find(run, "Deployment", "workers").inputs.spec.template.metadata.labels;
+        assert.strictEqual(service.metadata.name, "ipp-controller");
+        assert.strictEqual(service.spec.type, "ClusterIP");
+        const selects = (labels: Record<string, string>) => Object.entries(service.spec.selector).every(([k, v]) => labels[k] === v);
+        assert.ok(selects(pod.metadata.labels), "the selector must match the frontend pod");
+        assert.ok(!selects(workerLabels), "the selector must not match the workers");
+        const containerPorts = new Map<string, number>(pod.spec.containers[0].ports.map((p: any) => [p.name, p.containerPort]));
+        for (const p of service.spec.ports) {
+            assert.strictEqual(containerPorts.get(p.targetPort), p.port, `${p.name} → ${p.targetPort}`);
+        }
+        const wn = JSON.parse(find(run, "ConfigMap", "configmap-wn").inputs.data["ipcontroller-engine.json"]);
+        const needed = [wn.registration, wn.control, wn.mux, wn.task, wn.iopub, wn.hb_ping, wn.hb_pong, ...wn.broadcast].sort();
+        assert.deepStrictEqual(service.spec.ports.map((p: any) => p.port).sort(), needed);
+    });
+
+    it("runs ipcontroller --reuse in a fixed-name Pod that is deleted before it is replaced", () => {
+        const pod = find(run, "Pod", "frontend");
+        assert.strictEqual(pod.inputs.metadata.name, "ipp-frontend");
+        assert.strictEqual(pod.deleteBeforeReplace, true);
+        const c = pod.inputs.spec.containers[0];
+        assert.strictEqual(c.args[0], "ipcontroller");
+        assert.ok(c.args.includes("--reuse"));
+        assert.deepStrictEqual(c.readinessProbe.tcpSocket, { port: "tcp-register" });
+    });
+
+    it("runs ipengine in `workers` replicas, Ready only while the engine is registered", () => {
+        const d = find(run, "Deployment", "workers").inputs;
+        assert.strictEqual(d.spec.replicas, 3);
+        const c = d.spec.template.spec.containers[0];
+        assert.strictEqual(c.args[0], "ipengine");
+        assert.ok(c.args.includes("--file=/etc/ipp/connection/ipcontroller-engine.json"));
+        assert.ok(c.args.includes("--keyfile=/etc/ipp/secret/session-key"));
+        const readyFile = c.env.find((e: any) => e.name === "IPP_READY_FILE").value;
+        assert.deepStrictEqual(c.readinessProbe.exec.command, ["test", "-e", readyFile]);
+        assert.deepStrictEqual(d.spec.selector.matchLabels, {
+            "app.kubernetes.io/name": "ipp-cluster",
+            "app.kubernetes.io/instance": "dev",
+            "app.kubernetes.io/component": "worker",
+        });
+    });
+
+    it("mounts the key from the Secret and the files from their ConfigMaps, never as plain environment", () => {
+        const secretName = find(run, "core/v1:Secret", "session-key").inputs.metadata.name ?? "session-key-abc123";
+        const pods: [string, any][] = [
+            ["configmap-fn", find(run, "Pod", "frontend").inputs.spec],
+            ["configmap-wn", find(run, "Deployment", "workers").inputs.spec.template.spec],
+        ];
+        for (const [cm, spec] of pods) {
+            const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
+            assert.strictEqual(volumes.connection.configMap.name, `${cm}-abc123`);
+            assert.strictEqual(volumes["session-key"].secret.secretName, secretName);
+            assert.strictEqual(volumes["session-key"].secret.defaultMode, 0o440);
+            for (const e of spec.containers[0].env) assert.ok(!/key$/i.test(e.name) || e.value.startsWith("/"), e.name);
+        }
+    });
+
+    it("runs every container as uid 1000 without privileges", () => {
+        for (const spec of [find(run, "Pod", "frontend").inputs.spec, find(run, "Deployment", "workers").inputs.spec.template.spec]) {
+            assert.strictEqual(spec.securityContext.runAsNonRoot, true);
+            assert.strictEqual(spec.automountServiceAccountToken, false);
+            const sc = spec.containers[0].securityContext;
+            assert.deepStrictEqual(
+                [sc.runAsNonRoot, sc.runAsUser, sc.allowPrivilegeEscalation, sc.readOnlyRootFilesystem, sc.capabilities.drop],
+                [true, 1000, false, true, ["ALL"]],
+            );
+            const r = spec.containers[0].resources;
+            assert.ok(r.requests.cpu && r.requests.memory && r.limits.memory);
+        }
+    });
+
+    it("sets cpu and memory from the stack", async () => {
+        const custom = await runProgram({ ...BASE, workerCpu: "2", workerMemory: "3Gi", frontendCpu: "750m", frontendMemory: "640Mi" });
+        assert.deepStrictEqual(find(custom, "Deployment", "workers").inputs.spec.template.spec.containers[0].resources, {
+            requests: { cpu: "2", memory: "3Gi" },
+            limits: { memory: "3Gi" },
+        });
+        assert.deepStrictEqual(find(custom, "Pod", "frontend").inputs.spec.containers[0].resources, {
+            requests: { cpu: "750m", memory: "640Mi" },
+            limits: { memory: "640Mi" },
+        });
+    });
+
+    it("must not expose the controller beyond this deployment's own pods", () => {
+        const fn = find(run, "NetworkPolicy", "netpol-frontend").inputs.spec;
+        assert.deepStrictEqual(fn.podSelector.matchLabels, find(run, "Service", "service").inputs.spec.selector);
+        assert.deepStrictEqual(fn.policyTypes, ["Ingress"]);
+        assert.strictEqual(fn.ingress.length, 1);
+        assert.deepStrictEqual(fn.ingress[0].from, [
+            { podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "dev" } } },
+        ]);
+        const containerPorts = find(run, "Pod", "frontend").inputs.spec.containers[0].ports.map((p: any) => p.name).sort();
+        assert.deepStrictEqual(fn.ingress[0].ports.map((p: any) => p.port).sort(), containerPorts);
+        const wn = find(run, "NetworkPolicy", "netpol-workers").inputs.spec;
+        assert.deepStrictEqual([wn.policyTypes, wn.ingress], [["Ingress"], []]);
+    });
+
+    it("builds the images under the registry, frontend and worker FROM the pushed base digest", () => {
+        const base = find(run, "Image", "images-base").inputs;
+        assert.strictEqual(base.imageName, "registry.example.com/team/ipp-base:latest");
+        assert.deepStrictEqual(base.build.args, { OS_IMAGE: "debian:trixie-slim" });
+        assert.strictEqual(base.skipPush, false);
+        for (const kind of ["frontend", "worker"]) {
+            const image = find(run, "Image", `images-${kind}`);
+            assert.strictEqual(image.inputs.imageName, `registry.example.com/team/ipp-${kind}:latest`);
+            assert.strictEqual(image.inputs.build.context, `images/${kind}`);
+            assert.match(image.inputs.build.args.BASE_IMAGE, /^registry\.example\.com\/team\/ipp-base@sha256:[0-9a-f]{64}$/);
+            assert.ok(image.dependencies.includes(find(run, "Image", "images-base").urn));
+        }
+    });
+
+    it("refers to pushed images by digest in the pods", () => {
+        const frontend = find(run, "Pod", "frontend").inputs;
+        const worker = find(run, "Deployment", "workers").inputs.spec.template;
+        assert.strictEqual(frontend.spec.containers[0].image, run.outputs.imageDigests.frontend);
+        assert.strictEqual(worker.spec.containers[0].image, run.outputs.imageDigests.worker);
+        assert.match(run.outputs.imageDigests.worker, /^registry\.example\.com\/team\/ipp-worker@sha256:/);
+        assert.deepStrictEqual(frontend.metadata.annotations ?? {}, {});
+    });
+
+    it("exports where the cluster is and the exact command that runs the seed's test", () => {
+        const o = run.outputs;
+        assert.deepStrictEqual([o.namespace, o.frontendPod, o.service, o.workers], ["ipp-dev", "ipp-frontend", "ipp-controller", 3]);
+        assert.strictEqual(
+            o.seedTest,
+            `kubectl exec -n ipp-dev ipp-frontend -c controller -- python3 -c 'import ipyparallel as ipp; ` +
+                `c = ipp.Client("/home/jupyter/.ipython/profile_default/security/ipcontroller-client.json"); ` +
+                `print(c.ids); print(c[:].apply_sync(lambda: "Hello, World"))'`,
+        );
+        assert.deepStrictEqual(run.secretOutputs, []);
+    });
+
+    it("produces objects that pass the Kubernetes OpenAPI schema", async () => {
+        const models: Record<string, any> = {
+            Namespace: (await esmImport("kubernetes-models/v1")).Namespace,
+            ConfigMap: (await esmImport("kubernetes-models/v1")).ConfigMap,
+            Secret: (await esmImport("kubernetes-models/v1")).Secret,
+            Service: (await esmImport("kubernetes-models/v1")).Service,
+            Pod: (await esmImport("kubernetes-models/v1")).Pod,
+            Deployment: (await esmImport("kubernetes-models/apps/v1")).Deployment,
+            NetworkPolicy: (await esmImport("kubernetes-models/networking.k8s.io/v1")).NetworkPolicy,
+        };
+        const objects = run.resources.filter(r => r.type.startsWith("kubernetes:"));
+        assert.strictEqual(objects.length, 9);
+        for (const r of objects) {
+            const kind = r.type.split(":").pop()!;
+            const { apiVersion: _v, kind: _k, ...body } = r.inputs;
+            const metadata = { ...body.metadata, name: body.metadata.name ?? `${r.name}-abc123` };
+            assert.doesNotThrow(() => new models[kind]({ ...body, metadata }).validate(), `${kind} ${r.name}`);
+        }
+    });
+
+    it("the schema check catches a wrong object", async () => {
+        const { Pod } = await esmImport("kubernetes-models/v1");
+        const pod = find(run, "Pod", "frontend").inputs;
+        const broken = JSON.parse(JSON.stringify(pod));
+        broken.spec.containers[0].ports[0].containerPort = "10100";
+        assert.throws(() => new Pod(broken).validate(), /containerPort must be integer/);
+    });
+});
+
+describe("the program with other settings", () => {
+    it("scales to 0 and to 64 workers", async () => {
+        for (const workers of [0, 64]) {
+            const run = await runProgram({ ...BASE, workers: String(workers) });
+            assert.strictEqual(find(run, "Deployment", "workers").inputs.spec.replicas, workers);
+            assert.strictEqual(run.outputs.workers, workers);
+        }
+    });
+
+    it("uses an existing namespace without creating (or ever deleting) it", async () => {
+        const run = await runProgram({ ...BASE, namespace: "science", createNamespace: "false" });
+        assert.strictEqual(ofType(run, "Namespace").length, 0);
+        for (const r of run.resources.filter(r => r.type.startsWith("kubernetes:"))) {
+            assert.strictEqual(r.inputs.metadata.namespace, "science", r.name);
+        }
+        assert.strictEqual(run.outputs.namespace, "science");
+        assert.match(run.outputs.seedTest, /^kubectl exec -n science ipp-frontend /);
+    });
+
+    describe("with push off (images only in the local engine)", () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await runProgram({ push: "false" });
+        });
+
+        it("builds without pushing, frontend and worker FROM the base's tag with its ID as a build argument", () => {
+            const base = find(run, "Image", "images-base");
+            assert.strictEqual(base.inputs.imageName, "ipp-base:latest");
+            assert.strictEqual(base.inputs.skipPush, true);
+            for (const kind of ["frontend", "worker"]) {
+                const args = find(run, "Image", `images-${kind}`).inputs.build.args;
+                assert.strictEqual(args.BASE_IMAGE, "ipp-base:latest");
+                assert.strictEqual(args.BASE_IMAGE_ID, run.outputs.imageDigests.base);
+                assert.match(args.BASE_IMAGE_ID, /^sha256:[0-9a-f]{64}$/);
+            }
+        });
+
+        it("refers to tags with IfNotPresent and carries the image ID in an annotation, replacing the Pod when it changes", () => {
+            const pod = find(run, "Pod", "frontend");
+            const worker = find(run, "Deployment", "workers").inputs.spec.template;
+            assert.strictEqual(pod.inputs.spec.containers[0].image, "ipp-frontend:latest");
+            assert.strictEqual(pod.inputs.spec.containers[0].imagePullPolicy, "IfNotPresent");
+            assert.strictEqual(pod.inputs.metadata.annotations["ipp-cluster/image-id"], run.outputs.imageDigests.frontend);
+            assert.deepStrictEqual(pod.replaceOnChanges, ['metadata.annotations["ipp-cluster/image-id"]']);
+            assert.strictEqual(worker.spec.containers[0].image, "ipp-worker:latest");
+            assert.strictEqual(worker.spec.containers[0].imagePullPolicy, "IfNotPresent");
+            assert.strictEqual(worker.metadata.annotations["ipp-cluster/image-id"], run.outputs.imageDigests.worker);
+        });
+    });
+
+    describe("with registry credentials", () => {
+        let run: ProgramRun;
+        before(async () => {
+            run = await runProgram({ ...BASE, registryUsername: "alice", registryPassword: "s3cret-token" });
+        });
+
+        it("pushes with them, the password as a secret", () => {
+            for (const kind of ["base", "frontend", "worker"]) {
+                const image = find(run, "Image", `images-${kind}`);
+                assert.deepStrictEqual(image.inputs.registry, { server: "registry.example.com", username: "alice", password: "s3cret-token" });
+                assert.ok(isSecretInput(image, ["registry", "password"]), `${kind}'s password must be secret`);
+            }
+        });
+
+        it("gives both pods an image pull secret holding them, as a secret", () => {
+            const pull = find(run, "core/v1:Secret", "registry-credentials");
+            assert.strictEqual(pull.inputs.type, "kubernetes.io/dockerconfigjson");
+            assert.ok(isSecretInput(pull, ["stringData", ".dockerconfigjson"]));
+            const auths = JSON.parse(pull.inputs.stringData[".dockerconfigjson"]).auths;
+            assert.deepStrictEqual(auths["registry.example.com"].auth, Buffer.from("alice:s3cret-token").toString("base64"));
+            for (const spec of [find(run, "Pod", "frontend").inputs.spec, find(run, "Deployment", "workers").inputs.spec.template.spec]) {
+                assert.deepStrictEqual(spec.imagePullSecrets, [{ name: "registry-credentials-abc123" }]);
+            }
+        });
+
+        it("never shows the password in a plain input or an output", () => {
+            const plain = (r: Declared) => JSON.stringify(r.rawInputs, (_k, v) => (v && v["4dabf18193072939515e22adb298388d"] ? "<secret>" : v));
+            for (const r of run.resources) assert.ok(!plain(r).includes("s3cret-token"), `${r.type} ${r.name}`);
+            assert.ok(!JSON.stringify(run.outputs).includes("s3cret-token"));
+        });
+    });
+
+    it("previews without built images (digests unknown)", async () => {
+        const run = await runProgram(BASE, {
+            preview: true,
+            newResource: args => {
+                const state = { ...args.inputs };
+                if (args.type.startsWith("kubernetes:")) state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abc123` };
+                return { id: "", state };
+            },
+        });
+        assert.strictEqual(ofType(run, "Deployment").length, 1);
+        assert.strictEqual(run.outputs.imageDigests?.base, undefined);
+        assert.strictEqual(find(run, "Pod", "frontend").inputs.spec.containers[0].image, pulumi.runtime.unknownValue);
+    });
+});
