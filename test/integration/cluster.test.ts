@@ -1,0 +1,188 @@
+import * as assert from "assert";
+import { ProgramRun, find, runProgram } from "../harness";
+import { seedTestProgram } from "../../lib/commands";
+import { FILES, PATHS } from "../../lib/names";
+import { BuildRecord, buildingNewResource } from "./build";
+import { TestCluster } from "./cluster";
+import { REGISTRY, inspect, removeTestContainers, requireEngine } from "./docker";
+import { coldStart, frontendReplacement, frontendRestart, lostWorker, workersFirst } from "./drills";
+import { DeclaredObjects, Kubelet } from "./kubelet";
+
+const WORKERS = 4;
+const RUN_LABEL = `run-${process.pid}-${Date.now()}`;
+
+function report(what: string, seconds: number, limit: number) {
+    console.log(`      ${what}: ${seconds.toFixed(1)} s (limit ${limit} s)`);
+}
+
+describe("the cluster on a real Docker engine", function () {
+    this.timeout(20 * 60_000);
+    let run: ProgramRun;
+    let objects: DeclaredObjects;
+    let cluster: TestCluster;
+    const builds: BuildRecord[] = [];
+
+    before(async function () {
+        await requireEngine();
+        const leftovers = await removeTestContainers();
+        if (leftovers) console.log(`      removed ${leftovers} containers left by an earlier run`);
+        run = await runProgram({ registry: REGISTRY, workers: String(WORKERS) }, { newResource: buildingNewResource(builds) });
+        for (const b of builds) console.log(`      built ${b.name} in ${b.seconds.toFixed(1)} s, pushed in ${b.pushSeconds.toFixed(1)} s`);
+        objects = new DeclaredObjects(run);
+    });
+
+    beforeEach(() => {
+        cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+    });
+
+    afterEach(async function () {
+        if (this.currentTest?.state === "failed" && cluster) {
+            for (const pod of [...(cluster.frontend ? [cluster.frontend] : []), ...cluster.workers]) {
+                console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
+            }
+        }
+        await cluster?.down();
+    });
+
+    after(async () => {
+        await removeTestContainers();
+    });
+
+    it("builds the images for real; frontend and worker start FROM the pushed base digest", async () => {
+        assert.deepStrictEqual(builds.map(b => b.name).sort(), ["images-base", "images-frontend", "images-worker"]);
+        const base = builds.find(b => b.name === "images-base")!;
+        assert.ok(base.repoDigest.startsWith(`${REGISTRY}/ipp-base@sha256:`), base.repoDigest);
+        for (const kind of ["frontend", "worker"]) {
+            const image = find(run, "Image", `images-${kind}`);
+            assert.strictEqual(image.inputs.build.args.BASE_IMAGE, base.repoDigest);
+            const built = builds.find(b => b.name === `images-${kind}`)!;
+            assert.strictEqual(await inspect(built.repoDigest, '{{index .Config.Labels "org.opencontainers.image.base.digest"}}'), base.repoDigest);
+            assert.strictEqual(await inspect(built.repoDigest, "{{.Config.User}}"), "1000");
+        }
+    });
+
+    it("the Service routes every port to a port the frontend declares, and selects the frontend alone", () => {
+        // Host networking cannot show the Service routing, so check what routing would use.
+        const service = objects.services[0].inputs;
+        const frontend = objects.pods[0].inputs;
+        const workerLabels = objects.deployments[0].inputs.spec.template.metadata.labels;
+        const selects = (labels: Record<string, string>) => Object.entries(service.spec.selector).every(([k, v]) => labels[k] === v);
+        assert.ok(selects(frontend.metadata.labels));
+        assert.ok(!selects(workerLabels));
+        const declared = frontend.spec.containers.flatMap((c: any) => c.ports ?? []);
+        for (const p of service.spec.ports) {
+            const target = declared.find((d: any) => d.name === p.targetPort || d.containerPort === p.targetPort);
+            assert.ok(target, `Service port ${p.name} targets ${p.targetPort}, which the frontend does not declare`);
+            // On the host network the workers reach the Service port directly.
+            assert.strictEqual(target.containerPort, p.port, `Service port ${p.name}`);
+        }
+    });
+
+    it(`cold start: all ${WORKERS} engines answer within 10 s after the workers start`, async () => {
+        const result = await coldStart(cluster);
+        report("cold start", result.seconds, 10);
+        assert.ok(result.ok, result.detail);
+        assert.ok(result.seconds <= 10);
+    });
+
+    it("the seed's test passes verbatim in the frontend as soon as every pod is Ready", async () => {
+        await cluster.up();
+        const out = await cluster.python("-c", [seedTestProgram()]);
+        assert.strictEqual(out.code, 0, out.stderr);
+        const [ids, greetings] = out.stdout.trim().split("\n");
+        assert.deepStrictEqual(JSON.parse(ids), [0, 1, 2, 3]);
+        assert.strictEqual(greetings, `[${Array(WORKERS).fill("'Hello, World'").join(", ")}]`);
+    });
+
+    it("refuses a client without the key, and one with a wrong key", async () => {
+        await cluster.up();
+        const keyless = `${PATHS.connectionDir}/${FILES.client}`;
+        const attempts: Record<string, [string, RegExp]> = {
+            "the keyless file": [`import ipyparallel as ipp; ipp.Client("${keyless}", timeout=5)`, /Error/],
+            "an empty key": [`import json, ipyparallel as ipp; f = json.load(open("${keyless}")); f["key"] = ""; ipp.Client(f, timeout=5)`, /TimeoutError/],
+            "a wrong key": [`import json, ipyparallel as ipp; f = json.load(open("${keyless}")); f["key"] = "0" * 64; ipp.Client(f, timeout=5)`, /TimeoutError/],
+        };
+        for (const [what, [program, error]] of Object.entries(attempts)) {
+            const out = await cluster.python("-c", [program]);
+            assert.notStrictEqual(out.code, 0, `a client with ${what} connected`);
+            assert.match(out.stderr, error, `a client with ${what}: ${out.stderr.slice(-500)}`);
+        }
+        const keyed = await cluster.waitAnswering(WORKERS, 10);
+        assert.ok(keyed.ok, "the keyed client must still work");
+    });
+
+    it("workers started 20 s before the frontend wait without crash loops, then join", async () => {
+        const result = await workersFirst(cluster, 20);
+        report("workers first: answering after the frontend started", result.seconds, 30);
+        assert.strictEqual(result.restarts, 0, "worker containers restarted while waiting");
+        assert.strictEqual(result.readyEarly, 0, "a worker was Ready with no controller");
+        assert.ok(result.ok, result.detail);
+        assert.ok(result.seconds <= 30);
+    });
+
+    it("the frontend container restarts: every engine answers again within 30 s", async () => {
+        await cluster.up();
+        const result = await frontendRestart(cluster);
+        report("frontend restart", result.seconds, 30);
+        assert.ok(result.ok, result.detail);
+        assert.ok(result.seconds <= 30);
+    });
+
+    it("the frontend is replaced (fresh volumes): every engine answers again within 60 s", async () => {
+        await cluster.up();
+        const result = await frontendReplacement(cluster);
+        report("frontend replacement", result.seconds, 60);
+        assert.ok(result.ok, result.detail);
+        assert.ok(result.seconds <= 60);
+    });
+
+    it(`a worker is lost and replaced: exactly ${WORKERS} engines, all answering, within 20 s`, async () => {
+        await cluster.up();
+        const result = await lostWorker(cluster);
+        report("lost worker", result.seconds, 20);
+        assert.ok(result.ok, result.detail);
+        assert.ok(result.seconds <= 20);
+    });
+
+    describe("with push off (images only in the local engine)", () => {
+        let local: DeclaredObjects;
+        before(async () => {
+            const localBuilds: BuildRecord[] = [];
+            const localRun = await runProgram({ push: "false", workers: "2" }, { newResource: buildingNewResource(localBuilds) });
+            assert.ok(localBuilds.every(b => b.pushSeconds === 0 && b.repoDigest.startsWith("sha256:")));
+            local = new DeclaredObjects(localRun);
+        });
+
+        it("runs from the local tags and passes the seed's test", async () => {
+            const pod = local.pods[0].inputs.spec.containers[0];
+            assert.strictEqual(pod.image, "ipp-frontend:latest");
+            cluster = new TestCluster(local, new Kubelet(local, RUN_LABEL));
+            await cluster.up();
+            const out = await cluster.python("-c", [seedTestProgram()]);
+            assert.strictEqual(out.code, 0, out.stderr);
+            assert.strictEqual(out.stdout.trim().split("\n")[1], "['Hello, World', 'Hello, World']");
+        });
+    });
+});
+
+describe("the integration test's own guard", () => {
+    it("fails loudly when no Docker engine answers", async () => {
+        const saved = process.env.DOCKER_HOST;
+        process.env.DOCKER_HOST = "unix:///nonexistent/docker.sock";
+        try {
+            await assert.rejects(requireEngine(), /No Docker engine answers/);
+        } finally {
+            if (saved === undefined) delete process.env.DOCKER_HOST;
+            else process.env.DOCKER_HOST = saved;
+        }
+    });
+
+    it("refuses a spec field the test kubelet does not understand", async () => {
+        const objects = new DeclaredObjects({ resources: [], outputs: {}, secretOutputs: [] });
+        const kubelet = new Kubelet(objects, RUN_LABEL);
+        await assert.rejects(
+            kubelet.startPod("x", { metadata: {}, spec: { automountServiceAccountToken: false, enableServiceLinks: false, hostNetwork: true, containers: [] } }),
+            /does not understand PodSpec\.hostNetwork/,
+        );
+    });
+});

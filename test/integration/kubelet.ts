@@ -1,0 +1,314 @@
+/**
+ * Runs declared Kubernetes pod specs as Docker containers, the way a kubelet would, on the host
+ * network: ConfigMaps and Secrets become mounted files, emptyDirs become fresh folders, command,
+ * args, env, user, capabilities and memory come from the spec, and every Service and Pod name
+ * resolves to 127.0.0.1. It refuses any spec field it does not understand rather than ignore it.
+ */
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { randomBytes } from "crypto";
+import { Declared, ProgramRun, ofType } from "../harness";
+import { TEST_LABEL, docker, inspect } from "./docker";
+
+const LOOPBACK = "127.0.0.1";
+
+/** Throws when `obj` has a field outside `allowed`, naming where. */
+function only(obj: object | undefined, allowed: string[], where: string) {
+    for (const k of Object.keys(obj ?? {})) {
+        if (!allowed.includes(k)) throw new Error(`the test kubelet does not understand ${where}.${k}`);
+    }
+}
+
+export interface PodTemplate {
+    metadata: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string>; namespace?: string };
+    spec: any;
+}
+
+export interface RunningPod {
+    name: string;
+    template: PodTemplate;
+    containers: { name: string; id: string }[];
+    volumeDir: string;
+}
+
+/** The objects a kubelet would read: ConfigMaps and Secrets by their (generated) names. */
+export class DeclaredObjects {
+    readonly configMaps = new Map<string, Record<string, string>>();
+    readonly secrets = new Map<string, Record<string, string>>();
+    readonly services: Declared[];
+    readonly pods: Declared[];
+    readonly deployments: Declared[];
+
+    constructor(readonly run: ProgramRun) {
+        const nameOf = (r: Declared) => r.inputs.metadata?.name ?? `${r.name}-abc123`;
+        for (const cm of ofType(run, "core/v1:ConfigMap")) this.configMaps.set(nameOf(cm), cm.inputs.data ?? {});
+        for (const s of ofType(run, "core/v1:Secret")) {
+            const data = Object.fromEntries(Object.entries<string>(s.inputs.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]));
+            this.secrets.set(nameOf(s), { ...data, ...(s.inputs.stringData ?? {}) });
+        }
+        this.services = ofType(run, "core/v1:Service");
+        this.pods = ofType(run, "core/v1:Pod");
+        this.deployments = ofType(run, "apps/v1:Deployment");
+    }
+
+    /** Names that a cluster's DNS (or a pod's own hostname) would resolve. */
+    serviceNames(): string[] {
+        return this.services.map(s => s.inputs.metadata.name);
+    }
+}
+
+function cpuShares(cpu: string): number {
+    const cores = cpu.endsWith("m") ? parseFloat(cpu) / 1000 : parseFloat(cpu);
+    return Math.max(2, Math.round(cores * 1024));
+}
+
+function memory(quantity: string): string {
+    const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
+    if (!m) throw new Error(`the test kubelet cannot read memory ${quantity}`);
+    const unit: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+    return String(Math.round(parseFloat(m[1]) * unit[m[2] ?? ""]));
+}
+
+const PULL = { Always: "always", IfNotPresent: "missing", Never: "never" } as Record<string, string>;
+
+export class Kubelet {
+    private readonly hosts = new Set<string>();
+
+    constructor(private readonly objects: DeclaredObjects, private readonly runLabel: string) {
+        for (const name of objects.serviceNames()) this.hosts.add(name);
+        for (const pod of objects.pods) this.hosts.add(pod.inputs.metadata.name);
+    }
+
+    /** A replica's name, as a ReplicaSet would make it. */
+    static replicaName(deployment: string): string {
+        return `${deployment}-${randomBytes(3).toString("hex")}`;
+    }
+
+    /** The pod templates of a Deployment, one per replica. */
+    deploymentTemplate(deployment: Declared): { name: string; replicas: number; template: PodTemplate } {
+        const spec = deployment.inputs.spec;
+        only(spec, ["replicas", "selector", "template", "strategy"], "Deployment.spec");
+        const labels = spec.template.metadata?.labels ?? {};
+        for (const [k, v] of Object.entries(spec.selector.matchLabels)) {
+            if (labels[k] !== v) throw new Error(`Deployment ${deployment.name}: the selector does not match its template (${k})`);
+        }
+        return {
+            name: deployment.inputs.metadata.name ?? `${deployment.name}-abc123`,
+            replicas: spec.replicas ?? 1,
+            template: { metadata: { ...spec.template.metadata, namespace: deployment.inputs.metadata.namespace }, spec: spec.template.spec },
+        };
+    }
+
+    /** Starts a pod: its volumes, then each container. */
+    async startPod(name: string, template: PodTemplate): Promise<RunningPod> {
+        this.hosts.add(name);
+        const spec = template.spec;
+        only(
+            spec,
+            ["automountServiceAccountToken", "enableServiceLinks", "securityContext", "terminationGracePeriodSeconds", "imagePullSecrets", "containers", "volumes", "restartPolicy"],
+            "PodSpec",
+        );
+        if (spec.automountServiceAccountToken !== false) throw new Error("the test kubelet only runs pods without a service account token");
+        if (spec.enableServiceLinks !== false) throw new Error("the test kubelet only runs pods without service links");
+        const podSecurity = spec.securityContext ?? {};
+        only(podSecurity, ["runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup", "seccompProfile"], "PodSpec.securityContext");
+        if (podSecurity.seccompProfile && podSecurity.seccompProfile.type !== "RuntimeDefault") {
+            throw new Error("the test kubelet only knows the RuntimeDefault seccomp profile");
+        }
+
+        const volumeDir = fs.mkdtempSync(path.join(os.tmpdir(), `ipp-pod-${name}-`));
+        fs.chmodSync(volumeDir, 0o755);
+        const volumes = new Map<string, string>();
+        for (const v of spec.volumes ?? []) volumes.set(v.name, this.makeVolume(v, volumeDir, podSecurity.fsGroup));
+
+        const restart = { Always: "always", OnFailure: "on-failure", Never: "no" }[spec.restartPolicy as string ?? "Always"];
+        if (!restart) throw new Error(`the test kubelet does not know restartPolicy ${spec.restartPolicy}`);
+        const containers = [];
+        for (const c of spec.containers) {
+            const args = await this.containerArgs(name, c, podSecurity, volumes, spec.terminationGracePeriodSeconds ?? 30, restart);
+            const id = (await docker(["run", "-d", ...args])).stdout.trim();
+            containers.push({ name: c.name, id });
+        }
+        return { name, template, containers, volumeDir };
+    }
+
+    private makeVolume(v: any, podDir: string, fsGroup: number | undefined): string {
+        only(v, ["name", "configMap", "secret", "emptyDir"], `volume ${v.name}`);
+        const dir = path.join(podDir, v.name);
+        fs.mkdirSync(dir);
+        if (v.emptyDir) {
+            only(v.emptyDir, [], `volume ${v.name}.emptyDir`);
+            fs.chmodSync(dir, 0o777); // as the kubelet makes them
+            return dir;
+        }
+        let files: Record<string, string>;
+        let mode: number;
+        if (v.configMap) {
+            only(v.configMap, ["name", "defaultMode"], `volume ${v.name}.configMap`);
+            const data = this.objects.configMaps.get(v.configMap.name);
+            if (!data) throw new Error(`volume ${v.name}: no ConfigMap ${v.configMap.name} is declared`);
+            files = data;
+            mode = v.configMap.defaultMode ?? 0o644;
+        } else if (v.secret) {
+            only(v.secret, ["secretName", "defaultMode"], `volume ${v.name}.secret`);
+            const data = this.objects.secrets.get(v.secret.secretName);
+            if (!data) throw new Error(`volume ${v.name}: no Secret ${v.secret.secretName} is declared`);
+            files = data;
+            mode = v.secret.defaultMode ?? 0o644;
+        } else {
+            throw new Error(`volume ${v.name}: the test kubelet knows configMap, secret and emptyDir volumes only`);
+        }
+        for (const [file, content] of Object.entries(files)) {
+            const target = path.join(dir, file);
+            fs.writeFileSync(target, content);
+            if (fsGroup !== undefined) fs.chownSync(target, 0, fsGroup);
+            fs.chmodSync(target, mode);
+        }
+        return dir;
+    }
+
+    private async containerArgs(
+        pod: string,
+        c: any,
+        podSecurity: any,
+        volumes: Map<string, string>,
+        grace: number,
+        restart: string,
+    ): Promise<string[]> {
+        const where = `container ${c.name}`;
+        only(
+            c,
+            ["name", "image", "imagePullPolicy", "command", "args", "env", "ports", "readinessProbe", "resources", "securityContext", "volumeMounts"],
+            where,
+        );
+        const args = [
+            "--name", `${pod}-${c.name}`,
+            "--label", `${TEST_LABEL}=${this.runLabel}`,
+            "--label", `${TEST_LABEL}.pod=${pod}`,
+            "--network=host",
+            "--hostname", pod,
+            "--restart", restart,
+            "--stop-timeout", String(grace),
+            "--pull", PULL[c.imagePullPolicy ?? "IfNotPresent"],
+            ...[...this.hosts].flatMap(h => ["--add-host", `${h}:${LOOPBACK}`]),
+        ];
+
+        const sc = { ...podSecurity, ...(c.securityContext ?? {}) };
+        only(c.securityContext, ["allowPrivilegeEscalation", "readOnlyRootFilesystem", "runAsNonRoot", "runAsUser", "runAsGroup", "capabilities"], `${where}.securityContext`);
+        const imageUser = await inspect(c.image, "{{.Config.User}}");
+        const uid = sc.runAsUser ?? (imageUser.split(":")[0] || "0");
+        if (sc.runAsNonRoot && !/^[0-9]+$/.test(String(uid))) {
+            throw new Error(`${where}: runAsNonRoot needs a numeric user; the image says ${JSON.stringify(imageUser)}`);
+        }
+        if (sc.runAsNonRoot && Number(uid) === 0) throw new Error(`${where}: runAsNonRoot, but it would run as root`);
+        args.push("--user", sc.runAsGroup !== undefined ? `${uid}:${sc.runAsGroup}` : String(uid));
+        if (sc.fsGroup !== undefined) args.push("--group-add", String(sc.fsGroup));
+        if (sc.allowPrivilegeEscalation === false) args.push("--security-opt", "no-new-privileges");
+        if (sc.readOnlyRootFilesystem) args.push("--read-only");
+        if (sc.capabilities) {
+            only(sc.capabilities, ["drop", "add"], `${where}.securityContext.capabilities`);
+            for (const cap of sc.capabilities.drop ?? []) args.push("--cap-drop", cap);
+            for (const cap of sc.capabilities.add ?? []) args.push("--cap-add", cap);
+        }
+
+        if (c.resources) {
+            only(c.resources, ["requests", "limits"], `${where}.resources`);
+            only(c.resources.requests, ["cpu", "memory"], `${where}.resources.requests`);
+            only(c.resources.limits, ["cpu", "memory"], `${where}.resources.limits`);
+            if (c.resources.requests?.cpu) args.push("--cpu-shares", String(cpuShares(c.resources.requests.cpu)));
+            if (c.resources.limits?.cpu) args.push("--cpus", String(cpuShares(c.resources.limits.cpu) / 1024));
+            if (c.resources.limits?.memory) args.push("--memory", memory(c.resources.limits.memory));
+        }
+
+        for (const e of c.env ?? []) {
+            only(e, ["name", "value"], `${where}.env ${e.name}`);
+            args.push("--env", `${e.name}=${e.value}`);
+        }
+        for (const m of c.volumeMounts ?? []) {
+            only(m, ["name", "mountPath", "readOnly"], `${where}.volumeMounts ${m.name}`);
+            const dir = volumes.get(m.name);
+            if (!dir) throw new Error(`${where}: mounts undeclared volume ${m.name}`);
+            args.push("--volume", `${dir}:${m.mountPath}${m.readOnly ? ":ro" : ""}`);
+        }
+        for (const p of c.ports ?? []) only(p, ["name", "containerPort", "protocol"], `${where}.ports ${p.name}`);
+        if (c.readinessProbe) {
+            only(c.readinessProbe, ["exec", "tcpSocket", "periodSeconds", "failureThreshold", "initialDelaySeconds"], `${where}.readinessProbe`);
+        }
+
+        const command: string[] | undefined = c.command;
+        if (command?.length) args.push("--entrypoint", command[0]);
+        args.push(c.image, ...(command?.slice(1) ?? []), ...(c.args ?? []));
+        return args;
+    }
+
+    /** Whether every container is running and passes its readiness probe, as the kubelet would judge. */
+    async ready(pod: RunningPod): Promise<boolean> {
+        for (const c of pod.containers) {
+            if ((await inspect(c.id, "{{.State.Running}}")) !== "true") return false;
+            const spec = pod.template.spec.containers.find((s: any) => s.name === c.name);
+            const probe = spec.readinessProbe;
+            if (!probe) continue;
+            if (probe.exec) {
+                if ((await docker(["exec", c.id, ...probe.exec.command], { allowFailure: true })).code !== 0) return false;
+            } else if (probe.tcpSocket) {
+                const port = typeof probe.tcpSocket.port === "number" ? probe.tcpSocket.port : spec.ports.find((p: any) => p.name === probe.tcpSocket.port)?.containerPort;
+                if (!port) throw new Error(`readiness probe of ${c.name}: no port named ${probe.tcpSocket.port}`);
+                if (!(await canConnect(port))) return false;
+            } else {
+                throw new Error(`the test kubelet does not understand the readiness probe of ${c.name}`);
+            }
+        }
+        return true;
+    }
+
+    /** Waits until the pod is Ready; returns the seconds it took. */
+    async waitReady(pod: RunningPod, timeoutMs: number): Promise<number> {
+        const started = Date.now();
+        while (!(await this.ready(pod))) {
+            if (Date.now() - started > timeoutMs) {
+                const logs = await Promise.all(pod.containers.map(c => docker(["logs", "--tail", "30", c.id], { allowFailure: true })));
+                throw new Error(`pod ${pod.name} not Ready after ${timeoutMs / 1000} s; logs:\n${logs.map(l => l.stdout + l.stderr).join("\n")}`);
+            }
+            await sleep(250);
+        }
+        return (Date.now() - started) / 1000;
+    }
+
+    /** Restarts the pod's containers in place; volumes survive, as in a container restart. */
+    async restartContainers(pod: RunningPod): Promise<void> {
+        for (const c of pod.containers) await docker(["restart", c.id]);
+    }
+
+    /** Deletes the pod: a graceful stop (`graceful`) or a lost node (kill), then its volumes. */
+    async deletePod(pod: RunningPod, graceful: boolean): Promise<void> {
+        const ids = pod.containers.map(c => c.id);
+        if (graceful) await docker(["stop", ...ids], { allowFailure: true });
+        await docker(["rm", "-f", "-v", ...ids], { allowFailure: true });
+        fs.rmSync(pod.volumeDir, { recursive: true, force: true });
+    }
+
+    async restartCounts(pod: RunningPod): Promise<number[]> {
+        return Promise.all(pod.containers.map(async c => Number(await inspect(c.id, "{{.RestartCount}}"))));
+    }
+}
+
+function canConnect(port: number): Promise<boolean> {
+    return new Promise(resolve => {
+        const socket = net.createConnection({ host: LOOPBACK, port, timeout: 1000 });
+        socket.on("connect", () => {
+            socket.destroy();
+            resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+        socket.on("timeout", () => {
+            socket.destroy();
+            resolve(false);
+        });
+    });
+}
+
+export function sleep(ms: number) {
+    return new Promise(r => setTimeout(r, ms));
+}
