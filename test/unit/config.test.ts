@@ -161,3 +161,14 @@ describe("stack configuration", () => {
         }
     });
 });
+
+describe("the README", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    it("documents every configuration key with its default", () => {
+        for (const [name, spec] of Object.entries(CONFIG_KEYS)) {
+            const row = readme.split("\n").find(l => l.startsWith(`| \`${name}\` |`));
+            assert.ok(row, `the README's configuration table has no row for ${name}`);
+            if (spec.default !== "") assert.ok(row!.includes(`\`${spec.default}\``), `the README gives another default for ${name}: ${row}`);
+        }
+    });
+});
