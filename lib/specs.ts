@@ -40,7 +40,8 @@ export function engineCommand(): string[] {
         `--file=${PATHS.connectionDir}/${FILES.engine}`,
         `--keyfile=${PATHS.secretDir}/${FILES.sessionKey}`,
         "--timeout=30",
-        "--IPEngine.max_heartbeat_misses=10",
+        // The worker's entrypoint decides when the controller has gone (see images/worker/ipp-worker).
+        "--IPEngine.max_heartbeat_misses=0",
     ];
 }
 
