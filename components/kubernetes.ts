@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ClusterConfig } from "../lib/config";
-import { frontendConnectionFiles, toJson, workerConnectionFile } from "../lib/connection";
+import { connectionFileContents } from "../lib/runtime";
 import { FILES, ImageKind, NAMES, labels, selectorLabels } from "../lib/names";
 import {
     controllerServiceSpec,
@@ -10,7 +10,7 @@ import {
     frontendPodSpec,
     workerNetworkPolicySpec,
     workerPodSpec,
-} from "../lib/specs";
+} from "../lib/kubernetes";
 import { ImageRef } from "./images";
 
 export interface KubernetesClusterArgs {
@@ -71,18 +71,14 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             );
         }
 
-        const frontendFiles = frontendConnectionFiles();
         const configmapFn = new k8s.core.v1.ConfigMap(
             "configmap-fn",
-            {
-                metadata: meta("frontend"),
-                data: { [FILES.engine]: toJson(frontendFiles.engine), [FILES.client]: toJson(frontendFiles.client) },
-            },
+            { metadata: meta("frontend"), data: connectionFileContents("frontend") },
             parent,
         );
         const configmapWn = new k8s.core.v1.ConfigMap(
             "configmap-wn",
-            { metadata: meta("worker"), data: { [FILES.engine]: toJson(workerConnectionFile()) } },
+            { metadata: meta("worker"), data: connectionFileContents("worker") },
             { ...parent, dependsOn: [configmapFn] },
         );
 

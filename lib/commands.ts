@@ -1,7 +1,7 @@
 /**
  * The commands the stack outputs print, and the seed's test they run.
  */
-import { CLIENT_FILE, NAMES } from "./names";
+import { CLIENT_FILE } from "./names";
 
 /** The seed's test, statement by statement, as a user types it into `python3` on the frontend. */
 export const SEED_TEST_STATEMENTS = [
@@ -21,13 +21,32 @@ export function shellQuote(word: string): string {
     return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'"'"'`)}'`;
 }
 
-/** `kubectl exec` into the controller container. */
-export function kubectlExec(namespace: string, command: string[], interactive = false): string {
-    const words = ["kubectl", "exec", ...(interactive ? ["-it"] : []), "-n", namespace, NAMES.frontendPod, "-c", NAMES.controllerContainer, "--", ...command];
+/** A container to run commands in: a pod's container via kubectl, or a container on a Docker engine. */
+export type ExecTarget =
+    | { kind: "kubernetes"; namespace: string; pod: string; container: string }
+    | { kind: "docker"; container: string };
+
+/** `kubectl exec` or `docker exec`, quoted for a shell. */
+export function execCommand(where: ExecTarget, command: string[], interactive = false): string {
+    const it = interactive ? ["-it"] : [];
+    const words =
+        where.kind === "kubernetes"
+            ? ["kubectl", "exec", ...it, "-n", where.namespace, where.pod, "-c", where.container, "--", ...command]
+            : ["docker", "exec", ...it, where.container, ...command];
     return words.map(shellQuote).join(" ");
 }
 
 /** Runs the seed's test in the frontend: prints the engine ids and one greeting per worker. */
-export function seedTestCommand(namespace: string): string {
-    return kubectlExec(namespace, ["python3", "-c", seedTestProgram()]);
+export function seedTestCommand(frontend: ExecTarget): string {
+    return execCommand(frontend, ["python3", "-c", seedTestProgram()]);
+}
+
+/** The commands a user needs, for one frontend and its workers. */
+export function clusterCommands(frontend: ExecTarget, workers: ExecTarget[]) {
+    return {
+        seedTest: seedTestCommand(frontend),
+        frontendPython: execCommand(frontend, ["python3"], true),
+        frontendShell: execCommand(frontend, ["bash"], true),
+        workerShells: workers.map(w => execCommand(w, ["bash"], true)),
+    };
 }

@@ -16,6 +16,11 @@ export interface ConfigKey {
 
 /** Every stack setting, as declared in Pulumi.yaml. */
 export const CONFIG_KEYS = {
+    target: {
+        type: "string",
+        default: "kubernetes",
+        description: "Where the cluster runs: kubernetes (the current kubectl context) or docker (containers on the local Docker engine).",
+    },
     workers: { type: "integer", default: 2, description: "Number of worker pods, each running one engine (0 to 1000)." },
     registry: {
         type: "string",
@@ -61,7 +66,11 @@ export interface Resources {
 }
 
 /** The validated settings, with defaults applied. `registryPassword` is read separately, as a secret. */
+export const TARGETS = ["kubernetes", "docker"] as const;
+export type Target = (typeof TARGETS)[number];
+
 export interface ClusterConfig {
+    target: Target;
     workers: number;
     registry: string;
     push: boolean;
@@ -129,9 +138,15 @@ export function isImageReference(ref: string): boolean {
     return (host !== undefined || parts.length > 0) && parts.every(p => REPOSITORY_PART.test(p));
 }
 
-function memoryBytes(quantity: string): number {
+/** Bytes in a Kubernetes memory quantity (NaN when it is not one). */
+export function memoryBytes(quantity: string): number {
     const m = MEMORY.exec(quantity);
     return m ? parseFloat(m[1]) * MEMORY_UNITS[m[3] ?? ""] : NaN;
+}
+
+/** Cores in a Kubernetes CPU quantity (`500m` is 0.5). */
+export function cpuCores(quantity: string): number {
+    return quantity.endsWith("m") ? parseFloat(quantity) / 1000 : parseFloat(quantity);
 }
 
 function parseBoolean(name: ConfigName, raw: string | undefined, problems: string[]): boolean {
@@ -147,7 +162,7 @@ function parseResources(prefix: "frontend" | "worker", raw: RawConfig, problems:
     const memoryKey = `${prefix}Memory` as const;
     const cpu = raw[cpuKey] ?? CONFIG_KEYS[cpuKey].default;
     const memory = raw[memoryKey] ?? CONFIG_KEYS[memoryKey].default;
-    if (!CPU.test(cpu) || parseFloat(cpu) <= 0) {
+    if (!CPU.test(cpu) || !(cpuCores(cpu) > 0)) {
         problems.push(`${key(cpuKey)} must be a positive Kubernetes CPU quantity, such as 500m, 1 or 2.5; got ${shown(cpu)}.`);
     }
     if (!(memoryBytes(memory) >= MIN_MEMORY_BYTES)) {
@@ -164,6 +179,11 @@ function parseResources(prefix: "frontend" | "worker", raw: RawConfig, problems:
  */
 export function parseConfig(raw: RawConfig, stack: string): ClusterConfig {
     const problems: string[] = [];
+
+    const target = (raw.target ?? CONFIG_KEYS.target.default) as Target;
+    if (!TARGETS.includes(target)) {
+        problems.push(`${key("target")} must be kubernetes or docker; got ${shown(target)}.`);
+    }
 
     const workersText = raw.workers ?? String(CONFIG_KEYS.workers.default);
     const workers = /^[0-9]+$/.test(workersText) ? parseInt(workersText, 10) : NaN;
@@ -213,5 +233,5 @@ export function parseConfig(raw: RawConfig, stack: string): ClusterConfig {
     const worker = parseResources("worker", raw, problems);
 
     if (problems.length) throw new ConfigError(problems);
-    return { workers, registry, push, registryUsername, hasRegistryPassword, namespace, createNamespace, osImage, frontend, worker };
+    return { target, workers, registry, push, registryUsername, hasRegistryPassword, namespace, createNamespace, osImage, frontend, worker };
 }

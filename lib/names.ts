@@ -93,3 +93,15 @@ export function imageRepository(registry: string, kind: ImageKind): string {
 export function registryHost(registry: string): string {
     return registry.split("/")[0];
 }
+
+/** Names on a Docker engine, where one engine may hold several stacks: prefixed with the stack. */
+export function dockerNames(stack: string) {
+    const prefix = dnsLabel(`ipp-${stack}`, 40);
+    return {
+        network: prefix,
+        frontend: `${prefix}-frontend`,
+        /** Worker `index` counts from 1, as the workers' hostnames do. */
+        worker: (index: number) => `${prefix}-worker-${index}`,
+        workerHostname: (index: number) => `ipp-worker-${index}`,
+    };
+}

@@ -5,45 +5,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import { CONTROLLER_PORTS, REGISTRATION_PORT_NAME, portsFor } from "./ports";
-import { FILES, NAMES, PATHS, instanceLabels, registryHost, selectorLabels } from "./names";
+import { NAMES, PATHS, instanceLabels, registryHost, selectorLabels } from "./names";
 import type { Resources } from "./config";
+import { UID, controllerCommand, engineCommand, frontendEnv, workerEnv, workerReadyCommand } from "./runtime";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Container = k8s.types.input.core.v1.Container;
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
-
-/** The user the images run as (`USER 1000` in the base image). */
-export const UID = 1000;
-
-/** Heartbeat period of the controller; engines count as registered after their first beat. */
-export const HEARTBEAT_MS = 1000;
-/** Missed beats before the controller drops an engine (about 6 s at 1000 ms). */
-export const HEARTBEAT_MISSES = 5;
-/** How often a worker asks the controller whether its engine is still registered. */
-export const ENGINE_CHECK_SECONDS = 3;
-
-/** `ipcontroller` with the mounted files (`--reuse`), a short heartbeat and quick dead-engine detection. */
-export function controllerCommand(): string[] {
-    return [
-        "ipcontroller",
-        "--reuse",
-        `--ping=${HEARTBEAT_MS}`,
-        `--HeartMonitor.max_heartmonitor_misses=${HEARTBEAT_MISSES}`,
-    ];
-}
-
-/** `ipengine` with the workers' keyless file and the key from the Secret. */
-export function engineCommand(): string[] {
-    return [
-        "ipengine",
-        `--file=${PATHS.connectionDir}/${FILES.engine}`,
-        `--keyfile=${PATHS.secretDir}/${FILES.sessionKey}`,
-        "--timeout=30",
-        // The worker's entrypoint decides when the controller has gone (see images/worker/ipp-worker).
-        "--IPEngine.max_heartbeat_misses=0",
-    ];
-}
 
 /** What each container gets besides its command: image, pull policy, resources. */
 export interface ContainerSettings {
@@ -117,11 +86,7 @@ export function frontendPodSpec(settings: ContainerSettings, sources: PodSources
             image: settings.image,
             imagePullPolicy: settings.imagePullPolicy,
             args: controllerCommand(),
-            env: [
-                { name: "IPP_CONNECTION_DIR", value: PATHS.connectionDir },
-                { name: "IPP_KEY_FILE", value: `${PATHS.secretDir}/${FILES.sessionKey}` },
-                { name: "IPP_SECURITY_DIR", value: PATHS.securityDir },
-            ],
+            env: frontendEnv(),
             ports: CONTROLLER_PORTS.map(p => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
             readinessProbe: {
                 tcpSocket: { port: REGISTRATION_PORT_NAME },
@@ -145,14 +110,9 @@ export function workerPodSpec(settings: ContainerSettings, sources: PodSources):
             image: settings.image,
             imagePullPolicy: settings.imagePullPolicy,
             args: engineCommand(),
-            env: [
-                { name: "IPP_ENGINE_FILE", value: `${PATHS.connectionDir}/${FILES.engine}` },
-                { name: "IPP_KEY_FILE", value: `${PATHS.secretDir}/${FILES.sessionKey}` },
-                { name: "IPP_READY_FILE", value: PATHS.readyFile },
-                { name: "IPP_CHECK_SECONDS", value: String(ENGINE_CHECK_SECONDS) },
-            ],
+            env: workerEnv(),
             readinessProbe: {
-                exec: { command: ["test", "-e", PATHS.readyFile] },
+                exec: { command: workerReadyCommand() },
                 periodSeconds: 2,
                 failureThreshold: 1,
             },

@@ -1,0 +1,78 @@
+/**
+ * What runs in the containers, whatever runs the containers: command lines, environment, the files
+ * each side needs and how readiness is told. Kubernetes and Docker specs are both built from these.
+ */
+import { FILES, PATHS } from "./names";
+import { frontendConnectionFiles, toJson, workerConnectionFile } from "./connection";
+import { BASE_PORT } from "./ports";
+
+/** The user the images run as (`USER 1000` in the base image). */
+export const UID = 1000;
+
+/** Heartbeat period of the controller; engines count as registered after their first beat. */
+export const HEARTBEAT_MS = 1000;
+/** Missed beats before the controller drops an engine (about 6 s at 1000 ms). */
+export const HEARTBEAT_MISSES = 5;
+/** How often a worker asks the controller whether its engine is still registered. */
+export const ENGINE_CHECK_SECONDS = 3;
+
+export const KEY_FILE = `${PATHS.secretDir}/${FILES.sessionKey}`;
+export const ENGINE_FILE = `${PATHS.connectionDir}/${FILES.engine}`;
+
+/** `ipcontroller` with the mounted files (`--reuse`), a short heartbeat and quick dead-engine detection. */
+export function controllerCommand(): string[] {
+    return ["ipcontroller", "--reuse", `--ping=${HEARTBEAT_MS}`, `--HeartMonitor.max_heartmonitor_misses=${HEARTBEAT_MISSES}`];
+}
+
+/** `ipengine` with the workers' keyless file and the key from its own file. */
+export function engineCommand(): string[] {
+    return [
+        "ipengine",
+        `--file=${ENGINE_FILE}`,
+        `--keyfile=${KEY_FILE}`,
+        "--timeout=30",
+        // The worker's entrypoint decides when the controller has gone (see images/worker/ipp-worker).
+        "--IPEngine.max_heartbeat_misses=0",
+    ];
+}
+
+export interface EnvVar {
+    name: string;
+    value: string;
+}
+
+/** The frontend entrypoint's settings: where the keyless files and the key are, where keyed copies go. */
+export function frontendEnv(): EnvVar[] {
+    return [
+        { name: "IPP_CONNECTION_DIR", value: PATHS.connectionDir },
+        { name: "IPP_KEY_FILE", value: KEY_FILE },
+        { name: "IPP_SECURITY_DIR", value: PATHS.securityDir },
+    ];
+}
+
+/** The worker entrypoint's settings. */
+export function workerEnv(): EnvVar[] {
+    return [
+        { name: "IPP_ENGINE_FILE", value: ENGINE_FILE },
+        { name: "IPP_KEY_FILE", value: KEY_FILE },
+        { name: "IPP_READY_FILE", value: PATHS.readyFile },
+        { name: "IPP_CHECK_SECONDS", value: String(ENGINE_CHECK_SECONDS) },
+    ];
+}
+
+/** Succeeds while the worker's engine is registered. */
+export function workerReadyCommand(): string[] {
+    return ["test", "-e", PATHS.readyFile];
+}
+
+/** Succeeds once the controller accepts connections on its registration port. */
+export function frontendReadyCommand(): string[] {
+    return ["python3", "-c", `import socket; socket.create_connection(("127.0.0.1", ${BASE_PORT}), 2).close()`];
+}
+
+/** The keyless connection files each side gets, by file name, as file contents. */
+export function connectionFileContents(component: "frontend" | "worker"): Record<string, string> {
+    if (component === "worker") return { [FILES.engine]: toJson(workerConnectionFile()) };
+    const files = frontendConnectionFiles();
+    return { [FILES.engine]: toJson(files.engine), [FILES.client]: toJson(files.client) };
+}

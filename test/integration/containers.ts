@@ -1,0 +1,134 @@
+/**
+ * Runs declared `docker.Container` resources the way the Docker provider does (create, upload each
+ * file as a tar extracted at `/`, start, wait until healthy), except that every container joins the
+ * host network and every container name, hostname and network alias resolves to 127.0.0.1: the test
+ * never creates a Docker network. It refuses any input it does not understand.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Declared, ProgramRun, ofType } from "../harness";
+import { DOCKER, TEST_LABEL, docker, inspect } from "./docker";
+import { shellQuote } from "../../lib/commands";
+import { sleep } from "./kubelet";
+
+const KNOWN = [
+    "name", "hostname", "image", "command", "envs", "user", "uploads", "capabilities", "securityOpts",
+    "memory", "cpuShares", "restart", "networksAdvanced", "healthcheck", "wait", "waitTimeout", "labels",
+    "destroyGraceSeconds", "mustRun",
+];
+
+function only(obj: object | undefined, allowed: string[], where: string) {
+    for (const k of Object.keys(obj ?? {})) {
+        if (!allowed.includes(k)) throw new Error(`the test's container runner does not understand ${where}.${k}`);
+    }
+}
+
+export interface RunningContainer {
+    name: string;
+    id: string;
+    declared: Declared;
+}
+
+export class ContainerRunner {
+    readonly containers: Declared[];
+    private readonly hosts = new Set<string>();
+
+    constructor(run: ProgramRun, private readonly runLabel: string) {
+        this.containers = ofType(run, "docker:index/container:Container");
+        for (const c of this.containers) {
+            this.hosts.add(c.inputs.name);
+            if (c.inputs.hostname) this.hosts.add(c.inputs.hostname);
+            for (const n of c.inputs.networksAdvanced ?? []) for (const a of n.aliases ?? []) this.hosts.add(a);
+        }
+    }
+
+    /** Creates, uploads into, starts and (if `wait`) waits for one declared container. */
+    async start(declared: Declared): Promise<RunningContainer> {
+        const c = declared.inputs;
+        only(c, KNOWN, `container ${declared.name}`);
+        const args = [
+            "create",
+            "--name", c.name,
+            "--label", `${TEST_LABEL}=${this.runLabel}`,
+            "--network=host",
+            ...[...this.hosts].flatMap(h => ["--add-host", `${h}:127.0.0.1`]),
+        ];
+        if (c.hostname) args.push("--hostname", c.hostname);
+        if (c.user) args.push("--user", c.user);
+        for (const e of c.envs ?? []) args.push("--env", e);
+        for (const l of c.labels ?? []) args.push("--label", `${l.label}=${l.value}`);
+        if (c.capabilities) {
+            only(c.capabilities, ["drops", "adds"], "capabilities");
+            for (const cap of c.capabilities.drops ?? []) args.push("--cap-drop", cap);
+            for (const cap of c.capabilities.adds ?? []) args.push("--cap-add", cap);
+        }
+        for (const o of c.securityOpts ?? []) args.push("--security-opt", o);
+        if (c.memory) args.push("--memory", `${c.memory}m`);
+        if (c.cpuShares) args.push("--cpu-shares", String(c.cpuShares));
+        if (c.restart) args.push("--restart", c.restart);
+        if (c.destroyGraceSeconds !== undefined) args.push("--stop-timeout", String(c.destroyGraceSeconds));
+        for (const n of c.networksAdvanced ?? []) only(n, ["name", "aliases"], "networksAdvanced");
+        if (c.healthcheck) {
+            only(c.healthcheck, ["tests", "interval", "timeout", "retries", "startPeriod"], "healthcheck");
+            const [kind, ...test] = c.healthcheck.tests;
+            if (kind !== "CMD") throw new Error(`the test's container runner knows CMD health checks only, not ${kind}`);
+            args.push("--health-cmd", test.map(shellQuote).join(" "));
+            if (c.healthcheck.interval) args.push("--health-interval", c.healthcheck.interval);
+            if (c.healthcheck.timeout) args.push("--health-timeout", c.healthcheck.timeout);
+            if (c.healthcheck.retries !== undefined) args.push("--health-retries", String(c.healthcheck.retries));
+            if (c.healthcheck.startPeriod) args.push("--health-start-period", c.healthcheck.startPeriod);
+        }
+        args.push(c.image, ...(c.command ?? []));
+        const id = (await docker(args)).stdout.trim();
+
+        for (const u of c.uploads ?? []) await this.upload(id, u);
+        await docker(["start", id]);
+        const running = { name: c.name, id, declared };
+        if (c.wait) await this.waitHealthy(running, (c.waitTimeout ?? 60) * 1000);
+        return running;
+    }
+
+    /** One upload, as the provider makes it: a one-file tar, extracted at `/`. */
+    private async upload(id: string, u: any) {
+        only(u, ["file", "content", "owner", "group", "permissions", "executable"], "uploads");
+        const stage = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-upload-"));
+        try {
+            const relative = u.file.replace(/^\/+/, "");
+            fs.mkdirSync(path.join(stage, path.dirname(relative)), { recursive: true });
+            fs.writeFileSync(path.join(stage, relative), u.content);
+            const mode = u.permissions ?? (u.executable ? "0744" : "0644");
+            const tar = spawn("tar", [
+                "--numeric-owner", `--owner=${u.owner ?? 0}`, `--group=${u.group ?? 0}`, `--mode=${mode}`,
+                "-C", stage, "-cf", "-", relative,
+            ]);
+            const cp = spawn(DOCKER, ["cp", "-", `${id}:/`]);
+            tar.stdout.pipe(cp.stdin);
+            let stderr = "";
+            cp.stderr.on("data", d => (stderr += d));
+            const code = await new Promise<number>(resolve => cp.on("close", c => resolve(c ?? -1)));
+            if (code !== 0) throw new Error(`upload of ${u.file} failed: ${stderr}`);
+        } finally {
+            fs.rmSync(stage, { recursive: true, force: true });
+        }
+    }
+
+    async waitHealthy(c: RunningContainer, timeoutMs: number): Promise<number> {
+        const started = Date.now();
+        for (;;) {
+            const status = await inspect(c.id, "{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}");
+            if (status === "healthy") return (Date.now() - started) / 1000;
+            if (status === "none") throw new Error(`${c.name} has no health check to wait for`);
+            if (Date.now() - started > timeoutMs) {
+                const logs = await docker(["logs", "--tail", "30", c.id], { allowFailure: true });
+                throw new Error(`${c.name} not healthy after ${timeoutMs / 1000} s:\n${logs.stdout}${logs.stderr}`);
+            }
+            await sleep(250);
+        }
+    }
+
+    async remove(c: RunningContainer) {
+        await docker(["rm", "-f", "-v", c.id], { allowFailure: true });
+    }
+}

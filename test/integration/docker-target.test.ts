@@ -1,0 +1,108 @@
+import * as assert from "assert";
+import { execFile } from "child_process";
+import { ProgramRun, find, ofType, runProgram } from "../harness";
+import { CLIENT_FILE } from "../../lib/names";
+import { BuildRecord, buildingNewResource } from "./build";
+import { ContainerRunner, RunningContainer } from "./containers";
+import { docker, inspect, removeTestContainers, requireEngine } from "./docker";
+import { sleep } from "./kubelet";
+import * as fs from "fs";
+import * as path from "path";
+
+const WORKERS = 4;
+const CHECK = fs.readFileSync(path.join(__dirname, "check_cluster.py"), "utf8");
+
+function shell(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise(resolve =>
+        execFile("bash", ["-c", command], (err, stdout, stderr) => resolve({ code: err ? Number((err as any).code ?? 1) : 0, stdout, stderr })),
+    );
+}
+
+describe("the docker target on a real Docker engine", function () {
+    this.timeout(20 * 60_000);
+    let run: ProgramRun;
+    let runner: ContainerRunner;
+    let started: RunningContainer[] = [];
+    const builds: BuildRecord[] = [];
+
+    async function waitAnswering(frontend: RunningContainer, timeoutSeconds: number) {
+        const out = await docker(["exec", "-i", frontend.id, "python3", "-", CLIENT_FILE, String(WORKERS), String(timeoutSeconds)], {
+            input: CHECK,
+            allowFailure: true,
+        });
+        return JSON.parse(out.stdout.trim().split("\n").pop() || "{}");
+    }
+
+    before(async () => {
+        await requireEngine();
+        await removeTestContainers();
+        run = await runProgram({ target: "docker", push: "false", workers: String(WORKERS) }, { stack: "itest", newResource: buildingNewResource(builds) });
+        runner = new ContainerRunner(run, `docker-target-${process.pid}`);
+    });
+
+    afterEach(async function () {
+        if (this.currentTest?.state === "failed") {
+            for (const c of started) console.log(`--- ${c.name}\n${(await docker(["logs", "--tail", "30", c.id], { allowFailure: true })).stdout}`);
+        }
+        for (const c of started) await runner.remove(c);
+        started = [];
+    });
+
+    after(async () => {
+        await removeTestContainers();
+    });
+
+    /** As `pulumi up` would: the frontend healthy, then the workers, side by side, each healthy. */
+    async function up(): Promise<RunningContainer> {
+        const frontend = await runner.start(find(run, "Container", "frontend"));
+        started.push(frontend);
+        const workers = runner.containers.filter(c => c.name.startsWith("worker-"));
+        started.push(...(await Promise.all(workers.map(w => runner.start(w)))));
+        return frontend;
+    }
+
+    it("declares its own network for a laptop, which the test replaces by the host network", () => {
+        const network = find(run, "Network", "network").inputs.name;
+        for (const c of ofType(run, "Container")) assert.deepStrictEqual(c.inputs.networksAdvanced.map((n: any) => n.name), [network]);
+    });
+
+    it(`passes the seed's test, run with the stack's own seedTest command, with ${WORKERS} workers`, async () => {
+        await up();
+        const out = await shell(run.outputs.seedTest);
+        assert.strictEqual(out.code, 0, out.stderr);
+        const [ids, greetings] = out.stdout.trim().split("\n");
+        assert.deepStrictEqual(JSON.parse(ids), [0, 1, 2, 3]);
+        assert.strictEqual(greetings, `[${Array(WORKERS).fill("'Hello, World'").join(", ")}]`);
+    });
+
+    it("shows the key nowhere docker inspect looks, and keeps its file readable by uid 1000 alone", async () => {
+        const frontend = await up();
+        const key = find(run, "Container", "frontend").inputs.uploads.find((u: any) => u.file.endsWith("session-key")).content;
+        for (const c of started) {
+            const inspected = (await docker(["inspect", c.id])).stdout;
+            assert.ok(!inspected.includes(key), `docker inspect ${c.name} shows the key`);
+            const stat = (await docker(["exec", c.id, "stat", "-c", "%u %g %a", "/etc/ipp/secret/session-key"])).stdout.trim();
+            assert.strictEqual(stat, "1000 1000 400", c.name);
+        }
+        const logs = await docker(["logs", frontend.id]);
+        assert.ok(!(logs.stdout + logs.stderr).includes(key), "the frontend's log shows the key");
+    });
+
+    it("restarts a failed controller by itself; every engine answers again within 30 s", async () => {
+        const frontend = await up();
+        const before = Number(await inspect(frontend.id, "{{.RestartCount}}"));
+        const t0 = Date.now();
+        // Kill the controller process (not the container): its exit ends the container, and the
+        // restart policy must bring it back.
+        await docker(["exec", frontend.id, "python3", "-c",
+            "import os, signal\nfor p in os.listdir('/proc'):\n  if p.isdigit():\n    try: cmd = open(f'/proc/{p}/cmdline').read()\n    except OSError: continue\n    if 'ipcontroller' in cmd and 'python3' in cmd and int(p) != 1: os.kill(int(p), signal.SIGKILL)"], { allowFailure: true });
+        for (let i = 0; i < 120 && Number(await inspect(frontend.id, "{{.RestartCount}}")) === before; i++) await sleep(250);
+        assert.ok(Number(await inspect(frontend.id, "{{.RestartCount}}")) > before, "the container was not restarted");
+        await runner.waitHealthy(frontend, 60_000);
+        const result = await waitAnswering(frontend, 60);
+        const seconds = (Date.now() - t0) / 1000;
+        console.log(`      docker target, controller killed: all engines answer after ${seconds.toFixed(1)} s (limit 30 s)`);
+        assert.ok(result.ok, result.error);
+        assert.ok(seconds <= 30);
+    });
+});
