@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { ClusterConfig } from "../lib/config";
-import { frontendContainerArgs, workerContainerArgs } from "../lib/docker";
+import { frontendContainerArgs, notebookContainerArgs, workerContainerArgs } from "../lib/docker";
 import { ImageKind, dockerNames, labels } from "../lib/names";
 import { ImageRef } from "./images";
 
@@ -13,6 +13,8 @@ export interface DockerClusterArgs {
     images: Record<ImageKind, ImageRef>;
     /** The session key (secret). */
     sessionKey: pulumi.Input<string>;
+    /** The notebook's access token (secret); used when `config.notebook` is true. */
+    notebookToken: pulumi.Input<string>;
 }
 
 /**
@@ -23,6 +25,7 @@ export class DockerCluster extends pulumi.ComponentResource {
     readonly networkName: pulumi.Output<string>;
     readonly frontendContainer: pulumi.Output<string>;
     readonly workerContainers: pulumi.Output<string[]>;
+    readonly notebookContainer?: pulumi.Output<string>;
 
     constructor(name: string, args: DockerClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:DockerCluster", name, {}, opts);
@@ -72,6 +75,23 @@ export class DockerCluster extends pulumi.ComponentResource {
                 { ...fixedName, dependsOn: [frontend], additionalSecretOutputs: ["uploads"] },
             );
         });
+
+        if (config.notebook) {
+            const notebook = new docker.Container(
+                "notebook",
+                notebookContainerArgs({
+                    name: names.notebook,
+                    image: image("frontend"),
+                    resources: config.notebookResources,
+                    network: network.name,
+                    sessionKey: args.sessionKey,
+                    notebookToken: args.notebookToken,
+                    instance: args.instance,
+                }),
+                { ...fixedName, dependsOn: [frontend], additionalSecretOutputs: ["uploads"] },
+            );
+            this.notebookContainer = notebook.name;
+        }
 
         this.networkName = network.name;
         this.frontendContainer = frontend.name;

@@ -8,6 +8,7 @@ import {
     dockerConfigJson,
     frontendNetworkPolicySpec,
     frontendPodSpec,
+    notebookServiceSpec,
     workerNetworkPolicySpec,
     workerPodSpec,
 } from "../lib/kubernetes";
@@ -20,6 +21,8 @@ export interface KubernetesClusterArgs {
     images: Record<ImageKind, ImageRef>;
     /** The session key (secret). */
     sessionKey: pulumi.Input<string>;
+    /** The notebook's access token (secret); used when `config.notebook` is true. */
+    notebookToken: pulumi.Input<string>;
     /** Registry password (secret), for the image pull secret. */
     registryPassword?: pulumi.Input<string>;
 }
@@ -36,6 +39,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     readonly frontendPodName: pulumi.Output<string>;
     readonly serviceName: pulumi.Output<string>;
     readonly deploymentName: pulumi.Output<string>;
+    /** The notebook's Service, when there is a notebook. */
+    readonly notebookService?: k8s.core.v1.Service;
 
     constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:KubernetesCluster", name, {}, opts);
@@ -53,6 +58,14 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             { metadata: meta(), type: "Opaque", stringData: { [FILES.sessionKey]: args.sessionKey } },
             parent,
         );
+
+        const notebookToken = config.notebook
+            ? new k8s.core.v1.Secret(
+                  "notebook-token",
+                  { metadata: meta("frontend"), type: "Opaque", stringData: { [FILES.notebookToken]: args.notebookToken } },
+                  parent,
+              )
+            : undefined;
 
         const pullSecrets: pulumi.Output<string>[] = [];
         if (config.push && config.registryUsername && args.registryPassword) {
@@ -102,11 +115,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             "frontend",
             {
                 metadata: { ...meta("frontend"), name: NAMES.frontendPod, annotations: imageAnnotations("frontend") },
-                spec: frontendPodSpec(containerSettings("frontend", config.frontend), {
-                    configMapName: configmapFn.metadata.name,
-                    secretName: key.metadata.name,
-                    imagePullSecrets: pullSecrets,
-                }),
+                spec: frontendPodSpec(
+                    containerSettings("frontend", config.frontend),
+                    { configMapName: configmapFn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets },
+                    notebookToken && { resources: config.notebookResources, tokenSecretName: notebookToken.metadata.name },
+                ),
             },
             {
                 ...parent,
@@ -138,7 +151,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
 
         new k8s.networking.v1.NetworkPolicy(
             "netpol-frontend",
-            { metadata: meta("frontend"), spec: frontendNetworkPolicySpec(instance) },
+            { metadata: meta("frontend"), spec: frontendNetworkPolicySpec(instance, config.notebook) },
             parent,
         );
         new k8s.networking.v1.NetworkPolicy(
@@ -146,6 +159,17 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             { metadata: meta("worker"), spec: workerNetworkPolicySpec(instance) },
             parent,
         );
+
+        if (config.notebook) {
+            this.notebookService = new k8s.core.v1.Service(
+                "notebook-service",
+                {
+                    metadata: { ...meta("frontend"), name: NAMES.notebookService },
+                    spec: notebookServiceSpec(instance, config.notebookServiceType),
+                },
+                { ...parent, dependsOn: [frontend] },
+            );
+        }
 
         this.namespace = namespace;
         this.frontendPodName = frontend.metadata.name;

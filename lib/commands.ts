@@ -50,3 +50,13 @@ export function clusterCommands(frontend: ExecTarget, workers: ExecTarget[]) {
         workerShells: workers.map(w => execCommand(w, ["bash"], true)),
     };
 }
+
+/** `kubectl port-forward` of the given ports, each to the same port on the laptop's loopback. */
+export function portForwardCommand(namespace: string, resource: string, ports: number[]): string {
+    return ["kubectl", "port-forward", "-n", namespace, resource, ...ports.map(String)].map(shellQuote).join(" ");
+}
+
+/** The notebook's address on the laptop, with its token (so: a secret). */
+export function notebookUrl(host: string, port: number, token: string): string {
+    return `http://${host}:${port}/?token=${encodeURIComponent(token)}`;
+}

@@ -51,6 +51,18 @@ export const CONFIG_KEYS = {
     },
     frontendCpu: { type: "string", default: "250m", description: "CPU request of the controller (no CPU limit is set)." },
     frontendMemory: { type: "string", default: "512Mi", description: "Memory request and limit of the controller." },
+    notebook: {
+        type: "boolean",
+        default: true,
+        description: "Run a Jupyter notebook server next to the controller, behind a generated token.",
+    },
+    notebookServiceType: {
+        type: "string",
+        default: "ClusterIP",
+        description: "Type of the notebook's Service: ClusterIP (reach it with kubectl port-forward), NodePort or LoadBalancer.",
+    },
+    notebookCpu: { type: "string", default: "250m", description: "CPU request of the notebook server (no CPU limit is set)." },
+    notebookMemory: { type: "string", default: "1Gi", description: "Memory request and limit of the notebook server and its kernels." },
     workerCpu: { type: "string", default: "500m", description: "CPU request of each worker (no CPU limit is set)." },
     workerMemory: { type: "string", default: "1Gi", description: "Memory request and limit of each worker." },
 } satisfies Record<string, ConfigKey>;
@@ -68,6 +80,8 @@ export interface Resources {
 /** The validated settings, with defaults applied. `registryPassword` is read separately, as a secret. */
 export const TARGETS = ["kubernetes", "docker"] as const;
 export type Target = (typeof TARGETS)[number];
+export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
 
 export interface ClusterConfig {
     target: Target;
@@ -81,6 +95,9 @@ export interface ClusterConfig {
     osImage: string;
     frontend: Resources;
     worker: Resources;
+    notebook: boolean;
+    notebookServiceType: ServiceType;
+    notebookResources: Resources;
 }
 
 /** Raw values as the stack holds them (strings), by key without the project prefix. */
@@ -157,7 +174,7 @@ function parseBoolean(name: ConfigName, raw: string | undefined, problems: strin
     return value === "true";
 }
 
-function parseResources(prefix: "frontend" | "worker", raw: RawConfig, problems: string[]): Resources {
+function parseResources(prefix: "frontend" | "worker" | "notebook", raw: RawConfig, problems: string[]): Resources {
     const cpuKey = `${prefix}Cpu` as const;
     const memoryKey = `${prefix}Memory` as const;
     const cpu = raw[cpuKey] ?? CONFIG_KEYS[cpuKey].default;
@@ -231,7 +248,13 @@ export function parseConfig(raw: RawConfig, stack: string): ClusterConfig {
 
     const frontend = parseResources("frontend", raw, problems);
     const worker = parseResources("worker", raw, problems);
+    const notebook = parseBoolean("notebook", raw.notebook, problems);
+    const notebookServiceType = (raw.notebookServiceType ?? CONFIG_KEYS.notebookServiceType.default) as ServiceType;
+    if (!SERVICE_TYPES.includes(notebookServiceType)) {
+        problems.push(`${key("notebookServiceType")} must be ClusterIP, NodePort or LoadBalancer; got ${shown(notebookServiceType)}.`);
+    }
+    const notebookResources = parseResources("notebook", raw, problems);
 
     if (problems.length) throw new ConfigError(problems);
-    return { target, workers, registry, push, registryUsername, hasRegistryPassword, namespace, createNamespace, osImage, frontend, worker };
+    return { target, workers, registry, push, registryUsername, hasRegistryPassword, namespace, createNamespace, osImage, frontend, worker, notebook, notebookServiceType, notebookResources };
 }

@@ -102,6 +102,14 @@ export function workerConnectionFile(serviceHost: string = NAMES.controllerServi
     return engineConnectionFile({ interface: `tcp://${serviceHost}`, location: serviceHost });
 }
 
+/**
+ * A client file for a laptop that reaches the controller through forwarded ports on its own
+ * loopback (`kubectl port-forward`, or ports a local container publishes). It carries the key.
+ */
+export function laptopClientFile(key: string): ClientConnectionFile {
+    return { ...clientConnectionFile({ interface: "tcp://127.0.0.1", location: "127.0.0.1" }), key };
+}
+
 /** Serialises a connection file as ConfigMap data. */
 export function toJson(file: object): string {
     return JSON.stringify(file, null, 2) + "\n";

@@ -10,15 +10,20 @@ import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import { Resources, cpuCores, memoryBytes } from "./config";
 import { Component, NAMES, PATHS, labels } from "./names";
+import { NOTEBOOK_PORT, portsFor } from "./ports";
 import {
     EnvVar,
     KEY_FILE,
+    NOTEBOOK_TOKEN_FILE,
     UID,
     connectionFileContents,
     controllerCommand,
     engineCommand,
     frontendEnv,
     frontendReadyCommand,
+    notebookCommand,
+    notebookEnv,
+    notebookReadyCommand,
     workerEnv,
     workerReadyCommand,
 } from "./runtime";
@@ -42,7 +47,12 @@ function envs(vars: EnvVar[]): string[] {
     return vars.map(v => `${v.name}=${v.value}`);
 }
 
-/** The keyless connection files (readable by all) and the key (readable by the container's user only). */
+/** A secret file, readable by the container's user alone. */
+function privateFile(file: string, content: pulumi.Input<string>) {
+    return { file, content, owner: String(UID), group: String(UID), permissions: "0400" };
+}
+
+/** The keyless connection files (readable by all) and the key. */
 function uploads(component: Component, sessionKey: pulumi.Input<string>) {
     return [
         ...Object.entries(connectionFileContents(component)).map(([file, content]) => ({
@@ -50,11 +60,23 @@ function uploads(component: Component, sessionKey: pulumi.Input<string>) {
             content,
             permissions: "0444",
         })),
-        { file: KEY_FILE, content: sessionKey, owner: String(UID), group: String(UID), permissions: "0400" },
+        privateFile(KEY_FILE, sessionKey),
     ];
 }
 
-function container(component: Component, s: DockerContainerSettings, command: string[], env: EnvVar[], ready: string[]): ContainerArgs {
+/** Ports published on the host's loopback only: reachable from this machine, not from the network. */
+function loopbackPorts(ports: number[]) {
+    return ports.map(port => ({ internal: port, external: port, ip: "127.0.0.1", protocol: "tcp" }));
+}
+
+function container(
+    component: Component,
+    s: DockerContainerSettings,
+    command: string[],
+    env: EnvVar[],
+    ready: string[],
+    extra: Partial<ContainerArgs> = {},
+): ContainerArgs {
     return {
         name: s.name,
         hostname: s.hostname,
@@ -75,13 +97,30 @@ function container(component: Component, s: DockerContainerSettings, command: st
         labels: Object.entries(labels(s.instance, component)).map(([label, value]) => ({ label, value })),
         destroyGraceSeconds: 30,
         mustRun: true,
+        ...extra,
     };
 }
 
-/** The controller's container: reachable as `ipp-frontend` (its own name) and `ipp-controller` (the workers' address). */
+/**
+ * The controller's container: reachable as `ipp-frontend` (its own name) and `ipp-controller` (the
+ * workers' address); its client ports are published on this machine's loopback, for a laptop client.
+ */
 export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname">): ContainerArgs {
     const settings = { ...s, hostname: NAMES.frontendPod, aliases: [NAMES.frontendPod, NAMES.controllerService] };
-    return container("frontend", settings, controllerCommand(), frontendEnv(), frontendReadyCommand());
+    return container("frontend", settings, controllerCommand(), frontendEnv(), frontendReadyCommand(), {
+        ports: loopbackPorts(portsFor("clients").map(p => p.port)),
+    });
+}
+
+/** The notebook's container: the frontend's image and entrypoint, its token in a private file, its port on loopback. */
+export function notebookContainerArgs(
+    s: Omit<DockerContainerSettings, "aliases" | "hostname"> & { notebookToken: pulumi.Input<string> },
+): ContainerArgs {
+    const settings = { ...s, hostname: NAMES.notebookService, aliases: [NAMES.notebookService] };
+    const args = container("frontend", settings, notebookCommand(), notebookEnv(), notebookReadyCommand(), {
+        ports: loopbackPorts([NOTEBOOK_PORT.port]),
+    });
+    return { ...args, uploads: [...uploads("frontend", s.sessionKey), privateFile(NOTEBOOK_TOKEN_FILE, s.notebookToken)] };
 }
 
 /** A worker's container: healthy only while its engine is registered. */

@@ -4,15 +4,26 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { CONTROLLER_PORTS, REGISTRATION_PORT_NAME, portsFor } from "./ports";
+import { CONTROLLER_PORTS, NOTEBOOK_PORT, REGISTRATION_PORT_NAME, portsFor } from "./ports";
 import { NAMES, PATHS, instanceLabels, registryHost, selectorLabels } from "./names";
 import type { Resources } from "./config";
-import { UID, controllerCommand, engineCommand, frontendEnv, workerEnv, workerReadyCommand } from "./runtime";
+import {
+    UID,
+    controllerCommand,
+    engineCommand,
+    frontendEnv,
+    notebookCommand,
+    notebookEnv,
+    workerEnv,
+    workerReadyCommand,
+} from "./runtime";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Container = k8s.types.input.core.v1.Container;
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
 
 /** What each container gets besides its command: image, pull policy, resources. */
 export interface ContainerSettings {
@@ -26,6 +37,12 @@ export interface PodSources {
     configMapName: pulumi.Input<string>;
     secretName: pulumi.Input<string>;
     imagePullSecrets?: pulumi.Input<string>[];
+}
+
+/** The notebook next to the controller: its resources and the Secret holding its token. */
+export interface NotebookSettings {
+    resources: Resources;
+    tokenSecretName: pulumi.Input<string>;
 }
 
 const containerSecurity = {
@@ -42,8 +59,8 @@ function resources(r: Resources) {
     return { requests: { cpu: r.cpu, memory: r.memory }, limits: { memory: r.memory } };
 }
 
-/** The volumes both pods mount: keyless files, the key, and writable home and /tmp. */
-function volumes(sources: PodSources) {
+/** The volumes every pod mounts: keyless files, the key, and writable home and /tmp. */
+function volumes(sources: PodSources): Volume[] {
     return [
         { name: "connection", configMap: { name: sources.configMapName } },
         { name: "session-key", secret: { secretName: sources.secretName, defaultMode: 0o440 } },
@@ -52,14 +69,14 @@ function volumes(sources: PodSources) {
     ];
 }
 
-const volumeMounts = [
+const volumeMounts: VolumeMount[] = [
     { name: "connection", mountPath: PATHS.connectionDir, readOnly: true },
     { name: "session-key", mountPath: PATHS.secretDir, readOnly: true },
     { name: "home", mountPath: PATHS.home },
     { name: "tmp", mountPath: "/tmp" },
 ];
 
-function podSpec(sources: PodSources, container: Container, terminationGracePeriodSeconds: number): PodSpec {
+function podSpec(sources: PodSources, containers: Container[], extraVolumes: Volume[], terminationGracePeriodSeconds: number): PodSpec {
     return {
         automountServiceAccountToken: false,
         enableServiceLinks: false,
@@ -72,56 +89,63 @@ function podSpec(sources: PodSources, container: Container, terminationGracePeri
         },
         terminationGracePeriodSeconds,
         ...(sources.imagePullSecrets?.length ? { imagePullSecrets: sources.imagePullSecrets.map(name => ({ name })) } : {}),
-        containers: [container],
-        volumes: volumes(sources),
+        containers,
+        volumes: [...volumes(sources), ...extraVolumes],
     };
 }
 
-/** The controller Pod's spec. */
-export function frontendPodSpec(settings: ContainerSettings, sources: PodSources): PodSpec {
-    return podSpec(
-        sources,
-        {
-            name: NAMES.controllerContainer,
-            image: settings.image,
-            imagePullPolicy: settings.imagePullPolicy,
-            args: controllerCommand(),
-            env: frontendEnv(),
-            ports: CONTROLLER_PORTS.map(p => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
-            readinessProbe: {
-                tcpSocket: { port: REGISTRATION_PORT_NAME },
-                periodSeconds: 2,
-                failureThreshold: 3,
-            },
-            resources: resources(settings.resources),
-            securityContext: containerSecurity,
-            volumeMounts,
-        },
-        30,
-    );
+function container(name: string, settings: ContainerSettings, fields: Partial<Container> & { volumeMounts?: VolumeMount[] }): Container {
+    return {
+        name,
+        image: settings.image,
+        imagePullPolicy: settings.imagePullPolicy,
+        ...fields,
+        resources: resources(settings.resources),
+        securityContext: containerSecurity,
+        volumeMounts: [...volumeMounts, ...(fields.volumeMounts ?? [])],
+    };
+}
+
+/**
+ * The controller Pod's spec: the controller and, when `notebook` is given, a notebook server. Both
+ * share the home folder; the notebook reads its token from a Secret of its own.
+ */
+export function frontendPodSpec(settings: ContainerSettings, sources: PodSources, notebook?: NotebookSettings): PodSpec {
+    const controller = container(NAMES.controllerContainer, settings, {
+        args: controllerCommand(),
+        env: frontendEnv(),
+        ports: CONTROLLER_PORTS.map(p => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
+        readinessProbe: { tcpSocket: { port: REGISTRATION_PORT_NAME }, periodSeconds: 2, failureThreshold: 3 },
+    });
+    if (!notebook) return podSpec(sources, [controller], [], 30);
+    const server = container(NAMES.notebookContainer, { ...settings, resources: notebook.resources }, {
+        args: notebookCommand(),
+        env: notebookEnv(),
+        ports: [{ name: NOTEBOOK_PORT.name, containerPort: NOTEBOOK_PORT.port, protocol: "TCP" }],
+        readinessProbe: { tcpSocket: { port: NOTEBOOK_PORT.name }, periodSeconds: 2, failureThreshold: 3 },
+        volumeMounts: [{ name: "notebook-token", mountPath: PATHS.notebookTokenDir, readOnly: true }],
+    });
+    const tokenVolume: Volume = { name: "notebook-token", secret: { secretName: notebook.tokenSecretName, defaultMode: 0o440 } };
+    return podSpec(sources, [controller, server], [tokenVolume], 30);
 }
 
 /** A worker pod's spec: one engine, Ready only while that engine is registered. */
 export function workerPodSpec(settings: ContainerSettings, sources: PodSources): PodSpec {
-    return podSpec(
-        sources,
-        {
-            name: NAMES.engineContainer,
-            image: settings.image,
-            imagePullPolicy: settings.imagePullPolicy,
-            args: engineCommand(),
-            env: workerEnv(),
-            readinessProbe: {
-                exec: { command: workerReadyCommand() },
-                periodSeconds: 2,
-                failureThreshold: 1,
-            },
-            resources: resources(settings.resources),
-            securityContext: containerSecurity,
-            volumeMounts,
-        },
-        15,
-    );
+    const engine = container(NAMES.engineContainer, settings, {
+        args: engineCommand(),
+        env: workerEnv(),
+        readinessProbe: { exec: { command: workerReadyCommand() }, periodSeconds: 2, failureThreshold: 1 },
+    });
+    return podSpec(sources, [engine], [], 15);
+}
+
+/** The notebook's own Service: only the notebook's port, so exposing it exposes nothing else. */
+export function notebookServiceSpec(instance: string, type: string): ServiceSpec {
+    return {
+        type,
+        selector: selectorLabels(instance, "frontend"),
+        ports: [{ name: NOTEBOOK_PORT.name, port: NOTEBOOK_PORT.port, targetPort: NOTEBOOK_PORT.name, protocol: "TCP" }],
+    };
 }
 
 /** The Service in front of the controller: a stable ClusterIP with the ports engines need. */
@@ -133,8 +157,11 @@ export function controllerServiceSpec(instance: string): ServiceSpec {
     };
 }
 
-/** Only this deployment's own pods may reach the controller's ports. */
-export function frontendNetworkPolicySpec(instance: string): NetworkPolicySpec {
+/**
+ * Only this deployment's own pods may reach the controller's ports. The notebook's port, when there
+ * is a notebook, is open to whoever reaches its Service: its token guards it.
+ */
+export function frontendNetworkPolicySpec(instance: string, notebook: boolean): NetworkPolicySpec {
     return {
         podSelector: { matchLabels: selectorLabels(instance, "frontend") },
         policyTypes: ["Ingress"],
@@ -143,6 +170,7 @@ export function frontendNetworkPolicySpec(instance: string): NetworkPolicySpec {
                 from: [{ podSelector: { matchLabels: instanceLabels(instance) } }],
                 ports: CONTROLLER_PORTS.map(p => ({ port: p.name, protocol: "TCP" })),
             },
+            ...(notebook ? [{ ports: [{ port: NOTEBOOK_PORT.name, protocol: "TCP" }] }] : []),
         ],
     };
 }

@@ -10,8 +10,11 @@ export const NAMES = {
     frontendPod: "ipp-frontend",
     /** The Service in front of the controller; its DNS name is the address in the workers' file. */
     controllerService: "ipp-controller",
+    /** The notebook's own Service: exposing it never exposes the controller's ports. */
+    notebookService: "ipp-notebook",
     /** Container names. */
     controllerContainer: "controller",
+    notebookContainer: "notebook",
     engineContainer: "engine",
 };
 
@@ -28,6 +31,8 @@ export const PATHS = {
     connectionDir: "/etc/ipp/connection",
     /** The session key, mounted from a Secret. */
     secretDir: "/etc/ipp/secret",
+    /** The notebook's access token, mounted from a Secret. */
+    notebookTokenDir: "/etc/ipp/notebook",
     /** Exists while the worker's engine is registered with the controller. */
     readyFile: "/tmp/ipp-worker-ready",
 };
@@ -37,6 +42,7 @@ export const FILES = {
     engine: "ipcontroller-engine.json",
     client: "ipcontroller-client.json",
     sessionKey: "session-key",
+    notebookToken: "token",
 };
 
 /** The seed's client file, as the seed's test spells it. */
@@ -100,6 +106,7 @@ export function dockerNames(stack: string) {
     return {
         network: prefix,
         frontend: `${prefix}-frontend`,
+        notebook: `${prefix}-notebook`,
         /** Worker `index` counts from 1, as the workers' hostnames do. */
         worker: (index: number) => `${prefix}-worker-${index}`,
         workerHostname: (index: number) => `ipp-worker-${index}`,

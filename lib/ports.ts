@@ -67,3 +67,6 @@ export const REGISTRATION_PORT_NAME = "tcp-register";
 export function portsFor(audience: Exclude<Audience, "all">): ControllerPort[] {
     return CONTROLLER_PORTS.filter(p => p.audience === audience || p.audience === "all");
 }
+
+/** The notebook server's port, next to the controller in the frontend. */
+export const NOTEBOOK_PORT: ControllerPort = { name: "http-notebook", port: 8888, audience: "clients" };

@@ -4,7 +4,7 @@
  */
 import { FILES, PATHS } from "./names";
 import { frontendConnectionFiles, toJson, workerConnectionFile } from "./connection";
-import { BASE_PORT } from "./ports";
+import { BASE_PORT, NOTEBOOK_PORT } from "./ports";
 
 /** The user the images run as (`USER 1000` in the base image). */
 export const UID = 1000;
@@ -17,6 +17,7 @@ export const HEARTBEAT_MISSES = 5;
 export const ENGINE_CHECK_SECONDS = 3;
 
 export const KEY_FILE = `${PATHS.secretDir}/${FILES.sessionKey}`;
+export const NOTEBOOK_TOKEN_FILE = `${PATHS.notebookTokenDir}/${FILES.notebookToken}`;
 export const ENGINE_FILE = `${PATHS.connectionDir}/${FILES.engine}`;
 
 /** `ipcontroller` with the mounted files (`--reuse`), a short heartbeat and quick dead-engine detection. */
@@ -36,6 +37,22 @@ export function engineCommand(): string[] {
     ];
 }
 
+/**
+ * The notebook server, on every interface (the token guards it; remote access is allowed so that a
+ * NodePort or LoadBalancer works), working in the user's home.
+ */
+export function notebookCommand(): string[] {
+    return [
+        "jupyter",
+        "notebook",
+        "--no-browser",
+        "--ip=0.0.0.0",
+        `--port=${NOTEBOOK_PORT.port}`,
+        `--notebook-dir=${PATHS.home}`,
+        "--NotebookApp.allow_remote_access=True",
+    ];
+}
+
 export interface EnvVar {
     name: string;
     value: string;
@@ -48,6 +65,14 @@ export function frontendEnv(): EnvVar[] {
         { name: "IPP_KEY_FILE", value: KEY_FILE },
         { name: "IPP_SECURITY_DIR", value: PATHS.securityDir },
     ];
+}
+
+/**
+ * The notebook runs the frontend's entrypoint too, so it has its own keyed client file at the
+ * seed's path; Jupyter reads its token from the file `JUPYTER_TOKEN_FILE` names.
+ */
+export function notebookEnv(): EnvVar[] {
+    return [...frontendEnv(), { name: "JUPYTER_TOKEN_FILE", value: NOTEBOOK_TOKEN_FILE }];
 }
 
 /** The worker entrypoint's settings. */
@@ -65,9 +90,19 @@ export function workerReadyCommand(): string[] {
     return ["test", "-e", PATHS.readyFile];
 }
 
+/** Succeeds once something accepts connections on `port` of this container. */
+function listening(port: number): string[] {
+    return ["python3", "-c", `import socket; socket.create_connection(("127.0.0.1", ${port}), 2).close()`];
+}
+
 /** Succeeds once the controller accepts connections on its registration port. */
 export function frontendReadyCommand(): string[] {
-    return ["python3", "-c", `import socket; socket.create_connection(("127.0.0.1", ${BASE_PORT}), 2).close()`];
+    return listening(BASE_PORT);
+}
+
+/** Succeeds once the notebook server accepts connections. */
+export function notebookReadyCommand(): string[] {
+    return listening(NOTEBOOK_PORT.port);
 }
 
 /** The keyless connection files each side gets, by file name, as file contents. */

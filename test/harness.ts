@@ -50,6 +50,9 @@ export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id:
             state.repoDigest = args.inputs.skipPush ? id : `${repo}@${id}`;
             break;
         }
+        case "random:index/randomPassword:RandomPassword":
+            state.result = createHash("sha256").update(args.name).digest("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, args.inputs.length);
+            break;
         case "random:index/randomBytes:RandomBytes":
             state.hex = createHash("sha256").update(args.name).digest("hex");
             state.base64 = Buffer.from(state.hex, "hex").toString("base64");

@@ -25,6 +25,11 @@ export function buildingNewResource(records: BuildRecord[]) {
             const bytes = randomBytes(args.inputs.length);
             return { id: args.name, state: { ...args.inputs, hex: bytes.toString("hex"), base64: bytes.toString("base64") } };
         }
+        if (args.type === "random:index/randomPassword:RandomPassword") {
+            const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            const result = Array.from(randomBytes(args.inputs.length), b => alphabet[b % alphabet.length]).join("");
+            return { id: args.name, state: { ...args.inputs, result } };
+        }
         if (args.type !== "docker:index/image:Image") return defaultNewResource(args);
 
         const { imageName, build, skipPush } = args.inputs;

@@ -5,6 +5,7 @@ import { FILES, PATHS } from "../../lib/names";
 import { BuildRecord, buildingNewResource } from "./build";
 import { TestCluster } from "./cluster";
 import { REGISTRY, inspect, removeTestContainers, requireEngine } from "./docker";
+import { httpStatus, laptopGreetings } from "./access";
 import { coldStart, frontendReplacement, frontendRestart, lostWorker, workersFirst } from "./drills";
 import { DeclaredObjects, Kubelet } from "./kubelet";
 
@@ -186,3 +187,59 @@ describe("the integration test's own guard", () => {
         );
     });
 });
+
+describe("the notebook and the laptop client, on a real Docker engine", function () {
+    this.timeout(20 * 60_000);
+    let run: ProgramRun;
+    let cluster: TestCluster;
+    let token: string;
+
+    before(async () => {
+        await requireEngine();
+        await removeTestContainers();
+        run = await runProgram({ registry: REGISTRY, workers: "2" }, { newResource: buildingNewResource([]) });
+        const objects = new DeclaredObjects(run);
+        token = find(run, "core/v1:Secret", "notebook-token").inputs.stringData.token;
+        cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+        await cluster.up();
+    });
+
+    after(async () => {
+        await cluster?.down();
+        await removeTestContainers();
+    });
+
+    it("the notebook answers /api/status with the token, and refuses without it or with a wrong one", async () => {
+        const status = (headers: Record<string, string>, query = "") => httpStatus(`http://127.0.0.1:8888/api/status${query}`, headers);
+        assert.strictEqual(await status({ Authorization: `token ${token}` }), 200);
+        assert.strictEqual(await status({}, `?token=${encodeURIComponent(token)}`), 200);
+        assert.ok([401, 403].includes(await status({})), "no token must be refused");
+        assert.ok([401, 403].includes(await status({ Authorization: "token wrong" })), "a wrong token must be refused");
+        const url = new URL(run.outputs.notebookUrl);
+        assert.strictEqual(url.searchParams.get("token"), token);
+    });
+
+    it("inside the notebook's container, the seed's client file works unchanged", async () => {
+        const out = await cluster.python("-c", [seedTestProgram()], undefined, "notebook");
+        assert.strictEqual(out.code, 0, out.stderr);
+        assert.strictEqual(out.stdout.trim().split("\n")[1], "['Hello, World', 'Hello, World']");
+    });
+
+    it("no log shows the notebook's token or the session key", async () => {
+        const key = find(run, "core/v1:Secret", "session-key").inputs.stringData["session-key"];
+        const logs = await cluster.logs(cluster.frontend!, 1000);
+        assert.ok(logs.includes("Jupyter Notebook"), "the notebook's log is there to check");
+        assert.ok(!logs.includes(token), "a log shows the notebook's token");
+        assert.ok(!logs.includes(key), "a log shows the session key");
+    });
+
+    it("a client outside the frontend, with the laptop's client file, reaches every engine through the forwarded ports on loopback", async () => {
+        // The forwarded ports are the ones `clientPortForward` names, on this host's loopback.
+        const forwarded = run.outputs.clientPortForward.split(" ").slice(5).map(Number);
+        const file = JSON.parse(run.outputs.laptopClientFile);
+        assert.deepStrictEqual(forwarded, [file.registration, file.control, file.mux, file.task, file.iopub, file.notification, file.broadcast]);
+        const image = find(run, "Image", "images-base").inputs.imageName;
+        assert.strictEqual(await laptopGreetings(image, run.outputs.laptopClientFile, RUN_LABEL), "['Hello, World', 'Hello, World']");
+    });
+});
+

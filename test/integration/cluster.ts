@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CLIENT_FILE } from "../../lib/names";
+import { CLIENT_FILE, NAMES } from "../../lib/names";
 import { DeclaredObjects, Kubelet, RunningPod } from "./kubelet";
 import { docker } from "./docker";
 
@@ -62,9 +62,9 @@ export class TestCluster {
         await Promise.all(workers.map(w => this.kubelet.waitReady(w, timeoutMs)));
     }
 
-    /** Runs a Python program in the frontend's controller container. */
-    async python(program: string, args: string[] = [], input?: string) {
-        const id = this.frontend!.containers[0].id;
+    /** Runs a Python program in one of the frontend's containers (the controller's by default). */
+    async python(program: string, args: string[] = [], input?: string, container = NAMES.controllerContainer) {
+        const id = this.frontend!.containers.find(c => c.name === container)!.id;
         return docker(["exec", ...(input !== undefined ? ["-i"] : []), id, "python3", program, ...args], { input, allowFailure: true });
     }
 

@@ -16,7 +16,7 @@ import { sleep } from "./kubelet";
 const KNOWN = [
     "name", "hostname", "image", "command", "envs", "user", "uploads", "capabilities", "securityOpts",
     "memory", "cpuShares", "restart", "networksAdvanced", "healthcheck", "wait", "waitTimeout", "labels",
-    "destroyGraceSeconds", "mustRun",
+    "destroyGraceSeconds", "mustRun", "ports",
 ];
 
 function only(obj: object | undefined, allowed: string[], where: string) {
@@ -70,6 +70,13 @@ export class ContainerRunner {
         if (c.restart) args.push("--restart", c.restart);
         if (c.destroyGraceSeconds !== undefined) args.push("--stop-timeout", String(c.destroyGraceSeconds));
         for (const n of c.networksAdvanced ?? []) only(n, ["name", "aliases"], "networksAdvanced");
+        for (const p of c.ports ?? []) {
+            // On the host network a container's port already is the host's; only loopback publishing is allowed.
+            only(p, ["internal", "external", "ip", "protocol"], "ports");
+            if (p.ip !== "127.0.0.1" || p.internal !== p.external) {
+                throw new Error(`${c.name} publishes ${p.ip}:${p.external}->${p.internal}; the test only runs loopback ports published as themselves`);
+            }
+        }
         if (c.healthcheck) {
             only(c.healthcheck, ["tests", "interval", "timeout", "retries", "startPeriod"], "healthcheck");
             const [kind, ...test] = c.healthcheck.tests;

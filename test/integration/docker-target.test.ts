@@ -6,6 +6,7 @@ import { BuildRecord, buildingNewResource } from "./build";
 import { ContainerRunner, RunningContainer } from "./containers";
 import { docker, inspect, removeTestContainers, requireEngine } from "./docker";
 import { sleep } from "./kubelet";
+import { httpStatus, laptopGreetings } from "./access";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -56,8 +57,8 @@ describe("the docker target on a real Docker engine", function () {
     async function up(): Promise<RunningContainer> {
         const frontend = await runner.start(find(run, "Container", "frontend"));
         started.push(frontend);
-        const workers = runner.containers.filter(c => c.name.startsWith("worker-"));
-        started.push(...(await Promise.all(workers.map(w => runner.start(w)))));
+        const others = runner.containers.filter(c => c.name !== "frontend");
+        started.push(...(await Promise.all(others.map(w => runner.start(w)))));
         return frontend;
     }
 
@@ -88,6 +89,22 @@ describe("the docker target on a real Docker engine", function () {
         assert.ok(!(logs.stdout + logs.stderr).includes(key), "the frontend's log shows the key");
     });
 
+    it("serves the notebook on loopback behind its token, and the laptop's client file works against the published ports", async () => {
+        await up();
+        const url = new URL(run.outputs.notebookUrl);
+        const token = url.searchParams.get("token")!;
+        assert.strictEqual(await httpStatus(`http://127.0.0.1:${url.port}/api/status`, { Authorization: `token ${token}` }), 200);
+        assert.ok([401, 403].includes(await httpStatus(`http://127.0.0.1:${url.port}/api/status`, {})));
+        const file = JSON.parse(run.outputs.laptopClientFile);
+        const published = find(run, "Container", "frontend").inputs.ports.map((p: any) => p.external);
+        assert.deepStrictEqual(published, [file.registration, file.control, file.mux, file.task, file.iopub, file.notification, file.broadcast]);
+        const notebook = started.find(c => c.declared.name === "notebook")!;
+        const out = await docker(["exec", notebook.id, "python3", "-c", 'import ipyparallel as ipp; c = ipp.Client("' + CLIENT_FILE + '"); print(len(c[:].apply_sync(lambda: "Hello, World")))']);
+        assert.strictEqual(out.stdout.trim(), String(WORKERS));
+        const image = find(run, "Image", "images-base").inputs.imageName;
+        assert.strictEqual(await laptopGreetings(image, run.outputs.laptopClientFile, "docker-target"), `[${Array(WORKERS).fill("'Hello, World'").join(", ")}]`);
+    });
+
     it("restarts a failed controller by itself; every engine answers again within 30 s", async () => {
         const frontend = await up();
         const before = Number(await inspect(frontend.id, "{{.RestartCount}}"));
@@ -106,3 +123,4 @@ describe("the docker target on a real Docker engine", function () {
         assert.ok(seconds <= 30);
     });
 });
+

@@ -20,6 +20,7 @@ describe("the program on a Docker engine (target: docker)", () => {
     it("declares the images, a network and one container per worker, and nothing of Kubernetes", () => {
         assert.deepStrictEqual(run.resources.map(r => `${r.type} ${r.name}`).sort(), [
             "docker:index/container:Container frontend",
+            "docker:index/container:Container notebook",
             "docker:index/container:Container worker-1",
             "docker:index/container:Container worker-2",
             "docker:index/container:Container worker-3",
@@ -30,6 +31,7 @@ describe("the program on a Docker engine (target: docker)", () => {
             "ipp-cluster:index:DockerCluster cluster",
             "ipp-cluster:index:Images images",
             "random:index/randomBytes:RandomBytes session-key",
+            "random:index/randomPassword:RandomPassword notebook-token",
         ]);
     });
 
@@ -50,7 +52,7 @@ describe("the program on a Docker engine (target: docker)", () => {
     it("starts the workers after the controller, which needs the network", () => {
         const frontend = find(run, "Container", "frontend");
         assert.ok(frontend.dependencies.includes(find(run, "Network", "network").urn));
-        for (const w of ofType(run, "Container").filter(c => c.name.startsWith("worker-"))) {
+        for (const w of ofType(run, "Container").filter(c => c.name !== "frontend")) {
             assert.ok(w.dependencies.includes(frontend.urn), w.name);
         }
     });
@@ -64,7 +66,7 @@ describe("the program on a Docker engine (target: docker)", () => {
             assert.deepStrictEqual([keyUpload.owner, keyUpload.group, keyUpload.permissions], ["1000", "1000", "0400"]);
             const index = c.inputs.uploads.indexOf(c.inputs.uploads.find((u: any) => u.file === "/etc/ipp/secret/session-key"));
             assert.ok(isSecretInput(c, ["uploads", String(index), "content"]), `${c.name}: the key must be sent as a secret`);
-            if (c.name === "frontend") {
+            if (c.name === "frontend" || c.name === "notebook") {
                 const client = JSON.parse(uploads["/etc/ipp/connection/ipcontroller-client.json"].content);
                 assert.deepStrictEqual([engine.interface, client.interface, client.location], ["tcp://*", "tcp://*", "ipp-frontend"]);
             } else {
@@ -77,7 +79,9 @@ describe("the program on a Docker engine (target: docker)", () => {
     it("keeps the key out of labels, the environment, commands and outputs", () => {
         assert.match(key, /^[0-9a-f]{64}$/);
         for (const r of run.resources) assert.ok(!plainText(r).includes(key), `${r.type} ${r.name} shows the key`);
-        assert.ok(!JSON.stringify(run.outputs).includes(key));
+        for (const [name, value] of Object.entries(run.outputs)) {
+            if (!run.secretOutputs.includes(name)) assert.ok(!JSON.stringify(value ?? "").includes(key), `output ${name} shows the key`);
+        }
         for (const c of ofType(run, "Container")) {
             for (const e of c.inputs.envs) assert.ok(!/KEY=(?!\/)/.test(e), e);
         }
@@ -137,7 +141,7 @@ describe("the program on a Docker engine (target: docker)", () => {
 
     it("scales to 0 workers: the controller alone", async () => {
         const none = await runProgram({ ...LOCAL, workers: "0" }, { stack: "local" });
-        assert.deepStrictEqual(ofType(none, "Container").map(c => c.name), ["frontend"]);
+        assert.deepStrictEqual(ofType(none, "Container").map(c => c.name).sort(), ["frontend", "notebook"]);
         assert.deepStrictEqual(none.outputs.workerShells, []);
     });
 });

@@ -39,11 +39,14 @@ describe("the program on Kubernetes", function () {
             "kubernetes:core/v1:ConfigMap configmap-wn",
             "kubernetes:core/v1:Namespace namespace",
             "kubernetes:core/v1:Pod frontend",
+            "kubernetes:core/v1:Secret notebook-token",
             "kubernetes:core/v1:Secret session-key",
+            "kubernetes:core/v1:Service notebook-service",
             "kubernetes:core/v1:Service service",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-frontend",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-workers",
             "random:index/randomBytes:RandomBytes session-key",
+            "random:index/randomPassword:RandomPassword notebook-token",
         ]);
     });
 
@@ -70,7 +73,7 @@ describe("the program on Kubernetes", function () {
         }
     });
 
-    it("keeps the session key out of every ConfigMap, every plain input and every output", async () => {
+    it("keeps the session key out of every ConfigMap, every plain input and every output that is not secret", async () => {
         const key = await sessionKeyOf(run);
         assert.match(key, /^[0-9a-f]{64}$/);
         for (const cm of ofType(run, "ConfigMap")) {
@@ -81,7 +84,10 @@ describe("the program on Kubernetes", function () {
         }
         const plain = (r: Declared) => JSON.stringify(r.rawInputs, (_k, v) => (v && v["4dabf18193072939515e22adb298388d"] ? "<secret>" : v));
         for (const r of run.resources) assert.ok(!plain(r).includes(key), `${r.type} ${r.name} holds the key in a plain input`);
-        assert.ok(!JSON.stringify(run.outputs).includes(key), "an output holds the key");
+        for (const [name, value] of Object.entries(run.outputs)) {
+            if (!run.secretOutputs.includes(name)) assert.ok(!JSON.stringify(value ?? "").includes(key), `output ${name} holds the key`);
+        }
+        assert.ok(run.outputs.laptopClientFile.includes(key), "the laptop's client file must carry the key");
     });
 
     it("holds the key only in a Secret, sent as a secret and kept secret in its outputs", () => {
@@ -198,11 +204,12 @@ describe("the program on Kubernetes", function () {
         const fn = find(run, "NetworkPolicy", "netpol-frontend").inputs.spec;
         assert.deepStrictEqual(fn.podSelector.matchLabels, find(run, "Service", "service").inputs.spec.selector);
         assert.deepStrictEqual(fn.policyTypes, ["Ingress"]);
-        assert.strictEqual(fn.ingress.length, 1);
+        assert.strictEqual(fn.ingress.length, 2);
+        assert.deepStrictEqual(fn.ingress[1], { ports: [{ port: "http-notebook", protocol: "TCP" }] }, "only the notebook's port is open to all");
         assert.deepStrictEqual(fn.ingress[0].from, [
             { podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "dev" } } },
         ]);
-        const containerPorts = find(run, "Pod", "frontend").inputs.spec.containers[0].ports.map((p: any) => p.name).sort();
+        const containerPorts = find(run, "Pod", "frontend").inputs.spec.containers.find((c: any) => c.name === "controller").ports.map((p: any) => p.name).sort();
         assert.deepStrictEqual(fn.ingress[0].ports.map((p: any) => p.port).sort(), containerPorts);
         const wn = find(run, "NetworkPolicy", "netpol-workers").inputs.spec;
         assert.deepStrictEqual([wn.policyTypes, wn.ingress], [["Ingress"], []]);
@@ -240,7 +247,7 @@ describe("the program on Kubernetes", function () {
                 `c = ipp.Client("/home/jupyter/.ipython/profile_default/security/ipcontroller-client.json"); ` +
                 `print(c.ids); print(c[:].apply_sync(lambda: "Hello, World"))'`,
         );
-        assert.deepStrictEqual(run.secretOutputs, []);
+        assert.deepStrictEqual(run.secretOutputs.sort(), ["laptopClientFile", "notebookUrl"]);
     });
 
     it("produces objects that pass the Kubernetes OpenAPI schema", async () => {
@@ -254,7 +261,7 @@ describe("the program on Kubernetes", function () {
             NetworkPolicy: (await esmImport("kubernetes-models/networking.k8s.io/v1")).NetworkPolicy,
         };
         const objects = run.resources.filter(r => r.type.startsWith("kubernetes:"));
-        assert.strictEqual(objects.length, 9);
+        assert.strictEqual(objects.length, 11);
         for (const r of objects) {
             const kind = r.type.split(":").pop()!;
             const { apiVersion: _v, kind: _k, ...body } = r.inputs;
@@ -350,7 +357,7 @@ describe("the program with other settings", () => {
         it("never shows the password in a plain input or an output", () => {
             const plain = (r: Declared) => JSON.stringify(r.rawInputs, (_k, v) => (v && v["4dabf18193072939515e22adb298388d"] ? "<secret>" : v));
             for (const r of run.resources) assert.ok(!plain(r).includes("s3cret-token"), `${r.type} ${r.name}`);
-            assert.ok(!JSON.stringify(run.outputs).includes("s3cret-token"));
+            assert.ok(!JSON.stringify(run.outputs).includes("s3cret-token"), "no output, not even a secret one, holds the password");
         });
     });
 
