@@ -20,9 +20,19 @@ export const KEY_FILE = `${PATHS.secretDir}/${FILES.sessionKey}`;
 export const NOTEBOOK_TOKEN_FILE = `${PATHS.notebookTokenDir}/${FILES.notebookToken}`;
 export const ENGINE_FILE = `${PATHS.connectionDir}/${FILES.engine}`;
 
-/** `ipcontroller` with the mounted files (`--reuse`), a short heartbeat and quick dead-engine detection. */
+/**
+ * `ipcontroller` with the mounted files (`--reuse`), a short heartbeat and quick dead-engine
+ * detection. Warnings and errors only: at INFO the hub logs two lines per task and one per worker
+ * check, which floods `kubectl logs` and costs throughput.
+ */
 export function controllerCommand(): string[] {
-    return ["ipcontroller", "--reuse", `--ping=${HEARTBEAT_MS}`, `--HeartMonitor.max_heartmonitor_misses=${HEARTBEAT_MISSES}`];
+    return [
+        "ipcontroller",
+        "--reuse",
+        `--ping=${HEARTBEAT_MS}`,
+        `--HeartMonitor.max_heartmonitor_misses=${HEARTBEAT_MISSES}`,
+        "--log-level=WARN",
+    ];
 }
 
 /** `ipengine` with the workers' keyless file and the key from its own file. */

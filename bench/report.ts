@@ -1,0 +1,136 @@
+/**
+ * Renders bench/results.json as BENCHMARKS.md: medians with their spread, ratios to the baseline,
+ * and each target with whether this run met it and by how much.
+ */
+import type { Sample, Variant } from "./run";
+
+interface Stat {
+    median: number;
+    min: number;
+    max: number;
+    n: number;
+}
+
+function stat(xs: number[]): Stat {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+    return { median, min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+function show(s: Stat, digits = 1, unit = ""): string {
+    if (!s.n) return "–";
+    const v = (x: number) => x.toFixed(digits) + unit;
+    return s.n > 1 ? `${v(s.median)} (${v(s.min)}–${v(s.max)}, n=${s.n})` : `${v(s.median)} (n=1)`;
+}
+
+function verdict(met: boolean, by: string): string {
+    return met ? `met (${by})` : `**missed** (${by})`;
+}
+
+export function renderReport(r: any): string {
+    const samples: Sample[] = r.samples;
+    const sizes: number[] = [...new Set(samples.map(s => s.workers))];
+    const pick = (variant: Variant, workers: number, f: (s: Sample) => number) =>
+        stat(samples.filter(s => s.variant === variant && s.workers === workers).map(f));
+    const lines: string[] = [];
+    const out = (...l: string[]) => lines.push(...l);
+
+    out(
+        "# Benchmarks",
+        "",
+        `Measured ${r.date.slice(0, 10)} by \`npm run bench\` on ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB,`,
+        `Linux ${r.machine.kernel}; one Docker engine, host networking. Raw numbers: [bench/results.json](bench/results.json).`,
+        `Each cell: median (min–max, n runs). ${r.settings.tasks} tasks per throughput run.`,
+        "",
+        "**Ours** runs the program's declared pods as containers, exactly as the integration test does (controller",
+        "Pod first, then N worker pods started together). **Baseline** is ipyparallel's own way in the same",
+        "image and on the same clock: one container, `ipcontroller`, then N `ipengine` processes, default",
+        "settings. **Baseline, our flags** is the same with our controller and engine flags",
+        `(\`${r.settings.controller.filter((a: string) => a !== "--reuse").join(" ")}\`;`,
+        "`ipengine --IPEngine.max_heartbeat_misses=0`), so the gain from settings and from packaging show separately.",
+        "",
+        "## Ready time",
+        "",
+        "From launching the engines (controller already up) to every engine answering the seed's `Hello, World`.",
+        "",
+        "| workers | ours (s) | baseline (s) | baseline, our flags (s) | ours / baseline | start-up CPU per worker, ours / baseline (s) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    );
+    for (const n of sizes) {
+        const ours = pick("ours", n, s => s.readySeconds);
+        const base = pick("baseline", n, s => s.readySeconds);
+        out(
+            `| ${n} | ${show(ours)} | ${show(base)} | ${show(pick("baselineOurFlags", n, s => s.readySeconds))} | ` +
+                `${(ours.median / base.median).toFixed(2)} | ${pick("ours", n, s => s.startupCpuSecondsPerWorker).median.toFixed(2)} / ` +
+                `${pick("baseline", n, s => s.startupCpuSecondsPerWorker).median.toFixed(2)} |`,
+        );
+    }
+
+    out("", "## Throughput", "", "Trivial tasks per second: a load-balanced view (`map`, one task per message) and a direct view (`apply` to all engines).", "");
+    out(
+        "| workers | load-balanced, ours | load-balanced, baseline | ratio | direct, ours | direct, baseline | ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    );
+    for (const n of sizes) {
+        const lo = pick("ours", n, s => s.lbTasksPerSecond);
+        const lb = pick("baseline", n, s => s.lbTasksPerSecond);
+        const dO = pick("ours", n, s => s.directTasksPerSecond);
+        const dB = pick("baseline", n, s => s.directTasksPerSecond);
+        out(`| ${n} | ${show(lo, 0)} | ${show(lb, 0)} | ${(lo.median / lb.median).toFixed(2)} | ${show(dO, 0)} | ${show(dB, 0)} | ${(dO.median / dB.median).toFixed(2)} |`);
+    }
+
+    out("", "## Memory after the throughput run", "", "Resident memory in MiB. Controller: its main process, and with the 8 processes it forks. Per engine: engine plus its nanny.", "");
+    out("| workers | controller main, ours / baseline | controller total, ours / baseline | per engine, ours / baseline | worker entrypoint, ours |", "| --- | --- | --- | --- | --- |");
+    const mib = (kb: number) => (kb / 1024).toFixed(0);
+    for (const n of sizes) {
+        const m = (v: Variant, f: (s: Sample) => number) => mib(pick(v, n, f).median);
+        out(
+            `| ${n} | ${m("ours", s => s.controllerMainRssKb)} / ${m("baseline", s => s.controllerMainRssKb)} | ` +
+                `${m("ours", s => s.controllerRssKb)} / ${m("baseline", s => s.controllerRssKb)} | ` +
+                `${m("ours", s => s.engineRssKb)} / ${m("baseline", s => s.engineRssKb)} | ${m("ours", s => s.supervisorRssKb ?? 0)} |`,
+        );
+    }
+
+    out("", "## Recovery (ours)", "", "Seconds from the event until every engine answers again.", "", "| workers | frontend restart | lost worker (killed, replacement started) |", "| --- | --- | --- |");
+    for (const [n, rec] of Object.entries<any>(r.recovery)) out(`| ${n} | ${show(stat(rec.frontendRestart))} | ${show(stat(rec.lostWorker))} |`);
+
+    const im = r.images;
+    const mb = (b: number) => (b / 1e6).toFixed(1);
+    out(
+        "",
+        "## Images",
+        "",
+        "| image | size (MB) | added on top of base (MB) |",
+        "| --- | --- | --- |",
+        `| base | ${mb(im.sizes.base)} | – |`,
+        `| frontend (with the notebook server) | ${mb(im.sizes.frontend)} | ${mb(im.addedByFrontend)} |`,
+        `| worker | ${mb(im.sizes.worker)} | ${mb(im.addedByWorker)} |`,
+        "",
+        "| rebuild | build (s) | push (s) |",
+        "| --- | --- | --- |",
+        `| all three, nothing changed | ${show(stat(im.noChange.build), 2)} | ${show(stat(im.noChange.push), 2)} |`,
+        `| worker, after changing only its entrypoint | ${show(stat(im.workerChange.build), 2)} | ${show(stat(im.workerChange.push), 2)} |`,
+    );
+
+    out("", "## Targets", "", "| target | this run |", "| --- | --- |");
+    const at = (n: number) => sizes.includes(n);
+    if (at(16)) {
+        const ratio = pick("ours", 16, s => s.readySeconds).median / pick("baseline", 16, s => s.readySeconds).median;
+        out(`| ready time ≤ 0.75 × baseline at 16 workers | ${verdict(ratio <= 0.75, `${ratio.toFixed(2)} ×`)} |`);
+    }
+    for (const n of sizes) {
+        for (const [what, f] of [["load-balanced", (s: Sample) => s.lbTasksPerSecond], ["direct", (s: Sample) => s.directTasksPerSecond]] as const) {
+            const ratio = pick("ours", n, f).median / pick("baseline", n, f).median;
+            out(`| ${what} throughput ≥ 1.0 × baseline (aim 1.5) at ${n} workers | ${verdict(ratio >= 1.0, `${ratio.toFixed(2)} ×`)} |`);
+        }
+    }
+    out(
+        `| worker layer ≤ 1 MB on top of base | ${verdict(im.addedByWorker <= 1e6, `${mb(im.addedByWorker)} MB`)} |`,
+        `| no-change rebuild ≤ 2 s (build) | ${verdict(stat(im.noChange.build).median <= 2, `${stat(im.noChange.build).median.toFixed(2)} s; push ${stat(im.noChange.push).median.toFixed(2)} s`)} |`,
+        "",
+        `The whole run took ${(r.benchSeconds / 60).toFixed(1)} minutes.`,
+        "",
+    );
+    return lines.join("\n");
+}

@@ -1,0 +1,248 @@
+/**
+ * `npm run bench`: measures, on a real Docker engine and with the images the program builds, what a
+ * user would feel: ready time, throughput, recovery and memory of this cluster against
+ * ipyparallel's own processes in the same image (`ipcontroller`, then N `ipengine`), and what the
+ * images cost. Prints the numbers, writes bench/results.json and BENCHMARKS.md.
+ *
+ *   IPP_BENCH_SIZES=4,16,64   worker counts (default 4,16,64)
+ *   IPP_BENCH_REPS=3          repetitions per case (default 3; 1 for 64 workers)
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runProgram } from "../test/harness";
+import { BuildRecord, buildingNewResource } from "../test/integration/build";
+import { TestCluster } from "../test/integration/cluster";
+import { REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker";
+import { frontendRestart, lostWorker } from "../test/integration/drills";
+import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
+import { CLIENT_FILE } from "../lib/names";
+import { controllerCommand, engineCommand } from "../lib/runtime";
+import { renderReport } from "./report";
+
+const ROOT = path.resolve(__dirname, "..");
+const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
+const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");
+const SIZES = (process.env.IPP_BENCH_SIZES ?? "4,16,64").split(",").map(Number);
+const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
+const TASKS = 3000;
+const LABEL = "bench";
+
+export type Variant = "ours" | "baseline" | "baselineOurFlags";
+export interface Sample {
+    variant: Variant;
+    workers: number;
+    readySeconds: number;
+    lbTasksPerSecond: number;
+    directTasksPerSecond: number;
+    controllerRssKb: number;
+    controllerMainRssKb: number;
+    engineRssKb: number;
+    supervisorRssKb?: number;
+    /** CPU seconds each worker used to start (engine and nanny, plus the entrypoint for ours), read at ready time. */
+    startupCpuSecondsPerWorker: number;
+}
+
+function log(message: string) {
+    console.log(`[bench] ${message}`);
+}
+
+async function python(container: string, script: string, args: string[]) {
+    const out = await docker(["exec", "-i", container, "python3", "-", ...args], { input: script, allowFailure: true });
+    const line = out.stdout.trim().split("\n").pop() ?? "";
+    try {
+        return JSON.parse(line);
+    } catch {
+        throw new Error(`python in ${container} failed: ${out.stdout}\n${out.stderr.slice(-2000)}`);
+    }
+}
+
+type Usage = Record<"controller" | "engine" | "nanny" | "worker", [number, number][]>;
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const mean = (xs: number[]) => (xs.length ? sum(xs) / xs.length : 0);
+
+/** Memory and CPU of the ipyparallel processes in these containers, merged by role. */
+async function usage(containers: string[]): Promise<Usage> {
+    const all: Usage[] = await Promise.all(containers.map(c => python(c, RSS, [])));
+    const merged: Usage = { controller: [], engine: [], nanny: [], worker: [] };
+    for (const u of all) for (const role of Object.keys(merged) as (keyof Usage)[]) merged[role].push(...u[role]);
+    return merged;
+}
+
+/** CPU seconds per worker so far: engine, nanny and (ours) the worker entrypoint. */
+function cpuPerWorker(u: Usage, workers: number): number {
+    return sum([...u.engine, ...u.nanny, ...u.worker].map(([, cpu]) => cpu)) / workers;
+}
+
+/** Starts the ready poller, launches the engines, and returns the seconds until all N answered. */
+async function timeReady(clientContainer: string, workers: number, launch: () => Promise<unknown>): Promise<number> {
+    const poller = python(clientContainer, CLIENT, ["ready", CLIENT_FILE, String(workers), "900"]);
+    await sleep(2000); // the poller is importing ipyparallel and connecting; the engines are not launched yet
+    const launched = Date.now() / 1000;
+    await launch();
+    const { answered_at } = await poller;
+    return answered_at - launched;
+}
+
+/** Start-up CPU (read first), then throughput, then memory after the throughput run. */
+async function measureRunning(clientContainer: string, workers: number, containers: string[]) {
+    const startupCpuSecondsPerWorker = cpuPerWorker(await usage(containers), workers);
+    const t = await python(clientContainer, CLIENT, ["throughput", CLIENT_FILE, String(workers), String(TASKS)]);
+    const u = await usage(containers);
+    const rss = (role: keyof Usage) => u[role].map(([kb]) => kb);
+    return {
+        lbTasksPerSecond: t.lb_tasks_per_s,
+        directTasksPerSecond: t.direct_tasks_per_s,
+        controllerRssKb: sum(rss("controller")),
+        controllerMainRssKb: Math.max(...rss("controller")),
+        engineRssKb: mean(rss("engine")) + mean(rss("nanny")),
+        supervisorRssKb: u.worker.length ? mean(rss("worker")) : undefined,
+        startupCpuSecondsPerWorker,
+    };
+}
+
+async function oursOnce(objects: DeclaredObjects, workers: number): Promise<Sample> {
+    const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
+    try {
+        const frontend = await cluster.startFrontend();
+        await cluster.kubelet.waitReady(frontend, 120_000);
+        const controller = frontend.containers.find(c => c.name === "controller")!.id;
+        const readySeconds = await timeReady(controller, workers, () => Promise.all(Array.from({ length: workers }, () => cluster.startWorker())));
+        const measured = await measureRunning(controller, workers, [controller, ...cluster.workers.map(w => w.containers[0].id)]);
+        return { variant: "ours", workers, readySeconds, ...measured };
+    } finally {
+        await cluster.down();
+    }
+}
+
+/** ipyparallel's own way: one container of the same image, `ipcontroller`, then N `ipengine` processes. */
+async function baselineOnce(image: string, workers: number, ourFlags: boolean): Promise<Sample> {
+    const controllerArgs = ourFlags ? controllerCommand().filter(a => a !== "--reuse") : ["ipcontroller"];
+    const engineArgs = ourFlags ? engineCommand().filter(a => !a.startsWith("--file=") && !a.startsWith("--keyfile=")) : ["ipengine"];
+    const id = (await docker(["run", "-d", "--network=host", "--label", `${TEST_LABEL}=${LABEL}`, "--entrypoint", "sleep", image, "infinity"])).stdout.trim();
+    try {
+        await docker(["exec", "-d", id, ...controllerArgs]);
+        for (let i = 0; (await docker(["exec", id, "test", "-e", CLIENT_FILE], { allowFailure: true })).code !== 0; i++) {
+            if (i > 120) throw new Error("the baseline controller wrote no client file");
+            await sleep(250);
+        }
+        const engines = `for i in $(seq ${workers}); do ${engineArgs.join(" ")} >/dev/null 2>&1 & done; wait`;
+        const readySeconds = await timeReady(id, workers, () => docker(["exec", "-d", id, "bash", "-c", engines]));
+        const measured = await measureRunning(id, workers, [id]);
+        return { variant: ourFlags ? "baselineOurFlags" : "baseline", workers, readySeconds, ...measured };
+    } finally {
+        await docker(["rm", "-f", id], { allowFailure: true });
+    }
+}
+
+async function recovery(objects: DeclaredObjects, reps: number) {
+    const results: Record<string, number[]> = { frontendRestart: [], lostWorker: [] };
+    for (let r = 0; r < reps; r++) {
+        for (const [name, drill] of [["frontendRestart", frontendRestart], ["lostWorker", lostWorker]] as const) {
+            const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
+            try {
+                await cluster.up();
+                const result = await drill(cluster);
+                if (!result.ok) throw new Error(`${name}: ${result.detail}`);
+                results[name].push(result.seconds);
+                log(`recovery ${name} (${cluster.replicas} workers): ${result.seconds.toFixed(1)} s`);
+            } finally {
+                await cluster.down();
+            }
+        }
+    }
+    return results;
+}
+
+async function imageCosts(builds: BuildRecord[], reps: number) {
+    const size = async (ref: string) => Number(await inspect(ref, "{{.Size}}"));
+    const ref = (name: string) => builds.find(b => b.name === name)!.repoDigest;
+    const sizes = { base: await size(ref("images-base")), frontend: await size(ref("images-frontend")), worker: await size(ref("images-worker")) };
+
+    const noChange: { build: number[]; push: number[] } = { build: [], push: [] };
+    for (let r = 0; r < reps; r++) {
+        const records: BuildRecord[] = [];
+        await runProgram({ registry: REGISTRY, workers: "1" }, { newResource: buildingNewResource(records) });
+        noChange.build.push(sum(records.map(b => b.seconds)));
+        noChange.push.push(sum(records.map(b => b.pushSeconds)));
+        log(`no-change rebuild of all three: build ${noChange.build.at(-1)!.toFixed(2)} s, push ${noChange.push.at(-1)!.toFixed(2)} s`);
+    }
+
+    // Change only the worker's entrypoint (a copy of its build context) and rebuild the worker.
+    const workerChange: { build: number[]; push: number[] } = { build: [], push: [] };
+    const run = await runProgram({ registry: REGISTRY, workers: "1" }, { newResource: buildingNewResource([]) });
+    const worker = run.resources.find(r => r.name === "images-worker")!.inputs;
+    for (let r = 0; r < reps; r++) {
+        const context = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-bench-worker-"));
+        try {
+            fs.cpSync(path.join(ROOT, worker.build.context), context, { recursive: true });
+            fs.appendFileSync(path.join(context, "ipp-worker"), `\n# changed for a rebuild benchmark: ${Date.now()}\n`);
+            const args = Object.entries<string>(worker.build.args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
+            const tag = `${REGISTRY}/ipp-worker:bench-change`;
+            let started = Date.now();
+            await docker(["build", "--network=host", "-t", tag, ...args, context]);
+            workerChange.build.push((Date.now() - started) / 1000);
+            started = Date.now();
+            await docker(["push", "--quiet", tag]);
+            workerChange.push.push((Date.now() - started) / 1000);
+            log(`worker rebuild after an entrypoint change: build ${workerChange.build.at(-1)!.toFixed(2)} s, push ${workerChange.push.at(-1)!.toFixed(2)} s`);
+        } finally {
+            fs.rmSync(context, { recursive: true, force: true });
+        }
+    }
+    return { sizes, addedByFrontend: sizes.frontend - sizes.base, addedByWorker: sizes.worker - sizes.base, noChange, workerChange };
+}
+
+async function main() {
+    await requireEngine();
+    await removeTestContainers();
+    const builds: BuildRecord[] = [];
+    const started = Date.now();
+    const runFor = async (workers: number, records: BuildRecord[] = []) =>
+        new DeclaredObjects(await runProgram({ registry: REGISTRY, workers: String(workers) }, { newResource: buildingNewResource(records) }));
+    const first = await runFor(1, builds);
+    const frontendImage = first.pods[0].inputs.spec.containers[0].image;
+    log(`images built: ${builds.map(b => `${b.name} ${b.seconds.toFixed(1)} s`).join(", ")}`);
+
+    const samples: Sample[] = [];
+    for (const workers of SIZES) {
+        const objects = await runFor(workers);
+        const reps = workers >= 64 ? Math.min(REPS, 1) : REPS;
+        for (let r = 0; r < reps; r++) {
+            for (const variant of ["ours", "baseline", "baselineOurFlags"] as Variant[]) {
+                const sample =
+                    variant === "ours" ? await oursOnce(objects, workers) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
+                samples.push(sample);
+                log(
+                    `${variant} N=${workers}: ready ${sample.readySeconds.toFixed(1)} s, lb ${sample.lbTasksPerSecond.toFixed(0)}/s, ` +
+                        `direct ${sample.directTasksPerSecond.toFixed(0)}/s, controller ${(sample.controllerRssKb / 1024).toFixed(0)} MiB, ` +
+                        `engine ${(sample.engineRssKb / 1024).toFixed(0)} MiB`,
+                );
+            }
+        }
+    }
+
+    const recoveryResults: Record<number, Record<string, number[]>> = {};
+    for (const workers of SIZES.filter(n => n <= 16)) recoveryResults[workers] = await recovery(await runFor(workers), REPS);
+
+    const images = await imageCosts(builds, REPS);
+    await removeTestContainers();
+
+    const results = {
+        date: new Date().toISOString(),
+        machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release() },
+        settings: { tasks: TASKS, repetitions: REPS, sizes: SIZES, controller: controllerCommand(), engine: engineCommand() },
+        samples,
+        recovery: recoveryResults,
+        images,
+        benchSeconds: (Date.now() - started) / 1000,
+    };
+    fs.writeFileSync(path.join(__dirname, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), renderReport(results));
+    console.log(renderReport(results));
+}
+
+main().catch(e => {
+    console.error(e);
+    process.exit(1);
+});
