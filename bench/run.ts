@@ -53,7 +53,8 @@ async function python(container: string, script: string, args: string[]) {
     try {
         return JSON.parse(line);
     } catch {
-        throw new Error(`python in ${container} failed: ${out.stdout}\n${out.stderr.slice(-2000)}`);
+        const state = await inspect(container, "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}").catch(e => String(e));
+        throw new Error(`python in ${container} failed (exit ${out.code}; container ${state}): ${out.stdout}\n${out.stderr.slice(-2000)}`);
     }
 }
 
@@ -107,7 +108,7 @@ async function oursOnce(objects: DeclaredObjects, workers: number): Promise<Samp
         const frontend = await cluster.startFrontend();
         await cluster.kubelet.waitReady(frontend, 120_000);
         const controller = frontend.containers.find(c => c.name === "controller")!.id;
-        const readySeconds = await timeReady(controller, workers, () => Promise.all(Array.from({ length: workers }, () => cluster.startWorker())));
+        const readySeconds = await timeReady(controller, workers, () => cluster.startWorkers());
         const measured = await measureRunning(controller, workers, [controller, ...cluster.workers.map(w => w.containers[0].id)]);
         return { variant: "ours", workers, readySeconds, ...measured };
     } finally {

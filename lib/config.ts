@@ -50,7 +50,11 @@ export const CONFIG_KEYS = {
         description: "Debian trixie based image the base image starts from.",
     },
     frontendCpu: { type: "string", default: "250m", description: "CPU request of the controller (no CPU limit is set)." },
-    frontendMemory: { type: "string", default: "512Mi", description: "Memory request and limit of the controller." },
+    frontendMemory: {
+        type: "string",
+        default: "2Gi",
+        description: "Memory request and limit of the controller, which keeps task results in memory (up to 1 GB by default).",
+    },
     notebook: {
         type: "boolean",
         default: true,

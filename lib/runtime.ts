@@ -11,8 +11,13 @@ export const UID = 1000;
 
 /** Heartbeat period of the controller; engines count as registered after their first beat. */
 export const HEARTBEAT_MS = 1000;
-/** Missed beats before the controller drops an engine (about 6 s at 1000 ms). */
-export const HEARTBEAT_MISSES = 5;
+/** Missed beats before the controller drops an engine (about 9 s at 1000 ms). */
+export const HEARTBEAT_MISSES = 8;
+/**
+ * How long the controller keeps a registration open for the engine's first heartbeat (its default
+ * is 30 s). Many engines starting on few cores can take longer; the hub would drop them half-way.
+ */
+export const REGISTRATION_SECONDS = 120;
 /** How often a worker asks the controller whether its engine is still registered. */
 export const ENGINE_CHECK_SECONDS = 3;
 
@@ -31,6 +36,7 @@ export function controllerCommand(): string[] {
         "--reuse",
         `--ping=${HEARTBEAT_MS}`,
         `--HeartMonitor.max_heartmonitor_misses=${HEARTBEAT_MISSES}`,
+        `--IPController.registration_timeout=${REGISTRATION_SECONDS}`,
         "--log-level=WARN",
     ];
 }
@@ -92,6 +98,7 @@ export function workerEnv(): EnvVar[] {
         { name: "IPP_KEY_FILE", value: KEY_FILE },
         { name: "IPP_READY_FILE", value: PATHS.readyFile },
         { name: "IPP_CHECK_SECONDS", value: String(ENGINE_CHECK_SECONDS) },
+        { name: "IPP_REGISTRATION_SECONDS", value: String(REGISTRATION_SECONDS) },
     ];
 }
 

@@ -46,10 +46,9 @@ export class TestCluster {
         return worker;
     }
 
+    /** Starts `count` worker pods side by side, as a ReplicaSet does. */
     async startWorkers(count = this.replicas): Promise<RunningPod[]> {
-        const started = [];
-        for (let i = 0; i < count; i++) started.push(await this.startWorker());
-        return started;
+        return Promise.all(Array.from({ length: count }, () => this.startWorker()));
     }
 
     /** As `pulumi up` does: the frontend Ready, then the workers, all Ready. */

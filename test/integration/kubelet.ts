@@ -263,15 +263,17 @@ export class Kubelet {
         return true;
     }
 
-    /** Waits until the pod is Ready; returns the seconds it took. */
+    /** Waits until the pod is Ready, probing as often as its probes ask; returns the seconds it took. */
     async waitReady(pod: RunningPod, timeoutMs: number): Promise<number> {
         const started = Date.now();
+        const periods = pod.template.spec.containers.map((c: any) => c.readinessProbe?.periodSeconds ?? 10);
+        const periodMs = Math.min(...periods) * 1000;
         while (!(await this.ready(pod))) {
             if (Date.now() - started > timeoutMs) {
                 const logs = await Promise.all(pod.containers.map(c => docker(["logs", "--tail", "30", c.id], { allowFailure: true })));
                 throw new Error(`pod ${pod.name} not Ready after ${timeoutMs / 1000} s; logs:\n${logs.map(l => l.stdout + l.stderr).join("\n")}`);
             }
-            await sleep(250);
+            await sleep(periodMs);
         }
         return (Date.now() - started) / 1000;
     }
