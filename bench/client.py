@@ -35,7 +35,8 @@ def ready(path, n, timeout):
                 client.close()
             client = None
         time.sleep(0.05)
-    raise SystemExit(json.dumps({"error": f"fewer than {n} engines answered within {timeout} s"}))
+    registered = len(client.ids) if client is not None else 0
+    return {"error": f"fewer than {n} engines answered within {timeout:.0f} s", "registered": registered}
 
 
 def noop(_=None):

@@ -12,6 +12,7 @@ interface Stat {
 }
 
 function stat(xs: number[]): Stat {
+    if (!xs.length) return { median: NaN, min: NaN, max: NaN, n: 0 };
     const s = [...xs].sort((a, b) => a - b);
     const mid = Math.floor(s.length / 2);
     const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
@@ -19,7 +20,7 @@ function stat(xs: number[]): Stat {
 }
 
 function show(s: Stat, digits = 1, unit = ""): string {
-    if (!s.n) return "–";
+    if (!s.n) return "none answered";
     const v = (x: number) => x.toFixed(digits) + unit;
     return s.n > 1 ? `${v(s.median)} (${v(s.min)}–${v(s.max)}, n=${s.n})` : `${v(s.median)} (n=1)`;
 }
@@ -32,7 +33,7 @@ export function renderReport(r: any): string {
     const samples: Sample[] = r.samples;
     const sizes: number[] = [...new Set(samples.map(s => s.workers))];
     const pick = (variant: Variant, workers: number, f: (s: Sample) => number) =>
-        stat(samples.filter(s => s.variant === variant && s.workers === workers).map(f));
+        stat(samples.filter(s => s.variant === variant && s.workers === workers).map(f).filter(Number.isFinite));
     const lines: string[] = [];
     const out = (...l: string[]) => lines.push(...l);
 
@@ -65,6 +66,12 @@ export function renderReport(r: any): string {
                 `${(ours.median / base.median).toFixed(2)} | ${pick("ours", n, s => s.startupCpuSecondsPerWorker).median.toFixed(2)} / ` +
                 `${pick("baseline", n, s => s.startupCpuSecondsPerWorker).median.toFixed(2)} |`,
         );
+    }
+
+    const failures = samples.filter(s => s.failure);
+    if (failures.length) {
+        out("", "Cases in which not every engine answered (counted as failures, left out of the medians):", "");
+        for (const f of failures) out(`- ${f.variant}, ${f.workers} workers: ${f.failure}.`);
     }
 
     out("", "## Throughput", "", "Trivial tasks per second: a load-balanced view (`map`, one task per message) and a direct view (`apply` to all engines).", "");

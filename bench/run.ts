@@ -32,7 +32,9 @@ export type Variant = "ours" | "baseline" | "baselineOurFlags";
 export interface Sample {
     variant: Variant;
     workers: number;
+    /** NaN when not every engine answered in time; `failure` then says how far it got. */
     readySeconds: number;
+    failure?: string;
     lbTasksPerSecond: number;
     directTasksPerSecond: number;
     controllerRssKb: number;
@@ -75,14 +77,25 @@ function cpuPerWorker(u: Usage, workers: number): number {
     return sum([...u.engine, ...u.nanny, ...u.worker].map(([, cpu]) => cpu)) / workers;
 }
 
+/** How long the poller waits for all engines: generous, but a case that never gets there must end. */
+const READY_TIMEOUT_SECONDS = 300;
+
 /** Starts the ready poller, launches the engines, and returns the seconds until all N answered. */
-async function timeReady(clientContainer: string, workers: number, launch: () => Promise<unknown>): Promise<number> {
-    const poller = python(clientContainer, CLIENT, ["ready", CLIENT_FILE, String(workers), "900"]);
+async function timeReady(clientContainer: string, workers: number, launch: () => Promise<unknown>): Promise<{ seconds: number; failure?: string }> {
+    const poller = python(clientContainer, CLIENT, ["ready", CLIENT_FILE, String(workers), String(READY_TIMEOUT_SECONDS)]);
     await sleep(2000); // the poller is importing ipyparallel and connecting; the engines are not launched yet
     const launched = Date.now() / 1000;
     await launch();
-    const { answered_at } = await poller;
-    return answered_at - launched;
+    const answer = await poller;
+    if (answer.error) return { seconds: NaN, failure: `${answer.error}; ${answer.registered} registered` };
+    return { seconds: answer.answered_at - launched };
+}
+
+function failed(variant: Variant, workers: number, failure: string): Sample {
+    return {
+        variant, workers, readySeconds: NaN, failure, lbTasksPerSecond: NaN, directTasksPerSecond: NaN,
+        controllerRssKb: NaN, controllerMainRssKb: NaN, engineRssKb: NaN, startupCpuSecondsPerWorker: NaN,
+    };
 }
 
 /** Start-up CPU (read first), then throughput, then memory after the throughput run. */
@@ -108,7 +121,9 @@ async function oursOnce(objects: DeclaredObjects, workers: number): Promise<Samp
         const frontend = await cluster.startFrontend();
         await cluster.kubelet.waitReady(frontend, 120_000);
         const controller = frontend.containers.find(c => c.name === "controller")!.id;
-        const readySeconds = await timeReady(controller, workers, () => cluster.startWorkers());
+        const ready = await timeReady(controller, workers, () => cluster.startWorkers());
+        if (ready.failure) return failed("ours", workers, ready.failure);
+        const readySeconds = ready.seconds;
         const measured = await measureRunning(controller, workers, [controller, ...cluster.workers.map(w => w.containers[0].id)]);
         return { variant: "ours", workers, readySeconds, ...measured };
     } finally {
@@ -128,9 +143,11 @@ async function baselineOnce(image: string, workers: number, ourFlags: boolean): 
             await sleep(250);
         }
         const engines = `for i in $(seq ${workers}); do ${engineArgs.join(" ")} >/dev/null 2>&1 & done; wait`;
-        const readySeconds = await timeReady(id, workers, () => docker(["exec", "-d", id, "bash", "-c", engines]));
+        const variant = ourFlags ? "baselineOurFlags" : "baseline";
+        const ready = await timeReady(id, workers, () => docker(["exec", "-d", id, "bash", "-c", engines]));
+        if (ready.failure) return failed(variant, workers, ready.failure);
         const measured = await measureRunning(id, workers, [id]);
-        return { variant: ourFlags ? "baselineOurFlags" : "baseline", workers, readySeconds, ...measured };
+        return { variant, workers, readySeconds: ready.seconds, ...measured };
     } finally {
         await docker(["rm", "-f", id], { allowFailure: true });
     }
@@ -194,6 +211,19 @@ async function imageCosts(builds: BuildRecord[], reps: number) {
     return { sizes, addedByFrontend: sizes.frontend - sizes.base, addedByWorker: sizes.worker - sizes.base, noChange, workerChange };
 }
 
+function common() {
+    return {
+        date: new Date().toISOString(),
+        machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release() },
+        settings: { tasks: TASKS, repetitions: REPS, sizes: SIZES, readyTimeoutSeconds: READY_TIMEOUT_SECONDS, controller: controllerCommand(), engine: engineCommand() },
+    };
+}
+
+/** Written after every case, so that a run that breaks off keeps what it measured. */
+function writeResults(results: object) {
+    fs.writeFileSync(path.join(__dirname, "results.json"), JSON.stringify({ ...common(), ...results }, null, 2) + "\n");
+}
+
 async function main() {
     await requireEngine();
     await removeTestContainers();
@@ -214,6 +244,11 @@ async function main() {
                 const sample =
                     variant === "ours" ? await oursOnce(objects, workers) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
                 samples.push(sample);
+                writeResults({ partial: true, samples });
+                if (sample.failure) {
+                    log(`${variant} N=${workers}: ${sample.failure}`);
+                    continue;
+                }
                 log(
                     `${variant} N=${workers}: ready ${sample.readySeconds.toFixed(1)} s, lb ${sample.lbTasksPerSecond.toFixed(0)}/s, ` +
                         `direct ${sample.directTasksPerSecond.toFixed(0)}/s, controller ${(sample.controllerRssKb / 1024).toFixed(0)} MiB, ` +
@@ -230,15 +265,13 @@ async function main() {
     await removeTestContainers();
 
     const results = {
-        date: new Date().toISOString(),
-        machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release() },
-        settings: { tasks: TASKS, repetitions: REPS, sizes: SIZES, controller: controllerCommand(), engine: engineCommand() },
+        ...common(),
         samples,
         recovery: recoveryResults,
         images,
         benchSeconds: (Date.now() - started) / 1000,
     };
-    fs.writeFileSync(path.join(__dirname, "results.json"), JSON.stringify(results, null, 2) + "\n");
+    writeResults(results);
     fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), renderReport(results));
     console.log(renderReport(results));
 }
