@@ -1,7 +1,7 @@
 """Measurements taken by an ipyparallel client, inside the cluster's network.
 
     python3 - ready CLIENT_FILE N TIMEOUT        -> {"answered_at": unix time}  when N engines answer
-    python3 - throughput CLIENT_FILE N TASKS     -> {"lb_tasks_per_s": ..., "direct_tasks_per_s": ...}
+    python3 - throughput CLIENT_FILE N TASKS     -> {"lb_tasks_per_s": ..., "direct_tasks_per_s": ..., "tasks_run": ..., "client_cpu_s": ...}
     python3 - pids CLIENT_FILE                   -> {"engine_pids": [...]}  the engines' process ids
 
 Prints one JSON line. `ready` starts polling at once, so start it before launching the engines and
@@ -22,11 +22,13 @@ def greeting():
 def ready(path, n, timeout):
     deadline = time.time() + timeout
     client = None
+    registered = 0  # as last seen, also when a later attempt failed
     while time.time() < deadline:
         try:
             if client is None:
                 client = ipp.Client(path, timeout=max(1, deadline - time.time()))
-            if len(client.ids) >= n:
+            registered = len(client.ids)
+            if registered >= n:
                 view = client[:]
                 if view.apply_async(greeting).get(timeout=max(1, deadline - time.time())) == ["Hello, World"] * len(view):
                     return {"answered_at": time.time(), "engines": len(view)}
@@ -35,7 +37,6 @@ def ready(path, n, timeout):
                 client.close()
             client = None
         time.sleep(0.05)
-    registered = len(client.ids) if client is not None else 0
     return {"error": f"fewer than {n} engines answered within {timeout:.0f} s", "registered": registered}
 
 
@@ -44,12 +45,16 @@ def noop(_=None):
 
 
 def throughput(path, n, tasks, rounds=3):
-    """The median of `rounds` runs of each kind: one machine's noise spreads single runs widely."""
+    """The median of `rounds` runs of each kind: one machine's noise spreads single runs widely.
+    Also counts the tasks run and this client's CPU seconds for them, to set against the
+    controller's and the engines' CPU over the same span."""
     client = ipp.Client(path, timeout=30)
     client.wait_for_engines(n, timeout=60)
     lb = client.load_balanced_view()
     dv = client[:]
     lb.map_sync(noop, range(100))  # warm up
+    cpu_at_start = sum(os.times()[:2])
+    tasks_run = 0
     lb_rates, direct_rates = [], []
     for _ in range(rounds):
         start = time.perf_counter()
@@ -60,8 +65,14 @@ def throughput(path, n, tasks, rounds=3):
         for r in results:
             r.get()
         direct_rates.append(len(results) * len(dv) / (time.perf_counter() - start))
+        tasks_run += tasks + len(results) * len(dv)
     median = lambda xs: sorted(xs)[len(xs) // 2]
-    return {"lb_tasks_per_s": median(lb_rates), "direct_tasks_per_s": median(direct_rates)}
+    return {
+        "lb_tasks_per_s": median(lb_rates),
+        "direct_tasks_per_s": median(direct_rates),
+        "tasks_run": tasks_run,
+        "client_cpu_s": sum(os.times()[:2]) - cpu_at_start,
+    }
 
 
 def pids(path):

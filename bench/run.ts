@@ -5,7 +5,8 @@
  * images cost. Prints the numbers, writes bench/results.json and BENCHMARKS.md.
  *
  *   IPP_BENCH_SIZES=4,16,64   worker counts (default 4,16,64)
- *   IPP_BENCH_REPS=3          repetitions per case (default 3; 1 for 64 workers)
+ *   IPP_BENCH_REPS=5          repetitions per case (default 5; 1 for 64 workers): runs on one shared
+ *                             machine spread widely, so the cases take turns and the report gives medians
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -24,7 +25,7 @@ const ROOT = path.resolve(__dirname, "..");
 const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
 const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");
 const SIZES = (process.env.IPP_BENCH_SIZES ?? "4,16,64").split(",").map(Number);
-const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
+const REPS = Number(process.env.IPP_BENCH_REPS ?? 5);
 const TASKS = 3000;
 const LABEL = "bench";
 
@@ -43,6 +44,8 @@ export interface Sample {
     supervisorRssKb?: number;
     /** CPU seconds each worker used to start (engine and nanny, plus the entrypoint for ours), read at ready time. */
     startupCpuSecondsPerWorker: number;
+    /** CPU milliseconds per task over the throughput run, by party: what bounds the rate on shared cores. */
+    cpuMsPerTask?: { client: number; controller: number; engines: number };
 }
 
 function log(message: string) {
@@ -100,9 +103,14 @@ function failed(variant: Variant, workers: number, failure: string): Sample {
 
 /** Start-up CPU (read first), then throughput, then memory after the throughput run. */
 async function measureRunning(clientContainer: string, workers: number, containers: string[]) {
-    const startupCpuSecondsPerWorker = cpuPerWorker(await usage(containers), workers);
+    const before = await usage(containers);
+    const startupCpuSecondsPerWorker = cpuPerWorker(before, workers);
     const t = await python(clientContainer, CLIENT, ["throughput", CLIENT_FILE, String(workers), String(TASKS)]);
     const u = await usage(containers);
+    // Engines and the controller are the same processes before and after, so their CPU grew by this much
+    // (the warm-up and the connecting are in it too: a little over the tasks' own share).
+    const cpu = (x: Usage, roles: (keyof Usage)[]) => sum(roles.flatMap(role => x[role].map(([, s]) => s)));
+    const perTask = (seconds: number) => (1000 * seconds) / t.tasks_run;
     const rss = (role: keyof Usage) => u[role].map(([kb]) => kb);
     return {
         lbTasksPerSecond: t.lb_tasks_per_s,
@@ -112,6 +120,11 @@ async function measureRunning(clientContainer: string, workers: number, containe
         engineRssKb: mean(rss("engine")) + mean(rss("nanny")),
         supervisorRssKb: u.worker.length ? mean(rss("worker")) : undefined,
         startupCpuSecondsPerWorker,
+        cpuMsPerTask: {
+            client: perTask(t.client_cpu_s),
+            controller: perTask(cpu(u, ["controller"]) - cpu(before, ["controller"])),
+            engines: perTask(cpu(u, ["engine", "nanny", "worker"]) - cpu(before, ["engine", "nanny", "worker"])),
+        },
     };
 }
 
@@ -145,7 +158,10 @@ async function baselineOnce(image: string, workers: number, ourFlags: boolean): 
         const engines = `for i in $(seq ${workers}); do ${engineArgs.join(" ")} >/dev/null 2>&1 & done; wait`;
         const variant = ourFlags ? "baselineOurFlags" : "baseline";
         const ready = await timeReady(id, workers, () => docker(["exec", "-d", id, "bash", "-c", engines]));
-        if (ready.failure) return failed(variant, workers, ready.failure);
+        if (ready.failure) {
+            const alive = (await docker(["exec", id, "pgrep", "-c", "-f", "^[^ ]*python3? .*ipengine"], { allowFailure: true })).stdout.trim() || "0";
+            return failed(variant, workers, `${ready.failure}; ${alive} of ${workers} ipengine processes still running`);
+        }
         const measured = await measureRunning(id, workers, [id]);
         return { variant, workers, readySeconds: ready.seconds, ...measured };
     } finally {
@@ -153,8 +169,7 @@ async function baselineOnce(image: string, workers: number, ourFlags: boolean): 
     }
 }
 
-async function recovery(objects: DeclaredObjects, reps: number) {
-    const results: Record<string, number[]> = { frontendRestart: [], lostWorker: [] };
+async function recovery(objects: DeclaredObjects, reps: number, results: Record<string, number[]>, saved: () => void) {
     for (let r = 0; r < reps; r++) {
         for (const [name, drill] of [["frontendRestart", frontendRestart], ["lostWorker", lostWorker]] as const) {
             const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
@@ -163,13 +178,13 @@ async function recovery(objects: DeclaredObjects, reps: number) {
                 const result = await drill(cluster);
                 if (!result.ok) throw new Error(`${name}: ${result.detail}`);
                 results[name].push(result.seconds);
+                saved();
                 log(`recovery ${name} (${cluster.replicas} workers): ${result.seconds.toFixed(1)} s`);
             } finally {
                 await cluster.down();
             }
         }
     }
-    return results;
 }
 
 async function imageCosts(builds: BuildRecord[], reps: number) {
@@ -235,6 +250,10 @@ async function main() {
     const frontendImage = first.pods[0].inputs.spec.containers[0].image;
     log(`images built: ${builds.map(b => `${b.name} ${b.seconds.toFixed(1)} s`).join(", ")}`);
 
+    // One unrecorded run first: the first containers after a build pay for a cold page cache.
+    const warmUp = await oursOnce(await runFor(4), 4);
+    log(`warm-up (not recorded): ours N=4 ready ${warmUp.readySeconds.toFixed(1)} s`);
+
     const samples: Sample[] = [];
     for (const workers of SIZES) {
         const objects = await runFor(workers);
@@ -259,9 +278,12 @@ async function main() {
     }
 
     const recoveryResults: Record<number, Record<string, number[]>> = {};
-    for (const workers of SIZES.filter(n => n <= 16)) recoveryResults[workers] = await recovery(await runFor(workers), REPS);
+    for (const workers of SIZES.filter(n => n <= 16)) {
+        recoveryResults[workers] = { frontendRestart: [], lostWorker: [] };
+        await recovery(await runFor(workers), Math.min(REPS, 3), recoveryResults[workers], () => writeResults({ partial: true, samples, recovery: recoveryResults }));
+    }
 
-    const images = await imageCosts(builds, REPS);
+    const images = await imageCosts(builds, Math.min(REPS, 3));
     await removeTestContainers();
 
     const results = {
