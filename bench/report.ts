@@ -81,8 +81,6 @@ export function renderReport(r: any): string {
         for (const f of failures) out(`- ${f.variant}, ${f.workers} workers: ${f.failure}.`);
     }
 
-    for (const f of samples.filter(s => s.failure)) out("", `${f.variant} with ${f.workers} workers did not get ready: ${f.failure}.`);
-
     out("", "## Throughput", "", "Trivial tasks per second: a load-balanced view (`map`, one task per message) and a direct view (`apply` to all engines).", "");
     out(
         "| workers | load-balanced, ours | load-balanced, baseline | ratio | direct, ours | direct, baseline | ratio |",

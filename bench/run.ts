@@ -5,6 +5,10 @@
  * images cost. Prints the numbers, writes bench/results.json and BENCHMARKS.md.
  *
  *   IPP_BENCH_SIZES=4,16,64   worker counts (default 4,16,64)
+ *   IPP_BENCH_VARIANTS=ours,baseline,baselineOurFlags   which cases to run (default all three)
+ *   IPP_BENCH_CONFIG='{"frontendCpu":"1"}'   stack settings for our cluster besides registry and workers
+ *   IPP_BENCH_OUT=DIR         where results.json and BENCHMARKS.md go (default: bench/ and the top folder),
+ *                             so that a trial run leaves the recorded results alone
  *   IPP_BENCH_REPS=5          repetitions per case (default 5; 1 for 64 workers): runs on one shared
  *                             machine spread widely, so the cases take turns and the report gives medians
  */
@@ -26,6 +30,11 @@ const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
 const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");
 const SIZES = (process.env.IPP_BENCH_SIZES ?? "4,16,64").split(",").map(Number);
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 5);
+const VARIANTS = (process.env.IPP_BENCH_VARIANTS ?? "ours,baseline,baselineOurFlags").split(",") as Variant[];
+const STACK_CONFIG: Record<string, string> = JSON.parse(process.env.IPP_BENCH_CONFIG ?? "{}");
+const OUT = process.env.IPP_BENCH_OUT;
+const RESULTS_FILE = OUT ? path.join(OUT, "results.json") : path.join(__dirname, "results.json");
+const REPORT_FILE = OUT ? path.join(OUT, "BENCHMARKS.md") : path.join(ROOT, "BENCHMARKS.md");
 const TASKS = 3000;
 const LABEL = "bench";
 
@@ -230,13 +239,13 @@ function common() {
     return {
         date: new Date().toISOString(),
         machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release() },
-        settings: { tasks: TASKS, repetitions: REPS, sizes: SIZES, readyTimeoutSeconds: READY_TIMEOUT_SECONDS, controller: controllerCommand(), engine: engineCommand() },
+        settings: { tasks: TASKS, repetitions: REPS, sizes: SIZES, variants: VARIANTS, stackConfig: STACK_CONFIG, readyTimeoutSeconds: READY_TIMEOUT_SECONDS, controller: controllerCommand(), engine: engineCommand() },
     };
 }
 
 /** Written after every case, so that a run that breaks off keeps what it measured. */
 function writeResults(results: object) {
-    fs.writeFileSync(path.join(__dirname, "results.json"), JSON.stringify({ ...common(), ...results }, null, 2) + "\n");
+    fs.writeFileSync(RESULTS_FILE, JSON.stringify({ ...common(), ...results }, null, 2) + "\n");
 }
 
 async function main() {
@@ -245,7 +254,7 @@ async function main() {
     const builds: BuildRecord[] = [];
     const started = Date.now();
     const runFor = async (workers: number, records: BuildRecord[] = []) =>
-        new DeclaredObjects(await runProgram({ registry: REGISTRY, workers: String(workers) }, { newResource: buildingNewResource(records) }));
+        new DeclaredObjects(await runProgram({ ...STACK_CONFIG, registry: REGISTRY, workers: String(workers) }, { newResource: buildingNewResource(records) }));
     const first = await runFor(1, builds);
     const frontendImage = first.pods[0].inputs.spec.containers[0].image;
     log(`images built: ${builds.map(b => `${b.name} ${b.seconds.toFixed(1)} s`).join(", ")}`);
@@ -259,7 +268,7 @@ async function main() {
         const objects = await runFor(workers);
         const reps = workers >= 64 ? Math.min(REPS, 1) : REPS;
         for (let r = 0; r < reps; r++) {
-            for (const variant of ["ours", "baseline", "baselineOurFlags"] as Variant[]) {
+            for (const variant of VARIANTS) {
                 const sample =
                     variant === "ours" ? await oursOnce(objects, workers) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
                 samples.push(sample);
@@ -294,7 +303,7 @@ async function main() {
         benchSeconds: (Date.now() - started) / 1000,
     };
     writeResults(results);
-    fs.writeFileSync(path.join(ROOT, "BENCHMARKS.md"), renderReport(results));
+    fs.writeFileSync(REPORT_FILE, renderReport(results));
     console.log(renderReport(results));
 }
 
