@@ -1,7 +1,7 @@
 /** `npm run bench:report`: renders BENCHMARKS.md again from bench/results.json, without measuring. */
 import * as fs from "fs";
-import * as path from "path";
-import { renderReport } from "./report";
+import { REPORT_FILE, RESULTS_FILE, renderReport } from "./report";
 
-const results = JSON.parse(fs.readFileSync(path.join(__dirname, "results.json"), "utf8"), (_k, v) => (v === null ? NaN : v));
-fs.writeFileSync(path.join(__dirname, "..", "BENCHMARKS.md"), renderReport(results));
+// JSON has no NaN: the missing values that were written as null are read back as NaN.
+const results = JSON.parse(fs.readFileSync(RESULTS_FILE, "utf8"), (_k, v) => (v === null ? NaN : v));
+fs.writeFileSync(REPORT_FILE, renderReport(results));

@@ -2,7 +2,13 @@
  * Renders bench/results.json as BENCHMARKS.md: medians with their spread, ratios to the baseline,
  * and each target with whether this run met it and by how much.
  */
+import * as path from "path";
 import type { Sample, Variant } from "./run";
+
+/** Where the raw numbers and the report go: bench/ and the top folder, or IPP_BENCH_OUT for a trial run. */
+const OUT = process.env.IPP_BENCH_OUT;
+export const RESULTS_FILE = OUT ? path.join(OUT, "results.json") : path.join(__dirname, "results.json");
+export const REPORT_FILE = OUT ? path.join(OUT, "BENCHMARKS.md") : path.join(__dirname, "..", "BENCHMARKS.md");
 
 interface Stat {
     median: number;

@@ -23,7 +23,7 @@ import { frontendRestart, lostWorker } from "../test/integration/drills";
 import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
 import { CLIENT_FILE } from "../lib/names";
 import { controllerCommand, engineCommand } from "../lib/runtime";
-import { renderReport } from "./report";
+import { REPORT_FILE, RESULTS_FILE, renderReport } from "./report";
 
 const ROOT = path.resolve(__dirname, "..");
 const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
@@ -32,9 +32,6 @@ const SIZES = (process.env.IPP_BENCH_SIZES ?? "4,16,64").split(",").map(Number);
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 5);
 const VARIANTS = (process.env.IPP_BENCH_VARIANTS ?? "ours,baseline,baselineOurFlags").split(",") as Variant[];
 const STACK_CONFIG: Record<string, string> = JSON.parse(process.env.IPP_BENCH_CONFIG ?? "{}");
-const OUT = process.env.IPP_BENCH_OUT;
-const RESULTS_FILE = OUT ? path.join(OUT, "results.json") : path.join(__dirname, "results.json");
-const REPORT_FILE = OUT ? path.join(OUT, "BENCHMARKS.md") : path.join(ROOT, "BENCHMARKS.md");
 const TASKS = 3000;
 const LABEL = "bench";
 
@@ -84,10 +81,13 @@ async function usage(containers: string[]): Promise<Usage> {
     return merged;
 }
 
-/** CPU seconds per worker so far: engine, nanny and (ours) the worker entrypoint. */
-function cpuPerWorker(u: Usage, workers: number): number {
-    return sum([...u.engine, ...u.nanny, ...u.worker].map(([, cpu]) => cpu)) / workers;
+/** CPU seconds used so far by the processes in these roles. */
+function cpuOf(u: Usage, roles: (keyof Usage)[]): number {
+    return sum(roles.flatMap(role => u[role].map(([, cpu]) => cpu)));
 }
+
+/** What runs for one worker: engine, nanny and (ours) the worker entrypoint. */
+const WORKER_ROLES: (keyof Usage)[] = ["engine", "nanny", "worker"];
 
 /** How long the poller waits for all engines: generous, but a case that never gets there must end. */
 const READY_TIMEOUT_SECONDS = 300;
@@ -113,12 +113,11 @@ function failed(variant: Variant, workers: number, failure: string): Sample {
 /** Start-up CPU (read first), then throughput, then memory after the throughput run. */
 async function measureRunning(clientContainer: string, workers: number, containers: string[]) {
     const before = await usage(containers);
-    const startupCpuSecondsPerWorker = cpuPerWorker(before, workers);
+    const startupCpuSecondsPerWorker = cpuOf(before, WORKER_ROLES) / workers;
     const t = await python(clientContainer, CLIENT, ["throughput", CLIENT_FILE, String(workers), String(TASKS)]);
     const u = await usage(containers);
     // Engines and the controller are the same processes before and after, so their CPU grew by this much
     // (the warm-up and the connecting are in it too: a little over the tasks' own share).
-    const cpu = (x: Usage, roles: (keyof Usage)[]) => sum(roles.flatMap(role => x[role].map(([, s]) => s)));
     const perTask = (seconds: number) => (1000 * seconds) / t.tasks_run;
     const rss = (role: keyof Usage) => u[role].map(([kb]) => kb);
     return {
@@ -131,8 +130,8 @@ async function measureRunning(clientContainer: string, workers: number, containe
         startupCpuSecondsPerWorker,
         cpuMsPerTask: {
             client: perTask(t.client_cpu_s),
-            controller: perTask(cpu(u, ["controller"]) - cpu(before, ["controller"])),
-            engines: perTask(cpu(u, ["engine", "nanny", "worker"]) - cpu(before, ["engine", "nanny", "worker"])),
+            controller: perTask(cpuOf(u, ["controller"]) - cpuOf(before, ["controller"])),
+            engines: perTask(cpuOf(u, WORKER_ROLES) - cpuOf(before, WORKER_ROLES)),
         },
     };
 }
@@ -168,7 +167,7 @@ async function baselineOnce(image: string, workers: number, ourFlags: boolean): 
         const variant = ourFlags ? "baselineOurFlags" : "baseline";
         const ready = await timeReady(id, workers, () => docker(["exec", "-d", id, "bash", "-c", engines]));
         if (ready.failure) {
-            const alive = (await docker(["exec", id, "pgrep", "-c", "-f", "^[^ ]*python3? .*ipengine"], { allowFailure: true })).stdout.trim() || "0";
+            const alive = (await usage([id])).engine.length;
             return failed(variant, workers, `${ready.failure}; ${alive} of ${workers} ipengine processes still running`);
         }
         const measured = await measureRunning(id, workers, [id]);
