@@ -6,8 +6,8 @@ import * as commands from "./lib/commands";
 import * as connection from "./lib/connection";
 import { NOTEBOOK_PORT, portsFor } from "./lib/ports";
 import { Images } from "./components/images";
-import { KubernetesCluster } from "./components/kubernetes";
-import { DockerCluster } from "./components/docker";
+import { KubernetesCluster } from "./components/kubernetes-cluster";
+import { DockerCluster } from "./components/docker-cluster";
 
 // Validate every setting before anything is declared, so that bad input fails the preview.
 const stackConfig = new pulumi.Config();

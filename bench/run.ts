@@ -18,7 +18,7 @@ import * as path from "path";
 import { runProgram } from "../test/harness";
 import { BuildRecord, buildingNewResource } from "../test/integration/build";
 import { TestCluster } from "../test/integration/cluster";
-import { REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker";
+import { REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
 import { frontendRestart, lostWorker } from "../test/integration/drills";
 import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
 import { CLIENT_FILE } from "../lib/names";

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { TEST_LABEL, docker } from "./docker";
+import { TEST_LABEL, docker } from "./docker-cli";
 
 export function httpStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
     return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@ import * as path from "path";
 import { randomBytes } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { defaultNewResource } from "../harness";
-import { docker, inspect } from "./docker";
+import { docker, inspect } from "./docker-cli";
 
 const ROOT = path.resolve(__dirname, "../..");
 

@@ -4,7 +4,7 @@ import { seedTestProgram } from "../../lib/commands";
 import { FILES, PATHS } from "../../lib/names";
 import { BuildRecord, buildingNewResource } from "./build";
 import { TestCluster } from "./cluster";
-import { REGISTRY, inspect, removeTestContainers, requireEngine } from "./docker";
+import { REGISTRY, inspect, removeTestContainers, requireEngine } from "./docker-cli";
 import { httpStatus, laptopGreetings } from "./access";
 import { DrillResult, coldStart, frontendReplacement, frontendRestart, lostWorker, workersFirst } from "./drills";
 import { DeclaredObjects, Kubelet } from "./kubelet";

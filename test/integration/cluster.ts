@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { CLIENT_FILE, NAMES } from "../../lib/names";
 import { DeclaredObjects, Kubelet, RunningPod } from "./kubelet";
-import { docker } from "./docker";
+import { docker } from "./docker-cli";
 
 const CHECK = fs.readFileSync(path.join(__dirname, "check_cluster.py"), "utf8");
 

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Declared, ProgramRun, ofType } from "../harness";
-import { DOCKER, TEST_LABEL, docker, inspect } from "./docker";
+import { DOCKER, TEST_LABEL, docker, inspect } from "./docker-cli";
 import { shellQuote } from "../../lib/commands";
 import { sleep } from "./kubelet";
 

@@ -4,7 +4,7 @@ import { ProgramRun, find, ofType, runProgram } from "../harness";
 import { CLIENT_FILE } from "../../lib/names";
 import { BuildRecord, buildingNewResource } from "./build";
 import { ContainerRunner, RunningContainer } from "./containers";
-import { docker, inspect, removeTestContainers, requireEngine } from "./docker";
+import { docker, inspect, removeTestContainers, requireEngine } from "./docker-cli";
 import { sleep } from "./kubelet";
 import { httpStatus, laptopGreetings } from "./access";
 import * as fs from "fs";

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { Declared, ProgramRun, ofType } from "../harness";
-import { TEST_LABEL, docker, inspect } from "./docker";
+import { TEST_LABEL, docker, inspect } from "./docker-cli";
 
 const LOOPBACK = "127.0.0.1";
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { ClusterConfig } from "../lib/config";
-import { frontendContainerArgs, notebookContainerArgs, workerContainerArgs } from "../lib/docker";
+import { frontendContainerArgs, notebookContainerArgs, workerContainerArgs } from "../lib/docker-specs";
 import { ImageKind, dockerNames, labels } from "../lib/names";
 import { ImageRef } from "./images";
 

@@ -11,7 +11,7 @@ import {
     notebookServiceSpec,
     workerNetworkPolicySpec,
     workerPodSpec,
-} from "../lib/kubernetes";
+} from "../lib/k8s-specs";
 import { ImageRef } from "./images";
 
 export interface KubernetesClusterArgs {
