@@ -1,20 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { ClusterConfig } from "../lib/config";
 import { frontendContainerArgs, notebookContainerArgs, workerContainerArgs } from "../lib/docker-specs";
-import { ImageKind, dockerNames, labels } from "../lib/names";
-import { ImageRef } from "./images";
+import { ImageKind, dockerLabels, dockerNames } from "../lib/names";
+import * as commands from "../lib/commands";
+import { ClusterArgs, CommandOutputs, childOf, clusterDefaults, commandOutputs } from "./cluster-args";
 
-export interface DockerClusterArgs {
-    config: ClusterConfig;
-    /** The stack name: containers and the network are named after it. */
+export interface DockerClusterArgs extends ClusterArgs {
+    /** The stack's name: containers and the network are named after it, so one engine can hold several stacks. */
     stack: string;
-    instance: string;
-    images: Record<ImageKind, ImageRef>;
-    /** The session key (secret). */
-    sessionKey: pulumi.Input<string>;
-    /** The notebook's access token (secret); used when `config.notebook` is true. */
-    notebookToken: pulumi.Input<string>;
 }
 
 /**
@@ -25,81 +18,97 @@ export class DockerCluster extends pulumi.ComponentResource {
     readonly networkName: pulumi.Output<string>;
     readonly frontendContainer: pulumi.Output<string>;
     readonly workerContainers: pulumi.Output<string[]>;
+    /** The notebook's container, when there is a notebook. */
     readonly notebookContainer?: pulumi.Output<string>;
+    /** The commands that run the seed test and open Python or a shell on the frontend or on worker N. */
+    readonly commands: CommandOutputs;
 
     constructor(name: string, args: DockerClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:DockerCluster", name, {}, opts);
-        const { config, images } = args;
+        const defaults = clusterDefaults();
+        const { images, instance, sessionKey } = args;
         const names = dockerNames(args.stack);
+        const child = childOf(this, name);
         // Fixed names: a replacement must remove the old container (or network) first.
-        const fixedName = { parent: this, deleteBeforeReplace: true };
+        const fixedName = { deleteBeforeReplace: true };
+        // The key (and the token) arrive as uploads: keep them secret in the state too.
+        const container = { ...fixedName, additionalSecretOutputs: ["uploads"] };
 
-        const network = new docker.Network(
-            "network",
-            {
-                name: names.network,
-                labels: Object.entries(labels(args.instance)).map(([label, value]) => ({ label, value })),
-            },
-            fixedName,
-        );
-        // Containers refer to the image by ID (or pushed digest), so a rebuilt image replaces them.
-        const image = (kind: ImageKind) => (config.push ? images[kind].image : images[kind].id);
+        const network = child("network", (n, o) => new docker.Network(n, { name: names.network, labels: dockerLabels(instance) }, o), fixedName);
+        // Containers refer to the image by pushed digest or local ID, so a rebuilt image replaces them.
+        const image = (kind: ImageKind) => (images[kind].pushed ? images[kind].image : images[kind].id);
+        const shared = { network: network.name, sessionKey, instance };
 
-        const frontend = new docker.Container(
+        const frontend = child(
             "frontend",
-            frontendContainerArgs({
-                name: names.frontend,
-                image: image("frontend"),
-                resources: config.frontend,
-                network: network.name,
-                sessionKey: args.sessionKey,
-                instance: args.instance,
-            }),
-            { ...fixedName, additionalSecretOutputs: ["uploads"] },
+            (n, o) =>
+                new docker.Container(
+                    n,
+                    frontendContainerArgs({ ...shared, name: names.frontend, image: image("frontend"), resources: args.frontendResources ?? defaults.frontend }),
+                    o,
+                ),
+            container,
         );
 
-        const workers = Array.from({ length: config.workers }, (_, i) => {
-            const index = i + 1;
-            return new docker.Container(
-                `worker-${index}`,
-                workerContainerArgs({
-                    name: names.worker(index),
-                    hostname: names.workerHostname(index),
-                    aliases: [names.workerHostname(index)],
-                    image: image("worker"),
-                    resources: config.worker,
-                    network: network.name,
-                    sessionKey: args.sessionKey,
-                    instance: args.instance,
-                }),
-                { ...fixedName, dependsOn: [frontend], additionalSecretOutputs: ["uploads"] },
+        const workerNames = Array.from({ length: args.workers ?? defaults.workers }, (_, i) => names.worker(i + 1));
+        const workers = workerNames.map((containerName, i) => {
+            const hostname = names.workerHostname(i + 1);
+            return child(
+                `worker-${i + 1}`,
+                (n, o) =>
+                    new docker.Container(
+                        n,
+                        workerContainerArgs({
+                            ...shared,
+                            name: containerName,
+                            hostname,
+                            aliases: [hostname],
+                            image: image("worker"),
+                            resources: args.workerResources ?? defaults.worker,
+                        }),
+                        o,
+                    ),
+                { ...container, dependsOn: [frontend] },
             );
         });
 
-        if (config.notebook) {
-            const notebook = new docker.Container(
+        if (args.notebook) {
+            const notebook = args.notebook;
+            this.notebookContainer = child(
                 "notebook",
-                notebookContainerArgs({
-                    name: names.notebook,
-                    image: image("frontend"),
-                    resources: config.notebookResources,
-                    network: network.name,
-                    sessionKey: args.sessionKey,
-                    notebookToken: args.notebookToken,
-                    instance: args.instance,
-                }),
-                { ...fixedName, dependsOn: [frontend], additionalSecretOutputs: ["uploads"] },
-            );
-            this.notebookContainer = notebook.name;
+                (n, o) =>
+                    new docker.Container(
+                        n,
+                        notebookContainerArgs({
+                            ...shared,
+                            name: names.notebook,
+                            image: image("frontend"),
+                            resources: notebook.resources ?? defaults.notebook,
+                            notebookToken: notebook.token,
+                        }),
+                        o,
+                    ),
+                { ...container, dependsOn: [frontend] },
+            ).name;
         }
 
         this.networkName = network.name;
         this.frontendContainer = frontend.name;
         this.workerContainers = pulumi.all(workers.map(w => w.name));
+        this.commands = commandOutputs(
+            pulumi.output(
+                commands.clusterCommands(
+                    { kind: "docker", container: names.frontend },
+                    workerNames.map(w => ({ kind: "docker" as const, container: w })),
+                ),
+            ),
+        );
         this.registerOutputs({
             networkName: this.networkName,
             frontendContainer: this.frontendContainer,
             workerContainers: this.workerContainers,
+            notebookContainer: this.notebookContainer,
+            ...this.commands,
         });
     }
 }

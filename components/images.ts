@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { IMAGES, ImageKind, imageRepository, registryHost } from "../lib/names";
+import { IMAGES, ImageKind, imageRepository } from "../lib/names";
+import { RegistryCredentials } from "../lib/config";
 
 export interface ImagesArgs {
     /** Where images go; empty only when `push` is false. */
@@ -9,9 +10,8 @@ export interface ImagesArgs {
     push: boolean;
     /** The OS image the base starts from (a Debian trixie based image). */
     osImage: string;
-    /** Registry credentials, when the registry needs them. */
-    registryUsername?: string;
-    registryPassword?: pulumi.Input<string>;
+    /** Credentials for pushing, when the registry needs them (given only when `push` is true). */
+    credentials?: RegistryCredentials;
 }
 
 /** How a pod refers to one built image. */
@@ -22,6 +22,8 @@ export interface ImageRef {
     imagePullPolicy: string;
     /** Changes with every rebuild: the pushed digest, or the local image ID. */
     id: pulumi.Output<string>;
+    /** Whether the image is in the registry. When not, pods refer to a tag, and need `id` to notice a rebuild. */
+    pushed: boolean;
 }
 
 /** The tag every image carries; pods use the digest when the images are pushed. */
@@ -37,10 +39,6 @@ export class Images extends pulumi.ComponentResource {
 
     constructor(name: string, args: ImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:Images", name, {}, opts);
-        const registry =
-            args.push && args.registryUsername
-                ? { server: registryHost(args.registry), username: args.registryUsername, password: args.registryPassword }
-                : undefined;
         const build = (kind: ImageKind, buildArgs: Record<string, pulumi.Input<string>>) =>
             new docker.Image(
                 `${name}-${kind}`,
@@ -48,7 +46,7 @@ export class Images extends pulumi.ComponentResource {
                     imageName: `${imageRepository(args.registry, kind)}:${IMAGE_TAG}`,
                     build: { context: `images/${kind}`, dockerfile: `images/${kind}/Dockerfile`, args: buildArgs },
                     skipPush: !args.push,
-                    registry,
+                    registry: args.credentials && { server: args.credentials.server, username: args.credentials.username, password: args.credentials.password },
                 },
                 { parent: this },
             );
@@ -68,6 +66,7 @@ export class Images extends pulumi.ComponentResource {
                     image: args.push ? built[kind].repoDigest : built[kind].imageName,
                     imagePullPolicy: "IfNotPresent",
                     id: built[kind].repoDigest,
+                    pushed: args.push,
                 },
             ]),
         ) as Record<ImageKind, ImageRef>;

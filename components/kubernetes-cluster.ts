@@ -1,30 +1,35 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ClusterConfig } from "../lib/config";
+import { RegistryCredentials, Resources, ServiceType } from "../lib/config";
 import { connectionFileContents } from "../lib/runtime";
-import { FILES, ImageKind, NAMES, labels, selectorLabels } from "../lib/names";
+import { Component, FILES, ImageKind, NAMES, labels } from "../lib/names";
+import { NOTEBOOK_PORT, portsFor } from "../lib/ports";
+import * as commands from "../lib/commands";
 import {
     controllerServiceSpec,
     dockerConfigJson,
     frontendNetworkPolicySpec,
     frontendPodSpec,
     notebookServiceSpec,
+    workerDeploymentSpec,
     workerNetworkPolicySpec,
     workerPodSpec,
 } from "../lib/k8s-specs";
-import { ImageRef } from "./images";
+import { ClusterArgs, CommandOutputs, NotebookArgs, childOf, clusterDefaults, commandOutputs } from "./cluster-args";
 
-export interface KubernetesClusterArgs {
-    config: ClusterConfig;
-    /** `app.kubernetes.io/instance`: tells this deployment's pods from any other's. */
-    instance: string;
-    images: Record<ImageKind, ImageRef>;
-    /** The session key (secret). */
-    sessionKey: pulumi.Input<string>;
-    /** The notebook's access token (secret); used when `config.notebook` is true. */
-    notebookToken: pulumi.Input<string>;
-    /** Registry password (secret), for the image pull secret. */
-    registryPassword?: pulumi.Input<string>;
+export interface KubernetesNotebookArgs extends NotebookArgs {
+    /** Type of the notebook's own Service. Defaults to ClusterIP (reach it with `kubectl port-forward`). */
+    serviceType?: ServiceType;
+}
+
+export interface KubernetesClusterArgs extends ClusterArgs {
+    /** The namespace every object goes into. */
+    namespace: string;
+    /** Create the namespace (and delete it on destroy). Defaults to true; false uses an existing one. */
+    createNamespace?: boolean;
+    /** Registry credentials for the image pull secret; without them, nodes pull anonymously. */
+    registryCredentials?: RegistryCredentials;
+    notebook?: KubernetesNotebookArgs;
 }
 
 /** Annotation that carries the image ID, so that a rebuilt image rolls out also when pods refer to it by tag. */
@@ -39,71 +44,71 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     readonly frontendPodName: pulumi.Output<string>;
     readonly serviceName: pulumi.Output<string>;
     readonly deploymentName: pulumi.Output<string>;
-    /** The notebook's Service, when there is a notebook. */
-    readonly notebookService?: k8s.core.v1.Service;
+    /** The commands that run the seed test and open Python or a shell on the frontend or a worker. */
+    readonly commands: CommandOutputs;
+    /** `kubectl port-forward` of the ports a laptop client needs. */
+    readonly clientPortForward: pulumi.Output<string>;
+    /** The notebook's Service and how to reach it; present when there is a notebook. */
+    readonly notebook?: {
+        serviceName: pulumi.Output<string>;
+        portForward: pulumi.Output<string>;
+        /** With a NodePort Service: the port on every node. */
+        nodePort?: pulumi.Output<number>;
+        /** With a LoadBalancer Service: the external URL with the token (secret; empty until the balancer has an address). */
+        externalUrl?: pulumi.Output<string>;
+    };
 
     constructor(name: string, args: KubernetesClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:KubernetesCluster", name, {}, opts);
-        const { config, instance, images } = args;
-        const parent = { parent: this };
+        const defaults = clusterDefaults();
+        const { instance, images } = args;
+        const child = childOf(this, name);
 
-        const namespace = config.createNamespace
-            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: config.namespace, labels: labels(instance) } }, parent)
-                  .metadata.name
-            : pulumi.output(config.namespace);
-        const meta = (component?: "frontend" | "worker") => ({ namespace, labels: labels(instance, component) });
+        const namespace =
+            args.createNamespace ?? true
+                ? child("namespace", (n, o) => new k8s.core.v1.Namespace(n, { metadata: { name: args.namespace, labels: labels(instance) } }, o)).metadata.name
+                : pulumi.output(args.namespace);
+        const meta = (component?: Component) => ({ namespace, labels: labels(instance, component) });
 
-        const key = new k8s.core.v1.Secret(
-            "session-key",
-            { metadata: meta(), type: "Opaque", stringData: { [FILES.sessionKey]: args.sessionKey } },
-            parent,
+        const key = child("session-key", (n, o) =>
+            new k8s.core.v1.Secret(n, { metadata: meta(), type: "Opaque", stringData: { [FILES.sessionKey]: args.sessionKey } }, o),
         );
-
-        const notebookToken = config.notebook
-            ? new k8s.core.v1.Secret(
-                  "notebook-token",
-                  { metadata: meta("frontend"), type: "Opaque", stringData: { [FILES.notebookToken]: args.notebookToken } },
-                  parent,
-              )
-            : undefined;
-
-        const pullSecrets: pulumi.Output<string>[] = [];
-        if (config.push && config.registryUsername && args.registryPassword) {
-            pullSecrets.push(
-                new k8s.core.v1.Secret(
-                    "registry-credentials",
-                    {
-                        metadata: meta(),
-                        type: "kubernetes.io/dockerconfigjson",
-                        stringData: {
-                            ".dockerconfigjson": dockerConfigJson(config.registry, config.registryUsername, args.registryPassword),
-                        },
-                    },
-                    parent,
-                ).metadata.name,
+        const notebookToken =
+            args.notebook &&
+            child("notebook-token", (n, o) =>
+                new k8s.core.v1.Secret(n, { metadata: meta("frontend"), type: "Opaque", stringData: { [FILES.notebookToken]: args.notebook!.token } }, o),
             );
-        }
+        const credentials = args.registryCredentials;
+        const pullSecrets = credentials
+            ? [
+                  child("registry-credentials", (n, o) =>
+                      new k8s.core.v1.Secret(
+                          n,
+                          { metadata: meta(), type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": dockerConfigJson(credentials) } },
+                          o,
+                      ),
+                  ).metadata.name,
+              ]
+            : [];
 
-        const configmapFn = new k8s.core.v1.ConfigMap(
-            "configmap-fn",
-            { metadata: meta("frontend"), data: connectionFileContents("frontend") },
-            parent,
+        const configmapFn = child("configmap-fn", (n, o) =>
+            new k8s.core.v1.ConfigMap(n, { metadata: meta("frontend"), data: connectionFileContents("frontend") }, o),
         );
-        const configmapWn = new k8s.core.v1.ConfigMap(
+        const configmapWn = child(
             "configmap-wn",
-            { metadata: meta("worker"), data: connectionFileContents("worker") },
-            { ...parent, dependsOn: [configmapFn] },
+            (n, o) => new k8s.core.v1.ConfigMap(n, { metadata: meta("worker"), data: connectionFileContents("worker") }, o),
+            { dependsOn: [configmapFn] },
         );
-
-        const service = new k8s.core.v1.Service(
+        const service = child(
             "service",
-            { metadata: { ...meta("frontend"), name: NAMES.controllerService }, spec: controllerServiceSpec(instance) },
-            { ...parent, dependsOn: [configmapWn] },
+            (n, o) => new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: NAMES.controllerService }, spec: controllerServiceSpec(instance) }, o),
+            { dependsOn: [configmapWn] },
         );
 
+        // Pods refer to a pushed image by digest; to an unpushed one by tag, with its ID in an annotation.
         const imageAnnotations = (kind: ImageKind): Record<string, pulumi.Input<string>> =>
-            config.push ? {} : { [IMAGE_ID_ANNOTATION]: images[kind].id };
-        const containerSettings = (kind: ImageKind, resources: ClusterConfig["frontend"]) => ({
+            images[kind].pushed ? {} : { [IMAGE_ID_ANNOTATION]: images[kind].id };
+        const containerSettings = (kind: ImageKind, resources: Resources) => ({
             image: images[kind].image,
             imagePullPolicy: images[kind].imagePullPolicy,
             resources,
@@ -111,75 +116,87 @@ export class KubernetesCluster extends pulumi.ComponentResource {
 
         // A fixed name: a replacement deletes the old controller before the new one starts, since two
         // controllers behind one Service would split the engines between them.
-        const frontend = new k8s.core.v1.Pod(
+        const frontend = child(
             "frontend",
-            {
-                metadata: { ...meta("frontend"), name: NAMES.frontendPod, annotations: imageAnnotations("frontend") },
-                spec: frontendPodSpec(
-                    containerSettings("frontend", config.frontend),
-                    { configMapName: configmapFn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets },
-                    notebookToken && { resources: config.notebookResources, tokenSecretName: notebookToken.metadata.name },
-                ),
-            },
-            {
-                ...parent,
-                dependsOn: [service],
-                deleteBeforeReplace: true,
-                replaceOnChanges: [`metadata.annotations["${IMAGE_ID_ANNOTATION}"]`],
-            },
-        );
-
-        const workers = new k8s.apps.v1.Deployment(
-            "workers",
-            {
-                metadata: meta("worker"),
-                spec: {
-                    replicas: config.workers,
-                    selector: { matchLabels: selectorLabels(instance, "worker") },
-                    template: {
-                        metadata: { labels: labels(instance, "worker"), annotations: imageAnnotations("worker") },
-                        spec: workerPodSpec(containerSettings("worker", config.worker), {
-                            configMapName: configmapWn.metadata.name,
-                            secretName: key.metadata.name,
-                            imagePullSecrets: pullSecrets,
-                        }),
+            (n, o) =>
+                new k8s.core.v1.Pod(
+                    n,
+                    {
+                        metadata: { ...meta("frontend"), name: NAMES.frontendPod, annotations: imageAnnotations("frontend") },
+                        spec: frontendPodSpec(
+                            containerSettings("frontend", args.frontendResources ?? defaults.frontend),
+                            { configMapName: configmapFn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets },
+                            notebookToken && { resources: args.notebook!.resources ?? defaults.notebook, tokenSecretName: notebookToken.metadata.name },
+                        ),
                     },
-                },
-            },
-            { ...parent, dependsOn: [frontend] },
+                    o,
+                ),
+            { dependsOn: [service], deleteBeforeReplace: true, replaceOnChanges: [`metadata.annotations["${IMAGE_ID_ANNOTATION}"]`] },
         );
 
-        new k8s.networking.v1.NetworkPolicy(
-            "netpol-frontend",
-            { metadata: meta("frontend"), spec: frontendNetworkPolicySpec(instance, config.notebook) },
-            parent,
-        );
-        new k8s.networking.v1.NetworkPolicy(
-            "netpol-workers",
-            { metadata: meta("worker"), spec: workerNetworkPolicySpec(instance) },
-            parent,
+        const workerPod = workerPodSpec(containerSettings("worker", args.workerResources ?? defaults.worker), {
+            configMapName: configmapWn.metadata.name,
+            secretName: key.metadata.name,
+            imagePullSecrets: pullSecrets,
+        });
+        const workers = child(
+            "workers",
+            (n, o) =>
+                new k8s.apps.v1.Deployment(
+                    n,
+                    { metadata: meta("worker"), spec: workerDeploymentSpec(instance, args.workers ?? defaults.workers, workerPod, imageAnnotations("worker")) },
+                    o,
+                ),
+            { dependsOn: [frontend] },
         );
 
-        if (config.notebook) {
-            this.notebookService = new k8s.core.v1.Service(
-                "notebook-service",
-                {
-                    metadata: { ...meta("frontend"), name: NAMES.notebookService },
-                    spec: notebookServiceSpec(instance, config.notebookServiceType),
-                },
-                { ...parent, dependsOn: [frontend] },
-            );
-        }
+        child("netpol-frontend", (n, o) =>
+            new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("frontend"), spec: frontendNetworkPolicySpec(instance, args.notebook !== undefined) }, o),
+        );
+        child("netpol-workers", (n, o) => new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("worker"), spec: workerNetworkPolicySpec(instance) }, o));
 
         this.namespace = namespace;
         this.frontendPodName = frontend.metadata.name;
         this.serviceName = service.metadata.name;
         this.deploymentName = workers.metadata.name;
+        this.commands = commandOutputs(
+            pulumi.all([namespace, workers.metadata.name]).apply(([ns, deployment]) =>
+                commands.clusterCommands({ kind: "kubernetes", namespace: ns, pod: NAMES.frontendPod, container: NAMES.controllerContainer }, [
+                    { kind: "kubernetes", namespace: ns, pod: `deployment/${deployment}`, container: NAMES.engineContainer },
+                ]),
+            ),
+        );
+        this.clientPortForward = namespace.apply(ns => commands.portForwardCommand(ns, `pod/${NAMES.frontendPod}`, portsFor("clients").map(p => p.port)));
+
+        if (args.notebook) {
+            const token = args.notebook.token;
+            const type = args.notebook.serviceType ?? "ClusterIP";
+            const notebookService = child(
+                "notebook-service",
+                (n, o) =>
+                    new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: NAMES.notebookService }, spec: notebookServiceSpec(instance, type) }, o),
+                { dependsOn: [frontend] },
+            );
+            const balancer = notebookService.status.loadBalancer.ingress.apply(ingress => ingress?.[0]?.hostname ?? ingress?.[0]?.ip ?? "");
+            this.notebook = {
+                serviceName: notebookService.metadata.name,
+                portForward: namespace.apply(ns => commands.portForwardCommand(ns, `service/${NAMES.notebookService}`, [NOTEBOOK_PORT.port])),
+                nodePort: type === "NodePort" ? notebookService.spec.ports.apply(p => p[0].nodePort) : undefined,
+                externalUrl:
+                    type === "LoadBalancer"
+                        ? pulumi.secret(pulumi.all([balancer, token]).apply(([host, t]) => (host ? commands.notebookUrl(host, NOTEBOOK_PORT.port, t) : "")))
+                        : undefined,
+            };
+        }
+
         this.registerOutputs({
             namespace: this.namespace,
             frontendPodName: this.frontendPodName,
             serviceName: this.serviceName,
             deploymentName: this.deploymentName,
+            ...this.commands,
+            clientPortForward: this.clientPortForward,
+            notebook: this.notebook,
         });
     }
 }

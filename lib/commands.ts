@@ -41,8 +41,20 @@ export function seedTestCommand(frontend: ExecTarget): string {
     return execCommand(frontend, ["python3", "-c", seedTestProgram()]);
 }
 
+/** The commands a user needs to reach a cluster. */
+export interface ClusterCommands {
+    /** Runs the seed's test in the frontend. */
+    seedTest: string;
+    /** Python on the frontend, with the client file at the seed's path. */
+    frontendPython: string;
+    /** A shell on the frontend. */
+    frontendShell: string;
+    /** Shells on the workers (on Kubernetes, one command that picks any worker). */
+    workerShells: string[];
+}
+
 /** The commands a user needs, for one frontend and its workers. */
-export function clusterCommands(frontend: ExecTarget, workers: ExecTarget[]) {
+export function clusterCommands(frontend: ExecTarget, workers: ExecTarget[]): ClusterCommands {
     return {
         seedTest: seedTestCommand(frontend),
         frontendPython: execCommand(frontend, ["python3"], true),

@@ -1,9 +1,15 @@
 /**
- * Stack configuration: the declared keys with their defaults, and validation that names the key,
- * the value and what is allowed. Pulumi.yaml declares the same keys (a test keeps the two equal):
- * the CLI checks types there, and this code checks ranges and formats, also under mocks.
+ * Stack configuration. Pulumi.yaml is the one place where the settings, their types, defaults and
+ * descriptions are declared: the CLI checks types there, `parseConfig` takes its defaults from
+ * there and checks ranges and formats (also under mocks), and it refuses to run when the two
+ * disagree about which settings exist.
  */
-import { PROJECT, defaultNamespace } from "./names";
+import * as fs from "fs";
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { PROJECT, defaultNamespace, registryHost } from "./names";
+import { cpuCores, memoryBytes } from "./quantities";
 
 export type ConfigType = "string" | "integer" | "boolean";
 
@@ -14,64 +20,14 @@ export interface ConfigKey {
     description: string;
 }
 
-/** Every stack setting, as declared in Pulumi.yaml. */
-export const CONFIG_KEYS = {
-    target: {
-        type: "string",
-        default: "kubernetes",
-        description: "Where the cluster runs: kubernetes (the current kubectl context) or docker (containers on the local Docker engine).",
-    },
-    workers: { type: "integer", default: 2, description: "Number of worker pods, each running one engine (0 to 1000)." },
-    registry: {
-        type: "string",
-        default: "",
-        description: "Where images are pushed, e.g. ghcr.io/org/team or localhost:5000. Required when push is true.",
-    },
-    push: {
-        type: "boolean",
-        default: true,
-        description: "Push images to the registry. false keeps them in the local Docker engine (e.g. Docker Desktop's Kubernetes).",
-    },
-    registryUsername: { type: "string", default: "", description: "User name for the registry, when it needs one." },
-    registryPassword: {
-        type: "string",
-        default: "",
-        description: "Password or token for the registry; set it with `pulumi config set --secret`.",
-    },
-    namespace: { type: "string", default: "", description: "Kubernetes namespace. Empty means ipp-<stack>." },
-    createNamespace: {
-        type: "boolean",
-        default: true,
-        description: "Create the namespace (and delete it on destroy). false uses an existing one and never deletes it.",
-    },
-    osImage: {
-        type: "string",
-        default: "debian:trixie-slim",
-        description: "Debian trixie based image the base image starts from.",
-    },
-    frontendCpu: { type: "string", default: "250m", description: "CPU request of the controller (no CPU limit is set)." },
-    frontendMemory: {
-        type: "string",
-        default: "2Gi",
-        description: "Memory request and limit of the controller, which keeps task results in memory (up to 1 GB by default).",
-    },
-    notebook: {
-        type: "boolean",
-        default: true,
-        description: "Run a Jupyter notebook server next to the controller, behind a generated token.",
-    },
-    notebookServiceType: {
-        type: "string",
-        default: "ClusterIP",
-        description: "Type of the notebook's Service: ClusterIP (reach it with kubectl port-forward), NodePort or LoadBalancer.",
-    },
-    notebookCpu: { type: "string", default: "250m", description: "CPU request of the notebook server (no CPU limit is set)." },
-    notebookMemory: { type: "string", default: "1Gi", description: "Memory request and limit of the notebook server and its kernels." },
-    workerCpu: { type: "string", default: "500m", description: "CPU request of each worker (no CPU limit is set)." },
-    workerMemory: { type: "string", default: "1Gi", description: "Memory request and limit of each worker." },
-} satisfies Record<string, ConfigKey>;
+/** Where the settings are declared. */
+export const PROJECT_FILE = path.join(__dirname, "..", "Pulumi.yaml");
 
-export type ConfigName = keyof typeof CONFIG_KEYS;
+/** Every stack setting, as Pulumi.yaml declares it. */
+export function readSchema(file = PROJECT_FILE): Record<string, ConfigKey> {
+    const project = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, ConfigKey> };
+    return project.config ?? {};
+}
 
 export const MAX_WORKERS = 1000;
 const MIN_MEMORY_BYTES = 128 * 2 ** 20;
@@ -81,19 +37,26 @@ export interface Resources {
     memory: string;
 }
 
-/** The validated settings, with defaults applied. `registryPassword` is read separately, as a secret. */
 export const TARGETS = ["kubernetes", "docker"] as const;
 export type Target = (typeof TARGETS)[number];
 export const SERVICE_TYPES = ["ClusterIP", "NodePort", "LoadBalancer"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 
+/** Who pushes and pulls: present exactly when images are pushed with a user name and password. */
+export interface RegistryLogin {
+    /** The registry's host, which the credentials belong to. */
+    server: string;
+    username: string;
+}
+
+/** The validated settings, with defaults applied. The registry password is not here: it stays a secret Output. */
 export interface ClusterConfig {
     target: Target;
     workers: number;
     registry: string;
     push: boolean;
-    registryUsername: string;
-    hasRegistryPassword: boolean;
+    /** Set when images are pushed with credentials (then the password is set too). */
+    registryLogin?: RegistryLogin;
     namespace: string;
     createNamespace: boolean;
     osImage: string;
@@ -105,7 +68,7 @@ export interface ClusterConfig {
 }
 
 /** Raw values as the stack holds them (strings), by key without the project prefix. */
-export type RawConfig = Partial<Record<ConfigName, string>>;
+export type RawConfig = Record<string, string | undefined>;
 
 /** Thrown with every problem found, so a user fixes them in one round. */
 export class ConfigError extends Error {
@@ -123,11 +86,9 @@ const REPOSITORY_PART = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const CPU = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
-const MEMORY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
-const MEMORY_UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 
-function key(name: ConfigName): string {
+/** `ipp-cluster:<name>`, as users see a setting in errors and in `pulumi config`. */
+export function key(name: string): string {
     return `${PROJECT}:${name}`;
 }
 
@@ -159,106 +120,147 @@ export function isImageReference(ref: string): boolean {
     return (host !== undefined || parts.length > 0) && parts.every(p => REPOSITORY_PART.test(p));
 }
 
-/** Bytes in a Kubernetes memory quantity (NaN when it is not one). */
-export function memoryBytes(quantity: string): number {
-    const m = MEMORY.exec(quantity);
-    return m ? parseFloat(m[1]) * MEMORY_UNITS[m[3] ?? ""] : NaN;
-}
+/**
+ * Reads settings by name, with Pulumi.yaml's defaults, collecting problems; knows which settings
+ * were read, so that a setting declared but never read (or read but never declared) is caught.
+ */
+class Settings {
+    readonly problems: string[] = [];
+    private readonly read = new Set<string>();
 
-/** Cores in a Kubernetes CPU quantity (`500m` is 0.5). */
-export function cpuCores(quantity: string): number {
-    return quantity.endsWith("m") ? parseFloat(quantity) / 1000 : parseFloat(quantity);
-}
+    constructor(private readonly raw: RawConfig, private readonly schema: Record<string, ConfigKey>) {}
 
-function parseBoolean(name: ConfigName, raw: string | undefined, problems: string[]): boolean {
-    const value = raw ?? String(CONFIG_KEYS[name].default);
-    if (value !== "true" && value !== "false") {
-        problems.push(`${key(name)} must be true or false; got ${shown(value)}.`);
+    text(name: string): string {
+        const spec = this.schema[name];
+        if (!spec) throw new Error(`${key(name)} is read by the program but not declared in Pulumi.yaml`);
+        this.read.add(name);
+        return this.raw[name] ?? String(spec.default);
     }
-    return value === "true";
-}
 
-function parseResources(prefix: "frontend" | "worker" | "notebook", raw: RawConfig, problems: string[]): Resources {
-    const cpuKey = `${prefix}Cpu` as const;
-    const memoryKey = `${prefix}Memory` as const;
-    const cpu = raw[cpuKey] ?? CONFIG_KEYS[cpuKey].default;
-    const memory = raw[memoryKey] ?? CONFIG_KEYS[memoryKey].default;
-    if (!CPU.test(cpu) || !(cpuCores(cpu) > 0)) {
-        problems.push(`${key(cpuKey)} must be a positive Kubernetes CPU quantity, such as 500m, 1 or 2.5; got ${shown(cpu)}.`);
+    boolean(name: string): boolean {
+        const value = this.text(name);
+        if (value !== "true" && value !== "false") this.problem(`${key(name)} must be true or false; got ${shown(value)}.`);
+        return value === "true";
     }
-    if (!(memoryBytes(memory) >= MIN_MEMORY_BYTES)) {
-        problems.push(
-            `${key(memoryKey)} must be a Kubernetes memory quantity of at least 128Mi, such as 512Mi or 2Gi; got ${shown(memory)}.`,
-        );
+
+    /** One of `allowed`, which the message lists. */
+    choice<T extends string>(name: string, allowed: readonly T[]): T {
+        const value = this.text(name);
+        if (!allowed.includes(value as T)) {
+            const list = allowed.length === 2 ? allowed.join(" or ") : `${allowed.slice(0, -1).join(", ")} or ${allowed[allowed.length - 1]}`;
+            this.problem(`${key(name)} must be ${list}; got ${shown(value)}.`);
+        }
+        return value as T;
     }
-    return { cpu, memory };
+
+    /** CPU request and memory request/limit under `<prefix>Cpu` and `<prefix>Memory`. */
+    resources(prefix: string): Resources {
+        const cpu = this.text(`${prefix}Cpu`);
+        const memory = this.text(`${prefix}Memory`);
+        if (!(cpuCores(cpu) > 0)) {
+            this.problem(`${key(`${prefix}Cpu`)} must be a positive Kubernetes CPU quantity, such as 500m, 1 or 2.5; got ${shown(cpu)}.`);
+        }
+        if (!(memoryBytes(memory) >= MIN_MEMORY_BYTES)) {
+            this.problem(`${key(`${prefix}Memory`)} must be a Kubernetes memory quantity of at least 128Mi, such as 512Mi or 2Gi; got ${shown(memory)}.`);
+        }
+        return { cpu, memory };
+    }
+
+    problem(message: string) {
+        this.problems.push(message);
+    }
+
+    /** Throws every problem at once; a declared setting that was never read is the program's own mistake. */
+    finish() {
+        const unread = Object.keys(this.schema).filter(name => !this.read.has(name));
+        if (unread.length) throw new Error(`Pulumi.yaml declares settings the program never reads: ${unread.join(", ")}`);
+        if (this.problems.length) throw new ConfigError(this.problems);
+    }
 }
 
 /**
- * Validates the raw stack settings and applies the defaults. Throws one ConfigError listing every
- * problem. `stack` names the default namespace.
+ * Validates the raw stack settings and applies Pulumi.yaml's defaults. Throws one ConfigError
+ * listing every problem. `stack` names the default namespace.
  */
-export function parseConfig(raw: RawConfig, stack: string): ClusterConfig {
-    const problems: string[] = [];
+export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()): ClusterConfig {
+    const s = new Settings(raw, schema);
 
-    const target = (raw.target ?? CONFIG_KEYS.target.default) as Target;
-    if (!TARGETS.includes(target)) {
-        problems.push(`${key("target")} must be kubernetes or docker; got ${shown(target)}.`);
-    }
+    const target = s.choice("target", TARGETS);
 
-    const workersText = raw.workers ?? String(CONFIG_KEYS.workers.default);
+    const workersText = s.text("workers");
     const workers = /^[0-9]+$/.test(workersText) ? parseInt(workersText, 10) : NaN;
     if (!(workers >= 0 && workers <= MAX_WORKERS)) {
-        problems.push(`${key("workers")} must be an integer from 0 to ${MAX_WORKERS}; got ${shown(workersText)}.`);
+        s.problem(`${key("workers")} must be an integer from 0 to ${MAX_WORKERS}; got ${shown(workersText)}.`);
     }
 
-    const push = parseBoolean("push", raw.push, problems);
-    const createNamespace = parseBoolean("createNamespace", raw.createNamespace, problems);
+    const push = s.boolean("push");
+    const createNamespace = s.boolean("createNamespace");
 
-    const registry = raw.registry ?? "";
+    const registry = s.text("registry");
     if (registry) {
         const problem = registryProblem(registry);
-        if (problem) problems.push(problem);
+        if (problem) s.problem(problem);
     } else if (push) {
-        problems.push(
+        s.problem(
             `${key("registry")} must be set when ${key("push")} is true: the cluster's nodes pull the images from it. ` +
                 `Set it with \`pulumi config set registry ghcr.io/<org>\` (or any registry the nodes can reach), ` +
                 `or set \`pulumi config set push false\` to keep the images in the local Docker engine.`,
         );
     }
 
-    const registryUsername = raw.registryUsername ?? "";
-    const hasRegistryPassword = (raw.registryPassword ?? "") !== "";
-    if (hasRegistryPassword !== (registryUsername !== "")) {
-        problems.push(`${key("registryUsername")} and ${key("registryPassword")} must be set together; only one is set.`);
-    } else if (registryUsername && !registry) {
-        problems.push(`${key("registryUsername")} is set but ${key("registry")} is empty; the credentials need a registry.`);
+    const username = s.text("registryUsername");
+    const hasPassword = s.text("registryPassword") !== "";
+    if (hasPassword !== (username !== "")) {
+        s.problem(`${key("registryUsername")} and ${key("registryPassword")} must be set together; only one is set.`);
+    } else if (username && !registry) {
+        s.problem(`${key("registryUsername")} is set but ${key("registry")} is empty; the credentials need a registry.`);
     }
+    const registryLogin = push && username && hasPassword && registry ? { server: registryHost(registry), username } : undefined;
 
-    const namespace = raw.namespace || defaultNamespace(stack);
+    const namespace = s.text("namespace") || defaultNamespace(stack);
     if (!DNS_LABEL.test(namespace)) {
-        problems.push(
+        s.problem(
             `${key("namespace")} must be a DNS label: at most 63 lowercase letters, digits and hyphens, ` +
                 `starting and ending with a letter or digit; got ${shown(namespace)}.`,
         );
     }
 
-    const osImage = raw.osImage ?? CONFIG_KEYS.osImage.default;
+    const osImage = s.text("osImage");
     if (!isImageReference(osImage)) {
-        problems.push(
-            `${key("osImage")} must be an image reference such as debian:trixie-slim or registry.example.com/debian:trixie; got ${shown(osImage)}.`,
-        );
+        s.problem(`${key("osImage")} must be an image reference such as debian:trixie-slim or registry.example.com/debian:trixie; got ${shown(osImage)}.`);
     }
 
-    const frontend = parseResources("frontend", raw, problems);
-    const worker = parseResources("worker", raw, problems);
-    const notebook = parseBoolean("notebook", raw.notebook, problems);
-    const notebookServiceType = (raw.notebookServiceType ?? CONFIG_KEYS.notebookServiceType.default) as ServiceType;
-    if (!SERVICE_TYPES.includes(notebookServiceType)) {
-        problems.push(`${key("notebookServiceType")} must be ClusterIP, NodePort or LoadBalancer; got ${shown(notebookServiceType)}.`);
-    }
-    const notebookResources = parseResources("notebook", raw, problems);
+    const frontend = s.resources("frontend");
+    const worker = s.resources("worker");
+    const notebook = s.boolean("notebook");
+    const notebookServiceType = s.choice("notebookServiceType", SERVICE_TYPES);
+    const notebookResources = s.resources("notebook");
 
-    if (problems.length) throw new ConfigError(problems);
-    return { target, workers, registry, push, registryUsername, hasRegistryPassword, namespace, createNamespace, osImage, frontend, worker, notebook, notebookServiceType, notebookResources };
+    s.finish();
+    return { target, workers, registry, push, registryLogin, namespace, createNamespace, osImage, frontend, worker, notebook, notebookServiceType, notebookResources };
+}
+
+/** Credentials for pushing and pulling the images; the password stays a secret Output. */
+export interface RegistryCredentials extends RegistryLogin {
+    password: pulumi.Output<string>;
+}
+
+/** What the program runs with: the validated settings, and the registry credentials when images are pushed with them. */
+export interface LoadedConfig {
+    stack: string;
+    settings: ClusterConfig;
+    credentials?: RegistryCredentials;
+}
+
+/**
+ * Reads every declared setting of the current stack and validates it, before anything is
+ * declared, so that bad input fails the preview. The registry password is read once, as a secret.
+ */
+export function loadConfig(): LoadedConfig {
+    const stack = pulumi.getStack();
+    const raw = Object.fromEntries(Object.keys(readSchema()).map(name => [name, pulumi.runtime.getConfig(key(name))]));
+    const settings = parseConfig(raw, stack);
+    const login = settings.registryLogin;
+    const credentials = login && { ...login, password: new pulumi.Config().requireSecret("registryPassword") };
+    return { stack, settings, credentials };
 }

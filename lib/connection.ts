@@ -2,7 +2,7 @@
  * The controller's connection files, without the key. The key is added at start-up inside the
  * frontend (from the Secret); engines read it from the Secret with `--keyfile`.
  */
-import { CLIENT_PORTS, ENGINE_PORTS, BASE_PORT } from "./ports";
+import { clientPorts, enginePorts } from "./ports";
 import { NAMES } from "./names";
 
 /** Message packing and signing, shared by every file. The controller asserts they match. */
@@ -65,9 +65,7 @@ export function engineConnectionFile(endpoint: Endpoint): EngineConnectionFile {
     return {
         ssh: "",
         interface: endpoint.interface,
-        registration: BASE_PORT,
-        ...ENGINE_PORTS,
-        broadcast: [...ENGINE_PORTS.broadcast],
+        ...enginePorts(),
         curve_serverkey: null,
         location: endpoint.location,
         ...SESSION,
@@ -78,8 +76,7 @@ export function clientConnectionFile(endpoint: Endpoint): ClientConnectionFile {
     return {
         ssh: "",
         interface: endpoint.interface,
-        registration: BASE_PORT,
-        ...CLIENT_PORTS,
+        ...clientPorts(),
         task_scheme: TASK_SCHEME,
         curve_serverkey: null,
         location: endpoint.location,

@@ -8,8 +8,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
-import { Resources, cpuCores, memoryBytes } from "./config";
-import { Component, NAMES, PATHS, labels } from "./names";
+import type { Resources } from "./config";
+import { cpuShares, memoryMiB } from "./quantities";
+import { Component, NAMES, PATHS, dockerLabels } from "./names";
 import { NOTEBOOK_PORT, portsFor } from "./ports";
 import {
     EnvVar,
@@ -87,14 +88,14 @@ function container(
         uploads: uploads(component, s.sessionKey),
         capabilities: { drops: ["ALL"] },
         securityOpts: ["no-new-privileges"],
-        memory: Math.round(memoryBytes(s.resources.memory) / 2 ** 20),
-        cpuShares: Math.round(cpuCores(s.resources.cpu) * 1024),
+        memory: memoryMiB(s.resources.memory),
+        cpuShares: cpuShares(s.resources.cpu),
         restart: "unless-stopped",
         networksAdvanced: [{ name: s.network, aliases: s.aliases }],
         healthcheck: { tests: ["CMD", ...ready], interval: "2s", timeout: "5s", retries: 2, startPeriod: "0s" },
         wait: true,
         waitTimeout: 300,
-        labels: Object.entries(labels(s.instance, component)).map(([label, value]) => ({ label, value })),
+        labels: dockerLabels(s.instance, component),
         destroyGraceSeconds: 30,
         mustRun: true,
         ...extra,

@@ -4,9 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
-import { CONTROLLER_PORTS, NOTEBOOK_PORT, REGISTRATION_PORT_NAME, portsFor } from "./ports";
-import { NAMES, PATHS, instanceLabels, registryHost, selectorLabels } from "./names";
-import type { Resources } from "./config";
+import { CONTROLLER_PORTS, NOTEBOOK_PORT, NamedPort, REGISTRATION_PORT, portsFor } from "./ports";
+import { NAMES, PATHS, instanceLabels, labels, selectorLabels } from "./names";
+import type { RegistryCredentials, Resources } from "./config";
 import {
     UID,
     controllerCommand,
@@ -94,6 +94,20 @@ function podSpec(sources: PodSources, containers: Container[], extraVolumes: Vol
     };
 }
 
+function containerPorts(ports: readonly NamedPort[]) {
+    return ports.map(p => ({ name: p.name, containerPort: p.port, protocol: "TCP" }));
+}
+
+/** Service ports that target the container ports of the same name. */
+function servicePorts(ports: readonly NamedPort[]) {
+    return ports.map(p => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" }));
+}
+
+/** Ready once the named port accepts connections; probed often, since a single pod's readiness is its start-up signal. */
+function tcpReadiness(port: NamedPort) {
+    return { tcpSocket: { port: port.name }, periodSeconds: 2, failureThreshold: 3 };
+}
+
 function container(name: string, settings: ContainerSettings, fields: Partial<Container> & { volumeMounts?: VolumeMount[] }): Container {
     return {
         name,
@@ -114,15 +128,15 @@ export function frontendPodSpec(settings: ContainerSettings, sources: PodSources
     const controller = container(NAMES.controllerContainer, settings, {
         args: controllerCommand(),
         env: frontendEnv(),
-        ports: CONTROLLER_PORTS.map(p => ({ name: p.name, containerPort: p.port, protocol: "TCP" })),
-        readinessProbe: { tcpSocket: { port: REGISTRATION_PORT_NAME }, periodSeconds: 2, failureThreshold: 3 },
+        ports: containerPorts(CONTROLLER_PORTS),
+        readinessProbe: tcpReadiness(REGISTRATION_PORT),
     });
     if (!notebook) return podSpec(sources, [controller], [], 30);
     const server = container(NAMES.notebookContainer, { ...settings, resources: notebook.resources }, {
         args: notebookCommand(),
         env: notebookEnv(),
-        ports: [{ name: NOTEBOOK_PORT.name, containerPort: NOTEBOOK_PORT.port, protocol: "TCP" }],
-        readinessProbe: { tcpSocket: { port: NOTEBOOK_PORT.name }, periodSeconds: 2, failureThreshold: 3 },
+        ports: containerPorts([NOTEBOOK_PORT]),
+        readinessProbe: tcpReadiness(NOTEBOOK_PORT),
         volumeMounts: [{ name: "notebook-token", mountPath: PATHS.notebookTokenDir, readOnly: true }],
     });
     const tokenVolume: Volume = { name: "notebook-token", secret: { secretName: notebook.tokenSecretName, defaultMode: 0o440 } };
@@ -139,12 +153,30 @@ export function workerPodSpec(settings: ContainerSettings, sources: PodSources):
     return podSpec(sources, [engine], [], 15);
 }
 
+/**
+ * The workers' Deployment: `replicas` pods from one template. The selector holds only the labels
+ * that never change (selectors are immutable); `annotations` go on the template, so a change of
+ * them rolls the pods.
+ */
+export function workerDeploymentSpec(
+    instance: string,
+    replicas: number,
+    pod: PodSpec,
+    annotations: Record<string, pulumi.Input<string>> = {},
+): k8s.types.input.apps.v1.DeploymentSpec {
+    return {
+        replicas,
+        selector: { matchLabels: selectorLabels(instance, "worker") },
+        template: { metadata: { labels: labels(instance, "worker"), annotations }, spec: pod },
+    };
+}
+
 /** The notebook's own Service: only the notebook's port, so exposing it exposes nothing else. */
 export function notebookServiceSpec(instance: string, type: string): ServiceSpec {
     return {
         type,
         selector: selectorLabels(instance, "frontend"),
-        ports: [{ name: NOTEBOOK_PORT.name, port: NOTEBOOK_PORT.port, targetPort: NOTEBOOK_PORT.name, protocol: "TCP" }],
+        ports: servicePorts([NOTEBOOK_PORT]),
     };
 }
 
@@ -153,7 +185,7 @@ export function controllerServiceSpec(instance: string): ServiceSpec {
     return {
         type: "ClusterIP",
         selector: selectorLabels(instance, "frontend"),
-        ports: portsFor("engines").map(p => ({ name: p.name, port: p.port, targetPort: p.name, protocol: "TCP" })),
+        ports: servicePorts(portsFor("engines")),
     };
 }
 
@@ -185,13 +217,12 @@ export function workerNetworkPolicySpec(instance: string): NetworkPolicySpec {
 }
 
 /** A `kubernetes.io/dockerconfigjson` document for one registry; secret, since it holds the password. */
-export function dockerConfigJson(registry: string, username: string, password: pulumi.Input<string>): pulumi.Output<string> {
+export function dockerConfigJson(credentials: RegistryCredentials): pulumi.Output<string> {
+    const { server, username } = credentials;
     return pulumi.secret(
-        pulumi.output(password).apply(p =>
+        credentials.password.apply(password =>
             JSON.stringify({
-                auths: {
-                    [registryHost(registry)]: { username, password: p, auth: Buffer.from(`${username}:${p}`).toString("base64") },
-                },
+                auths: { [server]: { username, password, auth: Buffer.from(`${username}:${password}`).toString("base64") } },
             }),
         ),
     );

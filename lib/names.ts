@@ -74,6 +74,11 @@ export function labels(instance: string, component?: Component): Record<string, 
     };
 }
 
+/** The same labels in the Docker provider's form. */
+export function dockerLabels(instance: string, component?: Component): { label: string; value: string }[] {
+    return Object.entries(labels(instance, component)).map(([label, value]) => ({ label, value }));
+}
+
 /** Turns a stack name into a DNS-1123 label (lowercase letters, digits, hyphens; at most 63). */
 export function dnsLabel(text: string, maxLength = 63): string {
     const label = text

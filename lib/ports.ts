@@ -4,7 +4,8 @@
  *
  * `ipcontroller --reuse` binds exactly the ports written in its connection files, and engines
  * connect to the ports in *their own* file, so the frontend's and the workers' files must carry
- * the same numbers. They are fixed here, in the layout `ipcontroller --ports=P-(P+17)` would pick.
+ * the same numbers. They are fixed here, in the layout `ipcontroller --ports=P-(P+17)` would pick:
+ * the table's order is that layout, and each row's port is the first port plus its position.
  */
 
 /** First port of the controller's block. Below Linux's ephemeral range (32768+), so it never collides with outgoing connections on a shared host network. */
@@ -13,60 +14,86 @@ export const BASE_PORT = 10100;
 /** Who connects to a port: engines, clients, or both (the registration port serves both). */
 export type Audience = "engines" | "clients" | "all";
 
+/** Connection-file keys of the engine side; `broadcast` is a list (two ports at scheduler depth 1). */
+export type EnginePortKey = "registration" | "control" | "mux" | "task" | "iopub" | "hb_ping" | "hb_pong" | "broadcast";
+/** Connection-file keys of the client side. */
+export type ClientPortKey = "registration" | "control" | "mux" | "task" | "iopub" | "notification" | "broadcast";
+
 export interface ControllerPort {
+    /** The connection-file key this port is written under. */
+    key: EnginePortKey | ClientPortKey;
     /** Kubernetes port name: at most 15 characters, lowercase letters, digits and single hyphens. */
     name: string;
     port: number;
     audience: Audience;
 }
 
-/** Engine-side ports, by connection-file key. `broadcast` is two ports with the default scheduler depth. */
-export const ENGINE_PORTS = {
-    control: BASE_PORT + 1,
-    mux: BASE_PORT + 2,
-    task: BASE_PORT + 3,
-    iopub: BASE_PORT + 4,
-    hb_ping: BASE_PORT + 5,
-    hb_pong: BASE_PORT + 6,
-    broadcast: [BASE_PORT + 7, BASE_PORT + 8],
-};
-
-/** Client-side ports, by connection-file key. */
-export const CLIENT_PORTS = {
-    control: BASE_PORT + 9,
-    mux: BASE_PORT + 10,
-    task: BASE_PORT + 11,
-    iopub: BASE_PORT + 12,
-    notification: BASE_PORT + 13,
-    broadcast: BASE_PORT + 14,
-};
-
-/** Every port the controller listens on, named. */
-export const CONTROLLER_PORTS: ControllerPort[] = [
-    { name: "tcp-register", port: BASE_PORT, audience: "all" },
-    { name: "tcp-e-control", port: ENGINE_PORTS.control, audience: "engines" },
-    { name: "tcp-e-mux", port: ENGINE_PORTS.mux, audience: "engines" },
-    { name: "tcp-e-task", port: ENGINE_PORTS.task, audience: "engines" },
-    { name: "tcp-e-iopub", port: ENGINE_PORTS.iopub, audience: "engines" },
-    { name: "tcp-e-hb-ping", port: ENGINE_PORTS.hb_ping, audience: "engines" },
-    { name: "tcp-e-hb-pong", port: ENGINE_PORTS.hb_pong, audience: "engines" },
-    { name: "tcp-e-bcast-0", port: ENGINE_PORTS.broadcast[0], audience: "engines" },
-    { name: "tcp-e-bcast-1", port: ENGINE_PORTS.broadcast[1], audience: "engines" },
-    { name: "tcp-c-control", port: CLIENT_PORTS.control, audience: "clients" },
-    { name: "tcp-c-mux", port: CLIENT_PORTS.mux, audience: "clients" },
-    { name: "tcp-c-task", port: CLIENT_PORTS.task, audience: "clients" },
-    { name: "tcp-c-iopub", port: CLIENT_PORTS.iopub, audience: "clients" },
-    { name: "tcp-c-notify", port: CLIENT_PORTS.notification, audience: "clients" },
-    { name: "tcp-c-bcast", port: CLIENT_PORTS.broadcast, audience: "clients" },
+/** The rows in `ipcontroller --ports` order: registration, eight engine ports, six client ports. */
+const LAYOUT: Omit<ControllerPort, "port">[] = [
+    { key: "registration", name: "tcp-register", audience: "all" },
+    { key: "control", name: "tcp-e-control", audience: "engines" },
+    { key: "mux", name: "tcp-e-mux", audience: "engines" },
+    { key: "task", name: "tcp-e-task", audience: "engines" },
+    { key: "iopub", name: "tcp-e-iopub", audience: "engines" },
+    { key: "hb_ping", name: "tcp-e-hb-ping", audience: "engines" },
+    { key: "hb_pong", name: "tcp-e-hb-pong", audience: "engines" },
+    { key: "broadcast", name: "tcp-e-bcast-0", audience: "engines" },
+    { key: "broadcast", name: "tcp-e-bcast-1", audience: "engines" },
+    { key: "control", name: "tcp-c-control", audience: "clients" },
+    { key: "mux", name: "tcp-c-mux", audience: "clients" },
+    { key: "task", name: "tcp-c-task", audience: "clients" },
+    { key: "iopub", name: "tcp-c-iopub", audience: "clients" },
+    { key: "notification", name: "tcp-c-notify", audience: "clients" },
+    { key: "broadcast", name: "tcp-c-bcast", audience: "clients" },
 ];
 
-/** The registration port's name: the frontend's readiness probe targets it. */
-export const REGISTRATION_PORT_NAME = "tcp-register";
+/** Every port the controller listens on, named. */
+export const CONTROLLER_PORTS: readonly ControllerPort[] = LAYOUT.map((row, i) => ({ ...row, port: BASE_PORT + i }));
+
+/** The registration port: engines and clients both start there, and the frontend's readiness probe targets it. */
+export const REGISTRATION_PORT: ControllerPort = CONTROLLER_PORTS[0];
 
 /** The ports an audience needs: engines need the registration port and the engine ports. */
 export function portsFor(audience: Exclude<Audience, "all">): ControllerPort[] {
     return CONTROLLER_PORTS.filter(p => p.audience === audience || p.audience === "all");
 }
 
+/** The engine side's ports by connection-file key, as an engine file writes them. */
+export function enginePorts(): Record<Exclude<EnginePortKey, "broadcast">, number> & { broadcast: number[] } {
+    const rows = portsFor("engines");
+    const one = (key: EnginePortKey) => rows.find(p => p.key === key)!.port;
+    return {
+        registration: one("registration"),
+        control: one("control"),
+        mux: one("mux"),
+        task: one("task"),
+        iopub: one("iopub"),
+        hb_ping: one("hb_ping"),
+        hb_pong: one("hb_pong"),
+        broadcast: rows.filter(p => p.key === "broadcast").map(p => p.port),
+    };
+}
+
+/** The client side's ports by connection-file key, as a client file writes them. */
+export function clientPorts(): Record<ClientPortKey, number> {
+    const rows = portsFor("clients");
+    const one = (key: ClientPortKey) => rows.find(p => p.key === key)!.port;
+    return {
+        registration: one("registration"),
+        control: one("control"),
+        mux: one("mux"),
+        task: one("task"),
+        iopub: one("iopub"),
+        notification: one("notification"),
+        broadcast: one("broadcast"),
+    };
+}
+
+/** A Kubernetes port of a container or Service: named, TCP. */
+export interface NamedPort {
+    name: string;
+    port: number;
+}
+
 /** The notebook server's port, next to the controller in the frontend. */
-export const NOTEBOOK_PORT: ControllerPort = { name: "http-notebook", port: 8888, audience: "clients" };
+export const NOTEBOOK_PORT: NamedPort = { name: "http-notebook", port: 8888 };

@@ -4,7 +4,7 @@
  */
 import { FILES, PATHS } from "./names";
 import { frontendConnectionFiles, toJson, workerConnectionFile } from "./connection";
-import { BASE_PORT, NOTEBOOK_PORT } from "./ports";
+import { NOTEBOOK_PORT, REGISTRATION_PORT } from "./ports";
 
 /** The user the images run as (`USER 1000` in the base image). */
 export const UID = 1000;
@@ -114,7 +114,7 @@ function listening(port: number): string[] {
 
 /** Succeeds once the controller accepts connections on its registration port. */
 export function frontendReadyCommand(): string[] {
-    return listening(BASE_PORT);
+    return listening(REGISTRATION_PORT.port);
 }
 
 /** Succeeds once the notebook server accepts connections. */

@@ -8,6 +8,7 @@ import { createHash } from "crypto";
 
 const ROOT = path.resolve(__dirname, "..");
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const STACK_TYPE = "pulumi:pulumi:Stack";
 
 export interface Declared {
     type: string;
@@ -23,6 +24,8 @@ export interface Declared {
     deleteBeforeReplace: boolean;
     replaceOnChanges: string[];
     additionalSecretOutputs: string[];
+    /** The URNs this resource was known by before (from its aliases). */
+    aliasUrns: string[];
     custom: boolean;
 }
 
@@ -31,6 +34,8 @@ export interface ProgramRun {
     outputs: Record<string, any>;
     /** The stack outputs that are secret. */
     secretOutputs: string[];
+    /** What the Pulumi runtime (or the program) warned about while it ran: a user sees each on every `pulumi up`. */
+    warnings: string[];
 }
 
 /** Computes a resource's output state from its inputs; the default fills in what providers do. */
@@ -61,6 +66,10 @@ export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id:
             if (args.type.startsWith("kubernetes:")) {
                 state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abc123` };
             }
+            // As the API server does: a NodePort (or LoadBalancer) Service gets a port on every node.
+            if (args.type === "kubernetes:core/v1:Service" && ["NodePort", "LoadBalancer"].includes(args.inputs.spec?.type)) {
+                state.spec = { ...args.inputs.spec, ports: args.inputs.spec.ports.map((p: any, i: number) => ({ ...p, nodePort: 30000 + i })) };
+            }
     }
     return { id: `${args.name}-id`, state };
 }
@@ -82,6 +91,8 @@ export interface RunOptions {
     stack?: string;
     preview?: boolean;
     newResource?: NewResource;
+    /** Runs this instead of index.ts (to check the harness itself). */
+    program?: () => Promise<Record<string, unknown>>;
 }
 
 /**
@@ -121,26 +132,43 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
             deleteBeforeReplace: req.getDeletebeforereplace(),
             replaceOnChanges: req.getReplaceonchangesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            aliasUrns: [],
             custom: req.getCustom(),
         };
+        const aliases = req.getAliasesList().map((a: any) => (a.hasSpec() ? a.getSpec() : undefined));
         entry.inputs = unwrapSecrets(entry.rawInputs);
         pending.push(entry);
         register(req, (err: any, resp: any) => {
             if (resp) entry.urn = resp.getUrn();
+            // An alias that renames a resource under the same parent and type: the URN with the old name.
+            entry.aliasUrns = aliases
+                .filter((a: any) => a && !a.getType() && (a.getParenturn() === entry.parent || !a.getParenturn()))
+                .map((a: any) => entry.urn.replace(/::[^:]*$/, `::${a.getName()}`));
             resources.push(entry);
             callback(err, resp);
         });
     };
 
     clearProgramModules();
-    let program: Record<string, unknown>;
+    // Warnings the runtime prints when it has no engine to send them to (as under mocks).
+    const warnings: string[] = [];
+    const consoleWarn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.map(String).join(" "));
+    let program: Record<string, unknown> = {};
     try {
-        program = require(path.join(ROOT, "index.ts"));
+        // As `pulumi up` runs it: inside the stack, the exported function called, its result turned into stack outputs.
+        await pulumi.runtime.runInPulumiStack(async () => {
+            const exported = opts.program ?? require(path.join(ROOT, "index.ts"));
+            program = typeof exported === "function" ? await exported() : exported;
+            return program;
+        });
     } catch (e) {
         // How many resources the program had declared when it failed (registration is asynchronous).
         await settle(() => pending.length);
-        (e as { declared?: number }).declared = pending.length;
+        (e as { declared?: number }).declared = pending.filter(r => r.type !== STACK_TYPE).length;
         throw e;
+    } finally {
+        console.warn = consoleWarn;
     }
     const outputs: Record<string, any> = {};
     const secretOutputs: string[] = [];
@@ -154,7 +182,7 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
         }
     }
     await settle(() => (pending.length === resources.length ? resources.length : -1));
-    return { resources, outputs, secretOutputs };
+    return { resources: resources.filter(r => r.type !== STACK_TYPE), outputs, secretOutputs, warnings };
 }
 
 /** Waits until the engine's RPC queue is drained and `count` has stayed the same a few times. */
@@ -168,18 +196,11 @@ async function settle(count: () => number) {
     }
 }
 
-/** The value of an Output (undefined when it is unknown, as in a preview). */
-export function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise(resolve => {
-        let done = false;
-        o.apply(v => {
-            done = true;
-            resolve(v);
-            return v;
-        });
-        // An unknown output never applies during a preview.
-        setTimeout(() => done || resolve(undefined as T), 200);
-    });
+/** The value of an Output (undefined when it is unknown, as a preview leaves what providers compute). */
+export async function promiseOf<T>(o: pulumi.Output<T>): Promise<T> {
+    // An unknown output never applies its callback, so ask first whether it is known.
+    if (!(await (o as any).isKnown)) return undefined as T;
+    return new Promise(resolve => o.apply(v => (resolve(v), v)));
 }
 
 function unwrapSecrets(v: any): any {

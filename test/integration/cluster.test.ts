@@ -172,7 +172,7 @@ describe("the integration test's own guard", () => {
     });
 
     it("refuses a spec field the test kubelet does not understand", async () => {
-        const objects = new DeclaredObjects({ resources: [], outputs: {}, secretOutputs: [] });
+        const objects = new DeclaredObjects({ resources: [], outputs: {}, secretOutputs: [], warnings: [] });
         const kubelet = new Kubelet(objects, RUN_LABEL);
         await assert.rejects(
             kubelet.startPod("x", { metadata: {}, spec: { automountServiceAccountToken: false, enableServiceLinks: false, hostNetwork: true, containers: [] } }),
@@ -192,7 +192,7 @@ describe("the notebook and the laptop client, on a real Docker engine", function
         await removeTestContainers();
         run = await runProgram({ registry: REGISTRY, workers: "2" }, { newResource: buildingNewResource([]) });
         const objects = new DeclaredObjects(run);
-        token = find(run, "core/v1:Secret", "notebook-token").inputs.stringData.token;
+        token = find(run, "core/v1:Secret", "cluster-notebook-token").inputs.stringData.token;
         cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
         await cluster.up();
     });
@@ -219,7 +219,7 @@ describe("the notebook and the laptop client, on a real Docker engine", function
     });
 
     it("no log shows the notebook's token or the session key", async () => {
-        const key = find(run, "core/v1:Secret", "session-key").inputs.stringData["session-key"];
+        const key = find(run, "core/v1:Secret", "cluster-session-key").inputs.stringData["session-key"];
         const logs = await cluster.logs(cluster.frontend!, 1000);
         assert.ok(logs.includes("Jupyter Notebook"), "the notebook's log is there to check");
         assert.ok(!logs.includes(token), "a log shows the notebook's token");

@@ -11,6 +11,7 @@ import * as path from "path";
 import { randomBytes } from "crypto";
 import { Declared, ProgramRun, ofType } from "../harness";
 import { TEST_LABEL, docker, inspect } from "./docker-cli";
+import { cpuCores, cpuShares, memoryBytes } from "../../lib/quantities";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -59,16 +60,11 @@ export class DeclaredObjects {
     }
 }
 
-function cpuShares(cpu: string): number {
-    const cores = cpu.endsWith("m") ? parseFloat(cpu) / 1000 : parseFloat(cpu);
-    return Math.max(2, Math.round(cores * 1024));
-}
-
+/** Bytes in a memory limit, as `docker run --memory` takes them. */
 function memory(quantity: string): string {
-    const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(quantity);
-    if (!m) throw new Error(`the test kubelet cannot read memory ${quantity}`);
-    const unit: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-    return String(Math.round(parseFloat(m[1]) * unit[m[2] ?? ""]));
+    const bytes = memoryBytes(quantity);
+    if (!(bytes > 0)) throw new Error(`the test kubelet cannot read memory ${quantity}`);
+    return String(Math.round(bytes));
 }
 
 const PULL = { Always: "always", IfNotPresent: "missing", Never: "never" } as Record<string, string>;
@@ -218,7 +214,7 @@ export class Kubelet {
             only(c.resources.requests, ["cpu", "memory"], `${where}.resources.requests`);
             only(c.resources.limits, ["cpu", "memory"], `${where}.resources.limits`);
             if (c.resources.requests?.cpu) args.push("--cpu-shares", String(cpuShares(c.resources.requests.cpu)));
-            if (c.resources.limits?.cpu) args.push("--cpus", String(cpuShares(c.resources.limits.cpu) / 1024));
+            if (c.resources.limits?.cpu) args.push("--cpus", String(cpuCores(c.resources.limits.cpu)));
             if (c.resources.limits?.memory) args.push("--memory", memory(c.resources.limits.memory));
         }
 

@@ -1,8 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import * as yaml from "js-yaml";
-import { CONFIG_KEYS, ConfigError, parseConfig } from "../../lib/config";
+import { ConfigError, parseConfig, readSchema } from "../../lib/config";
 import { runProgram } from "../harness";
 
 const REGISTRY = { registry: "localhost:5000" };
@@ -138,12 +137,27 @@ describe("stack configuration", () => {
         );
     });
 
-    it("declares in Pulumi.yaml exactly the keys, types and defaults the code uses", () => {
-        const project = yaml.load(fs.readFileSync(path.join(__dirname, "../../Pulumi.yaml"), "utf8")) as any;
-        const declared = Object.fromEntries(
-            Object.entries(project.config).map(([k, v]: [string, any]) => [k, { type: v.type, default: v.default, description: v.description }]),
-        );
-        assert.deepStrictEqual(declared, CONFIG_KEYS);
+    describe("Pulumi.yaml, the one declaration of every setting", () => {
+        const schema = readSchema();
+        it("gives every setting a type, a default and a description", () => {
+            for (const [name, spec] of Object.entries(schema)) {
+                assert.ok(["string", "integer", "boolean"].includes(spec.type), `${name}: type ${spec.type}`);
+                assert.ok(spec.default !== undefined, `${name} has no default`);
+                assert.ok(spec.description.length > 10, `${name} has no description`);
+            }
+        });
+        it("supplies the defaults parseConfig applies", () => {
+            const c = parseConfig({ push: "false" }, "dev", { ...schema, workers: { ...schema.workers, default: 7 }, frontendCpu: { ...schema.frontendCpu, default: "3" } });
+            assert.deepStrictEqual([c.workers, c.frontend.cpu], [7, "3"]);
+        });
+        it("refuses a setting declared there that the program never reads", () => {
+            const extra = { ...schema, gpus: { type: "integer" as const, default: 0, description: "GPUs per worker, unused." } };
+            assert.throws(() => parseConfig({ push: "false" }, "dev", extra), { message: "Pulumi.yaml declares settings the program never reads: gpus" });
+        });
+        it("refuses a setting the program reads that is not declared there", () => {
+            const { osImage: _left, ...missing } = schema;
+            assert.throws(() => parseConfig({ push: "false" }, "dev", missing), { message: "ipp-cluster:osImage is read by the program but not declared in Pulumi.yaml" });
+        });
     });
 
     describe("when the program loads", () => {
@@ -165,7 +179,7 @@ describe("stack configuration", () => {
 describe("the README", () => {
     const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
     it("documents every configuration key with its default", () => {
-        for (const [name, spec] of Object.entries(CONFIG_KEYS)) {
+        for (const [name, spec] of Object.entries(readSchema())) {
             const row = readme.split("\n").find(l => l.startsWith(`| \`${name}\` |`));
             assert.ok(row, `the README's configuration table has no row for ${name}`);
             if (spec.default !== "") assert.ok(row!.includes(`\`${spec.default}\``), `the README gives another default for ${name}: ${row}`);

@@ -14,10 +14,11 @@ function deps(r: Declared): string[] {
     return r.dependencies.map(short);
 }
 
-/** The session key the mock generated (RandomBytes' hex). */
+/** The session key the mock generated (RandomBytes' hex), as the Secret holds it; fails when it is not there. */
 async function sessionKeyOf(run: ProgramRun): Promise<string> {
-    const secret = find(run, "core/v1:Secret", "session-key");
-    return secret.inputs.stringData["session-key"];
+    const key = find(run, "core/v1:Secret", "cluster-session-key").inputs.stringData["session-key"];
+    assert.match(key, /^[0-9a-f]{64}$/, "the Secret must hold the generated key");
+    return key;
 }
 
 describe("the program on Kubernetes", function () {
@@ -34,17 +35,17 @@ describe("the program on Kubernetes", function () {
             "docker:index/image:Image images-worker",
             "ipp-cluster:index:Images images",
             "ipp-cluster:index:KubernetesCluster cluster",
-            "kubernetes:apps/v1:Deployment workers",
-            "kubernetes:core/v1:ConfigMap configmap-fn",
-            "kubernetes:core/v1:ConfigMap configmap-wn",
-            "kubernetes:core/v1:Namespace namespace",
-            "kubernetes:core/v1:Pod frontend",
-            "kubernetes:core/v1:Secret notebook-token",
-            "kubernetes:core/v1:Secret session-key",
-            "kubernetes:core/v1:Service notebook-service",
-            "kubernetes:core/v1:Service service",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-frontend",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy netpol-workers",
+            "kubernetes:apps/v1:Deployment cluster-workers",
+            "kubernetes:core/v1:ConfigMap cluster-configmap-fn",
+            "kubernetes:core/v1:ConfigMap cluster-configmap-wn",
+            "kubernetes:core/v1:Namespace cluster-namespace",
+            "kubernetes:core/v1:Pod cluster-frontend",
+            "kubernetes:core/v1:Secret cluster-notebook-token",
+            "kubernetes:core/v1:Secret cluster-session-key",
+            "kubernetes:core/v1:Service cluster-notebook-service",
+            "kubernetes:core/v1:Service cluster-service",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy cluster-netpol-frontend",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy cluster-netpol-workers",
             "random:index/randomBytes:RandomBytes session-key",
             "random:index/randomPassword:RandomPassword notebook-token",
         ]);
@@ -52,20 +53,20 @@ describe("the program on Kubernetes", function () {
 
     it("creates configmap-fn → configmap-wn → Service → frontend Pod → worker Deployment, each depending on the one before", () => {
         const chain = [
-            find(run, "ConfigMap", "configmap-fn"),
-            find(run, "ConfigMap", "configmap-wn"),
-            find(run, "Service", "service"),
-            find(run, "Pod", "frontend"),
-            find(run, "Deployment", "workers"),
+            find(run, "ConfigMap", "cluster-configmap-fn"),
+            find(run, "ConfigMap", "cluster-configmap-wn"),
+            find(run, "Service", "cluster-service"),
+            find(run, "Pod", "cluster-frontend"),
+            find(run, "Deployment", "cluster-workers"),
         ];
         for (let i = 1; i < chain.length; i++) {
             assert.ok(chain[i].dependencies.includes(chain[i - 1].urn), `${chain[i].name} must depend on ${chain[i - 1].name}; has ${deps(chain[i])}`);
         }
-        assert.ok(!deps(chain[0]).some(d => ["configmap-wn", "service", "frontend", "workers"].includes(d)));
+        assert.ok(!deps(chain[0]).some(d => ["cluster-configmap-wn", "cluster-service", "cluster-frontend", "cluster-workers"].includes(d)));
     });
 
     it("puts every object in the namespace it creates, ipp-<stack>", () => {
-        const ns = find(run, "Namespace", "namespace");
+        const ns = find(run, "Namespace", "cluster-namespace");
         assert.strictEqual(ns.inputs.metadata.name, "ipp-dev");
         for (const r of run.resources.filter(r => r.type.startsWith("kubernetes:") && r !== ns)) {
             assert.strictEqual(r.inputs.metadata.namespace, "ipp-dev", r.name);
@@ -91,7 +92,7 @@ describe("the program on Kubernetes", function () {
     });
 
     it("holds the key only in a Secret, sent as a secret and kept secret in its outputs", () => {
-        const secret = find(run, "core/v1:Secret", "session-key");
+        const secret = find(run, "core/v1:Secret", "cluster-session-key");
         assert.ok(isSecretInput(secret, ["stringData", "session-key"]));
         assert.deepStrictEqual([...new Set(secret.additionalSecretOutputs)].sort(), ["data", "stringData"]);
         const random = find(run, "RandomBytes", "session-key");
@@ -99,8 +100,8 @@ describe("the program on Kubernetes", function () {
     });
 
     it("gives the frontend both keyless files, pointing at itself, and the workers the engine file, pointing at the Service", () => {
-        const fn = find(run, "ConfigMap", "configmap-fn").inputs.data;
-        const wn = find(run, "ConfigMap", "configmap-wn").inputs.data;
+        const fn = find(run, "ConfigMap", "cluster-configmap-fn").inputs.data;
+        const wn = find(run, "ConfigMap", "cluster-configmap-wn").inputs.data;
         assert.deepStrictEqual(Object.keys(fn).sort(), ["ipcontroller-client.json", "ipcontroller-engine.json"]);
         assert.deepStrictEqual(Object.keys(wn), ["ipcontroller-engine.json"]);
         const fnEngine = JSON.parse(fn["ipcontroller-engine.json"]);
@@ -116,9 +117,9 @@ describe("the program on Kubernetes", function () {
     });
 
     it("names the Service ipp-controller, selects the frontend alone, and routes every port to a declared frontend port", () => {
-        const service = find(run, "Service", "service").inputs;
-        const pod = find(run, "Pod", "frontend").inputs;
-        const workerLabels = find(run, "Deployment", "workers").inputs.spec.template.metadata.labels;
+        const service = find(run, "Service", "cluster-service").inputs;
+        const pod = find(run, "Pod", "cluster-frontend").inputs;
+        const workerLabels = find(run, "Deployment", "cluster-workers").inputs.spec.template.metadata.labels;
         assert.strictEqual(service.metadata.name, "ipp-controller");
         assert.strictEqual(service.spec.type, "ClusterIP");
         const selects = (labels: Record<string, string>) => Object.entries(service.spec.selector).every(([k, v]) => labels[k] === v);
@@ -128,13 +129,13 @@ describe("the program on Kubernetes", function () {
         for (const p of service.spec.ports) {
             assert.strictEqual(containerPorts.get(p.targetPort), p.port, `${p.name} → ${p.targetPort}`);
         }
-        const wn = JSON.parse(find(run, "ConfigMap", "configmap-wn").inputs.data["ipcontroller-engine.json"]);
+        const wn = JSON.parse(find(run, "ConfigMap", "cluster-configmap-wn").inputs.data["ipcontroller-engine.json"]);
         const needed = [wn.registration, wn.control, wn.mux, wn.task, wn.iopub, wn.hb_ping, wn.hb_pong, ...wn.broadcast].sort();
         assert.deepStrictEqual(service.spec.ports.map((p: any) => p.port).sort(), needed);
     });
 
     it("runs ipcontroller --reuse in a fixed-name Pod that is deleted before it is replaced", () => {
-        const pod = find(run, "Pod", "frontend");
+        const pod = find(run, "Pod", "cluster-frontend");
         assert.strictEqual(pod.inputs.metadata.name, "ipp-frontend");
         assert.strictEqual(pod.deleteBeforeReplace, true);
         const c = pod.inputs.spec.containers[0];
@@ -144,7 +145,7 @@ describe("the program on Kubernetes", function () {
     });
 
     it("runs ipengine in `workers` replicas, Ready only while the engine is registered", () => {
-        const d = find(run, "Deployment", "workers").inputs;
+        const d = find(run, "Deployment", "cluster-workers").inputs;
         assert.strictEqual(d.spec.replicas, 3);
         const c = d.spec.template.spec.containers[0];
         assert.strictEqual(c.args[0], "ipengine");
@@ -159,23 +160,27 @@ describe("the program on Kubernetes", function () {
         });
     });
 
-    it("mounts the key from the Secret and the files from their ConfigMaps, never as plain environment", () => {
-        const secretName = find(run, "core/v1:Secret", "session-key").inputs.metadata.name ?? "session-key-abc123";
+    it("mounts the key from the Secret and the files from their ConfigMaps, never as plain environment", async () => {
+        const key = await sessionKeyOf(run);
+        const secretName = "cluster-session-key-abc123"; // the mock provider's auto-name
         const pods: [string, any][] = [
-            ["configmap-fn", find(run, "Pod", "frontend").inputs.spec],
-            ["configmap-wn", find(run, "Deployment", "workers").inputs.spec.template.spec],
+            ["configmap-fn", find(run, "Pod", "cluster-frontend").inputs.spec],
+            ["configmap-wn", find(run, "Deployment", "cluster-workers").inputs.spec.template.spec],
         ];
         for (const [cm, spec] of pods) {
             const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
-            assert.strictEqual(volumes.connection.configMap.name, `${cm}-abc123`);
+            assert.strictEqual(volumes.connection.configMap.name, `cluster-${cm}-abc123`);
             assert.strictEqual(volumes["session-key"].secret.secretName, secretName);
             assert.strictEqual(volumes["session-key"].secret.defaultMode, 0o440);
-            for (const e of spec.containers[0].env) assert.ok(!/key$/i.test(e.name) || e.value.startsWith("/"), e.name);
+            for (const c of spec.containers) {
+                assert.ok(!JSON.stringify([c.env, c.args, c.command]).includes(key), `${cm}: ${c.name}'s environment or command holds the key`);
+                assert.ok(!c.env.some((e: any) => e.valueFrom), `${c.name} takes no value from a Secret into its environment`);
+            }
         }
     });
 
     it("runs every container as uid 1000 without privileges", () => {
-        for (const spec of [find(run, "Pod", "frontend").inputs.spec, find(run, "Deployment", "workers").inputs.spec.template.spec]) {
+        for (const spec of [find(run, "Pod", "cluster-frontend").inputs.spec, find(run, "Deployment", "cluster-workers").inputs.spec.template.spec]) {
             assert.strictEqual(spec.securityContext.runAsNonRoot, true);
             assert.strictEqual(spec.automountServiceAccountToken, false);
             const sc = spec.containers[0].securityContext;
@@ -190,28 +195,28 @@ describe("the program on Kubernetes", function () {
 
     it("sets cpu and memory from the stack", async () => {
         const custom = await runProgram({ ...BASE, workerCpu: "2", workerMemory: "3Gi", frontendCpu: "750m", frontendMemory: "640Mi" });
-        assert.deepStrictEqual(find(custom, "Deployment", "workers").inputs.spec.template.spec.containers[0].resources, {
+        assert.deepStrictEqual(find(custom, "Deployment", "cluster-workers").inputs.spec.template.spec.containers[0].resources, {
             requests: { cpu: "2", memory: "3Gi" },
             limits: { memory: "3Gi" },
         });
-        assert.deepStrictEqual(find(custom, "Pod", "frontend").inputs.spec.containers[0].resources, {
+        assert.deepStrictEqual(find(custom, "Pod", "cluster-frontend").inputs.spec.containers[0].resources, {
             requests: { cpu: "750m", memory: "640Mi" },
             limits: { memory: "640Mi" },
         });
     });
 
     it("must not expose the controller beyond this deployment's own pods", () => {
-        const fn = find(run, "NetworkPolicy", "netpol-frontend").inputs.spec;
-        assert.deepStrictEqual(fn.podSelector.matchLabels, find(run, "Service", "service").inputs.spec.selector);
+        const fn = find(run, "NetworkPolicy", "cluster-netpol-frontend").inputs.spec;
+        assert.deepStrictEqual(fn.podSelector.matchLabels, find(run, "Service", "cluster-service").inputs.spec.selector);
         assert.deepStrictEqual(fn.policyTypes, ["Ingress"]);
         assert.strictEqual(fn.ingress.length, 2);
         assert.deepStrictEqual(fn.ingress[1], { ports: [{ port: "http-notebook", protocol: "TCP" }] }, "only the notebook's port is open to all");
         assert.deepStrictEqual(fn.ingress[0].from, [
             { podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "dev" } } },
         ]);
-        const containerPorts = find(run, "Pod", "frontend").inputs.spec.containers.find((c: any) => c.name === "controller").ports.map((p: any) => p.name).sort();
+        const containerPorts = find(run, "Pod", "cluster-frontend").inputs.spec.containers.find((c: any) => c.name === "controller").ports.map((p: any) => p.name).sort();
         assert.deepStrictEqual(fn.ingress[0].ports.map((p: any) => p.port).sort(), containerPorts);
-        const wn = find(run, "NetworkPolicy", "netpol-workers").inputs.spec;
+        const wn = find(run, "NetworkPolicy", "cluster-netpol-workers").inputs.spec;
         assert.deepStrictEqual([wn.policyTypes, wn.ingress], [["Ingress"], []]);
     });
 
@@ -230,8 +235,8 @@ describe("the program on Kubernetes", function () {
     });
 
     it("refers to pushed images by digest in the pods", () => {
-        const frontend = find(run, "Pod", "frontend").inputs;
-        const worker = find(run, "Deployment", "workers").inputs.spec.template;
+        const frontend = find(run, "Pod", "cluster-frontend").inputs;
+        const worker = find(run, "Deployment", "cluster-workers").inputs.spec.template;
         assert.strictEqual(frontend.spec.containers[0].image, run.outputs.imageDigests.frontend);
         assert.strictEqual(worker.spec.containers[0].image, run.outputs.imageDigests.worker);
         assert.match(run.outputs.imageDigests.worker, /^registry\.example\.com\/team\/ipp-worker@sha256:/);
@@ -272,7 +277,7 @@ describe("the program on Kubernetes", function () {
 
     it("the schema check catches a wrong object", async () => {
         const { Pod } = await esmImport("kubernetes-models/v1");
-        const pod = find(run, "Pod", "frontend").inputs;
+        const pod = find(run, "Pod", "cluster-frontend").inputs;
         const broken = JSON.parse(JSON.stringify(pod));
         broken.spec.containers[0].ports[0].containerPort = "10100";
         assert.throws(() => new Pod(broken).validate(), /containerPort must be integer/);
@@ -283,7 +288,7 @@ describe("the program with other settings", () => {
     it("scales to 0 and to 64 workers", async () => {
         for (const workers of [0, 64]) {
             const run = await runProgram({ ...BASE, workers: String(workers) });
-            assert.strictEqual(find(run, "Deployment", "workers").inputs.spec.replicas, workers);
+            assert.strictEqual(find(run, "Deployment", "cluster-workers").inputs.spec.replicas, workers);
             assert.strictEqual(run.outputs.workers, workers);
         }
     });
@@ -317,8 +322,8 @@ describe("the program with other settings", () => {
         });
 
         it("refers to tags with IfNotPresent and carries the image ID in an annotation, replacing the Pod when it changes", () => {
-            const pod = find(run, "Pod", "frontend");
-            const worker = find(run, "Deployment", "workers").inputs.spec.template;
+            const pod = find(run, "Pod", "cluster-frontend");
+            const worker = find(run, "Deployment", "cluster-workers").inputs.spec.template;
             assert.strictEqual(pod.inputs.spec.containers[0].image, "ipp-frontend:latest");
             assert.strictEqual(pod.inputs.spec.containers[0].imagePullPolicy, "IfNotPresent");
             assert.strictEqual(pod.inputs.metadata.annotations["ipp-cluster/image-id"], run.outputs.imageDigests.frontend);
@@ -344,13 +349,13 @@ describe("the program with other settings", () => {
         });
 
         it("gives both pods an image pull secret holding them, as a secret", () => {
-            const pull = find(run, "core/v1:Secret", "registry-credentials");
+            const pull = find(run, "core/v1:Secret", "cluster-registry-credentials");
             assert.strictEqual(pull.inputs.type, "kubernetes.io/dockerconfigjson");
             assert.ok(isSecretInput(pull, ["stringData", ".dockerconfigjson"]));
             const auths = JSON.parse(pull.inputs.stringData[".dockerconfigjson"]).auths;
             assert.deepStrictEqual(auths["registry.example.com"].auth, Buffer.from("alice:s3cret-token").toString("base64"));
-            for (const spec of [find(run, "Pod", "frontend").inputs.spec, find(run, "Deployment", "workers").inputs.spec.template.spec]) {
-                assert.deepStrictEqual(spec.imagePullSecrets, [{ name: "registry-credentials-abc123" }]);
+            for (const spec of [find(run, "Pod", "cluster-frontend").inputs.spec, find(run, "Deployment", "cluster-workers").inputs.spec.template.spec]) {
+                assert.deepStrictEqual(spec.imagePullSecrets, [{ name: "cluster-registry-credentials-abc123" }]);
             }
         });
 
@@ -372,6 +377,6 @@ describe("the program with other settings", () => {
         });
         assert.strictEqual(ofType(run, "Deployment").length, 1);
         assert.strictEqual(run.outputs.imageDigests?.base, undefined);
-        assert.strictEqual(find(run, "Pod", "frontend").inputs.spec.containers[0].image, pulumi.runtime.unknownValue);
+        assert.strictEqual(find(run, "Pod", "cluster-frontend").inputs.spec.containers[0].image, pulumi.runtime.unknownValue);
     });
 });

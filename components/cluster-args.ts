@@ -1,0 +1,75 @@
+/**
+ * What every cluster component takes and gives, whatever runs the containers: the images, the key,
+ * the sizes, an optional notebook; and the commands that reach the cluster.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Resources, readSchema } from "../lib/config";
+import { ImageKind } from "../lib/names";
+import { ClusterCommands } from "../lib/commands";
+import { ImageRef } from "./images";
+
+/** The notebook server next to the controller. */
+export interface NotebookArgs {
+    /** The notebook's access token (secret). */
+    token: pulumi.Input<string>;
+    /** CPU request and memory request/limit of the notebook server. Defaults to Pulumi.yaml's notebookCpu/notebookMemory (250m, 1Gi). */
+    resources?: Resources;
+}
+
+export interface ClusterArgs {
+    /** The `app.kubernetes.io/instance` label: tells this deployment's objects from any other's. */
+    instance: string;
+    /** The built images; `pushed` says whether pods pull them by digest. */
+    images: Record<ImageKind, ImageRef>;
+    /** The HMAC key that signs every message (secret). */
+    sessionKey: pulumi.Input<string>;
+    /** How many workers, one engine each. Defaults to Pulumi.yaml's workers (2). */
+    workers?: number;
+    /** CPU request and memory request/limit of the controller. Defaults to Pulumi.yaml's frontendCpu/frontendMemory (250m, 2Gi). */
+    frontendResources?: Resources;
+    /** CPU request and memory request/limit of each worker. Defaults to Pulumi.yaml's workerCpu/workerMemory (500m, 1Gi). */
+    workerResources?: Resources;
+    /** A notebook server next to the controller; left out, there is none. */
+    notebook?: NotebookArgs;
+}
+
+/** The defaults the Args above document, read from Pulumi.yaml like the stack's own. */
+export function clusterDefaults() {
+    const schema = readSchema();
+    const resources = (prefix: string): Resources => ({
+        cpu: String(schema[`${prefix}Cpu`].default),
+        memory: String(schema[`${prefix}Memory`].default),
+    });
+    return {
+        workers: Number(schema.workers.default),
+        frontend: resources("frontend"),
+        worker: resources("worker"),
+        notebook: resources("notebook"),
+    };
+}
+
+/** The commands a cluster component prints for its users, as outputs. */
+export type CommandOutputs = { [K in keyof ClusterCommands]: pulumi.Output<ClusterCommands[K]> };
+
+/** Splits one Output of all the commands into an Output per command. */
+export function commandOutputs(commands: pulumi.Output<ClusterCommands>): CommandOutputs {
+    return {
+        seedTest: commands.seedTest,
+        frontendPython: commands.frontendPython,
+        frontendShell: commands.frontendShell,
+        workerShells: commands.workerShells,
+    };
+}
+
+/**
+ * Declares a child of `parent` named `<component>-<role>`. The alias keeps the URN the child had
+ * when it was named `<role>` alone, so that existing stacks update in place instead of replacing
+ * the cluster.
+ */
+export function childOf(parent: pulumi.ComponentResource, component: string) {
+    return <T extends pulumi.Resource>(
+        role: string,
+        make: (name: string, opts: pulumi.CustomResourceOptions) => T,
+        opts: pulumi.CustomResourceOptions = {},
+    ): T => make(`${component}-${role}`, { ...opts, parent, aliases: [{ name: role }] });
+}

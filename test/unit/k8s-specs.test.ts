@@ -1,0 +1,146 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    controllerServiceSpec,
+    dockerConfigJson,
+    frontendNetworkPolicySpec,
+    frontendPodSpec,
+    notebookServiceSpec,
+    workerDeploymentSpec,
+    workerNetworkPolicySpec,
+    workerPodSpec,
+} from "../../lib/k8s-specs";
+import { promiseOf } from "../harness";
+
+const SETTINGS = { image: "reg.example.com/ipp-frontend@sha256:abc", imagePullPolicy: "IfNotPresent", resources: { cpu: "250m", memory: "2Gi" } };
+const SOURCES = { configMapName: "cm-fn", secretName: "key-secret" };
+const SELECT_FRONTEND = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab", "app.kubernetes.io/component": "frontend" };
+const SELECT_WORKERS = { ...SELECT_FRONTEND, "app.kubernetes.io/component": "worker" };
+const ENGINE_PORTS: [string, number][] = [
+    ["tcp-register", 10100], ["tcp-e-control", 10101], ["tcp-e-mux", 10102], ["tcp-e-task", 10103], ["tcp-e-iopub", 10104],
+    ["tcp-e-hb-ping", 10105], ["tcp-e-hb-pong", 10106], ["tcp-e-bcast-0", 10107], ["tcp-e-bcast-1", 10108],
+];
+const CLIENT_PORTS: [string, number][] = [
+    ["tcp-c-control", 10109], ["tcp-c-mux", 10110], ["tcp-c-task", 10111], ["tcp-c-iopub", 10112], ["tcp-c-notify", 10113], ["tcp-c-bcast", 10114],
+];
+const SECURITY = {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    runAsUser: 1000,
+    runAsGroup: 1000,
+    capabilities: { drop: ["ALL"] },
+};
+
+const byName = (xs: any[]) => Object.fromEntries(xs.map(x => [x.name, x]));
+
+describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
+    describe("the controller's Service", () => {
+        const spec = controllerServiceSpec("lab");
+        it("selects the frontend pods of this deployment alone", () => assert.deepStrictEqual(spec.selector, SELECT_FRONTEND));
+        it("carries exactly the registration and engine ports, each to the container port of the same name", () => {
+            assert.strictEqual(spec.type, "ClusterIP");
+            assert.deepStrictEqual(spec.ports, ENGINE_PORTS.map(([name, port]) => ({ name, port, targetPort: name, protocol: "TCP" })));
+        });
+    });
+
+    describe("the notebook's Service", () => {
+        it("carries the notebook's port and nothing else, in the type asked for", () => {
+            const spec = notebookServiceSpec("lab", "LoadBalancer");
+            assert.deepStrictEqual(spec, {
+                type: "LoadBalancer",
+                selector: SELECT_FRONTEND,
+                ports: [{ name: "http-notebook", port: 8888, targetPort: "http-notebook", protocol: "TCP" }],
+            });
+        });
+    });
+
+    describe("the frontend Pod", () => {
+        const alone = frontendPodSpec(SETTINGS, SOURCES) as any;
+        const withNotebook = frontendPodSpec(SETTINGS, { ...SOURCES, imagePullSecrets: ["pull"] }, { resources: { cpu: "1", memory: "1Gi" }, tokenSecretName: "tok" }) as any;
+
+        it("declares every controller port by name, and is Ready once registration accepts connections", () => {
+            const controller = alone.containers[0];
+            assert.deepStrictEqual(controller.ports, [...ENGINE_PORTS, ...CLIENT_PORTS].map(([name, port]) => ({ name, containerPort: port, protocol: "TCP" })));
+            assert.deepStrictEqual(controller.readinessProbe, { tcpSocket: { port: "tcp-register" }, periodSeconds: 2, failureThreshold: 3 });
+            assert.deepStrictEqual(controller.args.slice(0, 2), ["ipcontroller", "--reuse"]);
+        });
+
+        it("runs unprivileged as uid 1000 with a read-only root and no service account token", () => {
+            for (const c of withNotebook.containers) assert.deepStrictEqual(c.securityContext, SECURITY, c.name);
+            assert.deepStrictEqual(alone.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+            assert.strictEqual(alone.automountServiceAccountToken, false);
+            assert.strictEqual(alone.enableServiceLinks, false);
+        });
+
+        it("requests CPU without limiting it, and limits memory to its request", () => {
+            assert.deepStrictEqual(alone.containers[0].resources, { requests: { cpu: "250m", memory: "2Gi" }, limits: { memory: "2Gi" } });
+            assert.deepStrictEqual(byName(withNotebook.containers).notebook.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi" } });
+        });
+
+        it("mounts the keyless files and the key read-only, the key with mode 0440", () => {
+            const volumes = byName(alone.volumes);
+            assert.deepStrictEqual(volumes.connection, { name: "connection", configMap: { name: "cm-fn" } });
+            assert.deepStrictEqual(volumes["session-key"], { name: "session-key", secret: { secretName: "key-secret", defaultMode: 0o440 } });
+            const mounts = byName(alone.containers[0].volumeMounts);
+            assert.deepStrictEqual(mounts.connection, { name: "connection", mountPath: "/etc/ipp/connection", readOnly: true });
+            assert.deepStrictEqual(mounts["session-key"], { name: "session-key", mountPath: "/etc/ipp/secret", readOnly: true });
+        });
+
+        it("has one container without a notebook; with one, the token is mounted in the notebook alone", () => {
+            assert.deepStrictEqual(alone.containers.map((c: any) => c.name), ["controller"]);
+            assert.ok(!alone.volumes.some((v: any) => v.name === "notebook-token"));
+            const c = byName(withNotebook.containers);
+            assert.ok(byName(c.notebook.volumeMounts)["notebook-token"]);
+            assert.ok(!byName(c.controller.volumeMounts)["notebook-token"]);
+            assert.deepStrictEqual(c.notebook.readinessProbe.tcpSocket, { port: "http-notebook" });
+        });
+
+        it("names image pull secrets only when there are some", () => {
+            assert.strictEqual(alone.imagePullSecrets, undefined);
+            assert.deepStrictEqual(withNotebook.imagePullSecrets, [{ name: "pull" }]);
+        });
+    });
+
+    describe("the worker pods", () => {
+        const pod = workerPodSpec({ ...SETTINGS, resources: { cpu: "500m", memory: "1Gi" } }, { configMapName: "cm-wn", secretName: "key-secret" }) as any;
+        it("run one engine that listens on nothing, Ready only while the readiness file exists", () => {
+            assert.deepStrictEqual(pod.containers.map((c: any) => c.name), ["engine"]);
+            const engine = pod.containers[0];
+            assert.strictEqual(engine.ports, undefined);
+            assert.deepStrictEqual(engine.readinessProbe, { exec: { command: ["test", "-e", "/tmp/ipp-worker-ready"] }, periodSeconds: 2, failureThreshold: 1 });
+            assert.strictEqual(byName(engine.env).IPP_READY_FILE.value, "/tmp/ipp-worker-ready");
+            assert.deepStrictEqual(engine.securityContext, SECURITY);
+        });
+        it("leave 15 s to unregister on deletion", () => assert.strictEqual(pod.terminationGracePeriodSeconds, 15));
+
+        it("come from a Deployment whose selector is the template's stable labels, never a version", () => {
+            const spec = workerDeploymentSpec("lab", 3, pod, { "ipp-cluster/image-id": "sha256:1" }) as any;
+            assert.strictEqual(spec.replicas, 3);
+            assert.deepStrictEqual(spec.selector, { matchLabels: SELECT_WORKERS });
+            assert.deepStrictEqual(spec.template.metadata, {
+                labels: { ...SELECT_WORKERS, "app.kubernetes.io/part-of": "ipp-cluster", "app.kubernetes.io/managed-by": "pulumi" },
+                annotations: { "ipp-cluster/image-id": "sha256:1" },
+            });
+        });
+    });
+
+    describe("network policies", () => {
+        it("let only this deployment's pods reach the controller's ports; the notebook's port is open only with a notebook", () => {
+            const rule = { from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab" } } }], ports: [...ENGINE_PORTS, ...CLIENT_PORTS].map(([name]) => ({ port: name, protocol: "TCP" })) };
+            assert.deepStrictEqual(frontendNetworkPolicySpec("lab", false), { podSelector: { matchLabels: SELECT_FRONTEND }, policyTypes: ["Ingress"], ingress: [rule] });
+            assert.deepStrictEqual(frontendNetworkPolicySpec("lab", true).ingress, [rule, { ports: [{ port: "http-notebook", protocol: "TCP" }] }]);
+        });
+        it("admit nothing to the workers", () => {
+            assert.deepStrictEqual(workerNetworkPolicySpec("lab"), { podSelector: { matchLabels: SELECT_WORKERS }, policyTypes: ["Ingress"], ingress: [] });
+        });
+    });
+
+    it("writes the registry login as a secret dockerconfigjson for the registry's host", async () => {
+        const json = dockerConfigJson({ server: "ghcr.io", username: "alice", password: pulumi.output("s3cret") });
+        assert.ok(await pulumi.isSecret(json));
+        assert.deepStrictEqual(JSON.parse(await promiseOf(json)), {
+            auths: { "ghcr.io": { username: "alice", password: "s3cret", auth: Buffer.from("alice:s3cret").toString("base64") } },
+        });
+    });
+});
