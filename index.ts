@@ -50,7 +50,13 @@ function present<T extends object>(outputs: T): T {
     return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as T;
 }
 
-function onKubernetes({ settings, credentials }: LoadedConfig, cluster: ClusterArgs): KubernetesOutputs & CommandOutputs {
+/** What a cluster component gives the stack: the commands that reach it, and where it is. */
+interface Placed<T> {
+    commands: CommandOutputs;
+    outputs: T;
+}
+
+function onKubernetes({ settings, credentials }: LoadedConfig, cluster: ClusterArgs): Placed<KubernetesOutputs> {
     const k8s = new KubernetesCluster("cluster", {
         ...cluster,
         namespace: settings.namespace,
@@ -58,32 +64,28 @@ function onKubernetes({ settings, credentials }: LoadedConfig, cluster: ClusterA
         registryCredentials: credentials,
         notebook: cluster.notebook && { ...cluster.notebook, serviceType: settings.notebookServiceType },
     });
-    return {
-        ...k8s.commands,
-        ...present<KubernetesOutputs>({
-            namespace: k8s.namespace,
-            frontendPod: k8s.frontendPodName,
-            service: k8s.serviceName,
-            workerDeployment: k8s.deploymentName,
-            clientPortForward: k8s.clientPortForward,
-            notebookPortForward: k8s.notebook?.portForward,
-            notebookNodePort: k8s.notebook?.nodePort,
-            notebookExternalUrl: k8s.notebook?.externalUrl,
-        }),
-    };
+    const outputs = present<KubernetesOutputs>({
+        namespace: k8s.namespace,
+        frontendPod: k8s.frontendPodName,
+        service: k8s.serviceName,
+        workerDeployment: k8s.deploymentName,
+        clientPortForward: k8s.clientPortForward,
+        notebookPortForward: k8s.notebook?.portForward,
+        notebookNodePort: k8s.notebook?.nodePort,
+        notebookExternalUrl: k8s.notebook?.externalUrl,
+    });
+    return { commands: k8s.commands, outputs };
 }
 
-function onDocker({ stack }: LoadedConfig, cluster: ClusterArgs): DockerOutputs & CommandOutputs {
+function onDocker({ stack }: LoadedConfig, cluster: ClusterArgs): Placed<DockerOutputs> {
     const local = new DockerCluster("cluster", { ...cluster, stack });
-    return {
-        ...local.commands,
-        ...present<DockerOutputs>({
-            network: local.networkName,
-            frontendContainer: local.frontendContainer,
-            workerContainers: local.workerContainers,
-            notebookContainer: local.notebookContainer,
-        }),
-    };
+    const outputs = present<DockerOutputs>({
+        network: local.networkName,
+        frontendContainer: local.frontendContainer,
+        workerContainers: local.workerContainers,
+        notebookContainer: local.notebookContainer,
+    });
+    return { commands: local.commands, outputs };
 }
 
 /** The program: validate every setting before anything is declared, build the images, declare the cluster. */
@@ -115,10 +117,11 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
         workerResources: settings.worker,
         notebook: notebookToken && { token: notebookToken, resources: settings.notebookResources },
     };
-    const where = settings.target === "docker" ? onDocker(loaded, cluster) : onKubernetes(loaded, cluster);
+    const placed: Placed<KubernetesOutputs | DockerOutputs> = settings.target === "docker" ? onDocker(loaded, cluster) : onKubernetes(loaded, cluster);
 
     return {
-        ...where,
+        ...placed.commands,
+        ...placed.outputs,
         ...present<CommonOutputs>({
             target: settings.target,
             workers: settings.workers,

@@ -5,16 +5,7 @@ import { connectionFileContents } from "../lib/runtime";
 import { Component, FILES, ImageKind, NAMES, labels } from "../lib/names";
 import { NOTEBOOK_PORT, portsFor } from "../lib/ports";
 import * as commands from "../lib/commands";
-import {
-    controllerServiceSpec,
-    dockerConfigJson,
-    frontendNetworkPolicySpec,
-    frontendPodSpec,
-    notebookServiceSpec,
-    workerDeploymentSpec,
-    workerNetworkPolicySpec,
-    workerPodSpec,
-} from "../lib/k8s-specs";
+import * as specs from "../lib/k8s-specs";
 import { ClusterArgs, CommandOutputs, NotebookArgs, childOf, clusterDefaults, commandOutputs } from "./cluster-args";
 
 export interface KubernetesNotebookArgs extends NotebookArgs {
@@ -84,7 +75,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                   child("registry-credentials", (n, o) =>
                       new k8s.core.v1.Secret(
                           n,
-                          { metadata: meta(), type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": dockerConfigJson(credentials) } },
+                          { metadata: meta(), type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": specs.dockerConfigJson(credentials) } },
                           o,
                       ),
                   ).metadata.name,
@@ -101,7 +92,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         );
         const service = child(
             "service",
-            (n, o) => new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: NAMES.controllerService }, spec: controllerServiceSpec(instance) }, o),
+            (n, o) => new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: NAMES.controllerService }, spec: specs.controllerServiceSpec(instance) }, o),
             { dependsOn: [configmapWn] },
         );
 
@@ -123,7 +114,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                     n,
                     {
                         metadata: { ...meta("frontend"), name: NAMES.frontendPod, annotations: imageAnnotations("frontend") },
-                        spec: frontendPodSpec(
+                        spec: specs.frontendPodSpec(
                             containerSettings("frontend", args.frontendResources ?? defaults.frontend),
                             { configMapName: configmapFn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets },
                             notebookToken && { resources: args.notebook!.resources ?? defaults.notebook, tokenSecretName: notebookToken.metadata.name },
@@ -134,7 +125,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             { dependsOn: [service], deleteBeforeReplace: true, replaceOnChanges: [`metadata.annotations["${IMAGE_ID_ANNOTATION}"]`] },
         );
 
-        const workerPod = workerPodSpec(containerSettings("worker", args.workerResources ?? defaults.worker), {
+        const workerPod = specs.workerPodSpec(containerSettings("worker", args.workerResources ?? defaults.worker), {
             configMapName: configmapWn.metadata.name,
             secretName: key.metadata.name,
             imagePullSecrets: pullSecrets,
@@ -144,16 +135,16 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             (n, o) =>
                 new k8s.apps.v1.Deployment(
                     n,
-                    { metadata: meta("worker"), spec: workerDeploymentSpec(instance, args.workers ?? defaults.workers, workerPod, imageAnnotations("worker")) },
+                    { metadata: meta("worker"), spec: specs.workerDeploymentSpec(instance, args.workers ?? defaults.workers, workerPod, imageAnnotations("worker")) },
                     o,
                 ),
             { dependsOn: [frontend] },
         );
 
         child("netpol-frontend", (n, o) =>
-            new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("frontend"), spec: frontendNetworkPolicySpec(instance, args.notebook !== undefined) }, o),
+            new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("frontend"), spec: specs.frontendNetworkPolicySpec(instance, args.notebook !== undefined) }, o),
         );
-        child("netpol-workers", (n, o) => new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("worker"), spec: workerNetworkPolicySpec(instance) }, o));
+        child("netpol-workers", (n, o) => new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("worker"), spec: specs.workerNetworkPolicySpec(instance) }, o));
 
         this.namespace = namespace;
         this.frontendPodName = frontend.metadata.name;
@@ -174,7 +165,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             const notebookService = child(
                 "notebook-service",
                 (n, o) =>
-                    new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: NAMES.notebookService }, spec: notebookServiceSpec(instance, type) }, o),
+                    new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: NAMES.notebookService }, spec: specs.notebookServiceSpec(instance, type) }, o),
                 { dependsOn: [frontend] },
             );
             const balancer = notebookService.status.loadBalancer.ingress.apply(ingress => ingress?.[0]?.hostname ?? ingress?.[0]?.ip ?? "");

@@ -2,7 +2,7 @@
  * The controller's connection files, without the key. The key is added at start-up inside the
  * frontend (from the Secret); engines read it from the Secret with `--keyfile`.
  */
-import { clientPorts, enginePorts } from "./ports";
+import { ClientPorts, EnginePorts, clientPorts, enginePorts } from "./ports";
 import { NAMES } from "./names";
 
 /** Message packing and signing, shared by every file. The controller asserts they match. */
@@ -23,43 +23,21 @@ export interface Endpoint {
     location: string;
 }
 
-export interface EngineConnectionFile {
+/** What every connection file holds besides its ports. */
+interface ConnectionFileBase {
     ssh: string;
     interface: string;
-    registration: number;
-    control: number;
-    mux: number;
-    task: number;
-    iopub: number;
-    hb_ping: number;
-    hb_pong: number;
-    broadcast: number[];
     curve_serverkey: null;
     location: string;
     pack: string;
     unpack: string;
     signature_scheme: string;
+    /** Only in the keyed copies: never in a ConfigMap. */
     key?: string;
 }
 
-export interface ClientConnectionFile {
-    ssh: string;
-    interface: string;
-    registration: number;
-    control: number;
-    mux: number;
-    task: number;
-    task_scheme: string;
-    iopub: number;
-    notification: number;
-    broadcast: number;
-    curve_serverkey: null;
-    location: string;
-    pack: string;
-    unpack: string;
-    signature_scheme: string;
-    key?: string;
-}
+export type EngineConnectionFile = ConnectionFileBase & EnginePorts;
+export type ClientConnectionFile = ConnectionFileBase & ClientPorts & { task_scheme: string };
 
 export function engineConnectionFile(endpoint: Endpoint): EngineConnectionFile {
     return {

@@ -58,35 +58,25 @@ export function portsFor(audience: Exclude<Audience, "all">): ControllerPort[] {
     return CONTROLLER_PORTS.filter(p => p.audience === audience || p.audience === "all");
 }
 
-/** The engine side's ports by connection-file key, as an engine file writes them. */
-export function enginePorts(): Record<Exclude<EnginePortKey, "broadcast">, number> & { broadcast: number[] } {
-    const rows = portsFor("engines");
-    const one = (key: EnginePortKey) => rows.find(p => p.key === key)!.port;
-    return {
-        registration: one("registration"),
-        control: one("control"),
-        mux: one("mux"),
-        task: one("task"),
-        iopub: one("iopub"),
-        hb_ping: one("hb_ping"),
-        hb_pong: one("hb_pong"),
-        broadcast: rows.filter(p => p.key === "broadcast").map(p => p.port),
-    };
+/** The engine side's ports, as an engine file writes them. */
+export type EnginePorts = Record<Exclude<EnginePortKey, "broadcast">, number> & { broadcast: number[] };
+/** The client side's ports, as a client file writes them. */
+export type ClientPorts = Record<ClientPortKey, number>;
+
+/** An audience's ports by connection-file key: a list for the keys in `lists`, else the one port. */
+function portsByKey(audience: Exclude<Audience, "all">, lists: string[]): Record<string, number | number[]> {
+    const byKey: Record<string, number[]> = {};
+    for (const p of portsFor(audience)) (byKey[p.key] ??= []).push(p.port);
+    return Object.fromEntries(Object.entries(byKey).map(([key, ports]) => [key, lists.includes(key) ? ports : ports[0]]));
 }
 
-/** The client side's ports by connection-file key, as a client file writes them. */
-export function clientPorts(): Record<ClientPortKey, number> {
-    const rows = portsFor("clients");
-    const one = (key: ClientPortKey) => rows.find(p => p.key === key)!.port;
-    return {
-        registration: one("registration"),
-        control: one("control"),
-        mux: one("mux"),
-        task: one("task"),
-        iopub: one("iopub"),
-        notification: one("notification"),
-        broadcast: one("broadcast"),
-    };
+/** The engine side's ports; `broadcast` is a list, one port per leaf of the broadcast scheduler. */
+export function enginePorts(): EnginePorts {
+    return portsByKey("engines", ["broadcast"]) as EnginePorts;
+}
+
+export function clientPorts(): ClientPorts {
+    return portsByKey("clients", []) as ClientPorts;
 }
 
 /** A Kubernetes port of a container or Service: named, TCP. */
