@@ -1,0 +1,658 @@
+"""The worker entrypoint's supervisor logic (images/worker/ipp-worker), without Docker.
+
+A fake hub on loopback answers the worker's signed `queue_request`s with signed replies whose
+header names the hub, and a fake engine (a small Python script) stands in for `ipengine`. The
+worker is driven directly (one `check()` at a time, or `run()` in a thread with short periods) or,
+for the signal and environment handling, run as the container runs it: as a process.
+"""
+import hashlib
+import hmac
+import importlib.machinery
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from unittest import mock
+
+import zmq
+
+SCRIPT = Path(__file__).resolve().parents[2] / "images" / "worker" / "ipp-worker"
+
+
+def load_worker_module():
+    loader = importlib.machinery.SourceFileLoader("ipp_worker", str(SCRIPT))
+    spec = importlib.util.spec_from_loader("ipp_worker", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+ipp_worker = load_worker_module()
+
+DELIMITER = b"<IDS|MSG>"
+
+# Stands in for `ipengine`: records how it was started (in LOG_DIR/<session>.json), then
+#   sleep            sleeps until it is killed;
+#   nanny            also starts a "nanny" child in a session of its own, then sleeps;
+#   exit:CODE        exits at once with CODE;
+#   exit-after:S     exits with 0 after S seconds.
+FAKE_ENGINE = r'''
+import json, os, subprocess, sys, time
+mode, log_dir = sys.argv[1], sys.argv[2]
+flags = sys.argv[3:]
+session = [f.split("=", 1)[1] for f in flags if f.startswith("--Session.session=")][0]
+record = {"pid": os.getpid(), "session": session, "flags": flags, "mode": mode, "time": time.time()}
+if mode == "nanny":
+    nanny = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], start_new_session=True)
+    record["nanny"] = nanny.pid
+path = os.path.join(log_dir, session + ".json")
+with open(path + ".tmp", "w") as f:
+    json.dump(record, f)
+os.replace(path + ".tmp", path)
+if mode.startswith("exit:"):
+    sys.exit(int(mode.split(":")[1]))
+if mode.startswith("exit-after:"):
+    time.sleep(float(mode.split(":")[1]))
+    sys.exit(0)
+while True:
+    time.sleep(300)
+'''
+
+
+def sign(key, frames):
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    for frame in frames:
+        mac.update(frame)
+    return mac.hexdigest().encode()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def alive(pid):
+    """Whether `pid` runs (a zombie, killed but not yet reaped, does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+def wait_until(predicate, what, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+class FakeHub:
+    """The controller's hub, as far as the worker sees it: a ROUTER on 127.0.0.1 that drops requests
+    not signed with the key, answers `queue_request` with `queue_reply` (every target registered)
+    or `hub_error` (an unknown target), and records what it was sent and what it answered."""
+
+    def __init__(self, key, port=None):
+        self.key = key
+        self.reply_key = key  # the key replies are signed with; another one forges them
+        self.session = str(uuid.uuid4())  # the hub's own session id, in every reply's header
+        self.registered = {}  # engine session id -> engine id
+        self.silent = False  # receive, but do not answer
+        self.requests = []  # (header, content) of every correctly signed request
+        self.answers = []  # (session id asked about, engine id or -1) for every queue_request answered
+        self.bad_requests = 0
+        self.context = zmq.Context()
+        self.socket = self.context.socket(zmq.ROUTER)
+        self.socket.linger = 0
+        if port is None:
+            self.port = self.socket.bind_to_random_port("tcp://127.0.0.1")
+        else:
+            self.port = port
+            deadline = time.monotonic() + 5
+            while True:  # the previous hub's listener may take a moment to close
+                try:
+                    self.socket.bind(f"tcp://127.0.0.1:{port}")
+                    break
+                except zmq.ZMQError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def register(self, session_id, engine_id):
+        self.registered[session_id] = engine_id
+
+    def forget(self, session_id):
+        self.registered.pop(session_id, None)
+
+    def requests_of_type(self, msg_type):
+        return [(h, c) for h, c in list(self.requests) if h["msg_type"] == msg_type]
+
+    def answers_about(self, session_id):
+        return [eid for sid, eid in list(self.answers) if sid == session_id]
+
+    def stop(self):
+        if not self._stop.is_set():
+            self._stop.set()
+            self._thread.join(5)
+            self.context.term()
+
+    def _serve(self):
+        try:
+            while not self._stop.is_set():
+                if self.socket.poll(20):
+                    self._handle(self.socket.recv_multipart())
+        finally:
+            self.socket.close()
+
+    def _handle(self, frames):
+        try:
+            i = frames.index(DELIMITER)
+        except ValueError:
+            self.bad_requests += 1
+            return
+        identities, signature, parts = frames[:i], frames[i + 1], frames[i + 2 : i + 6]
+        if len(parts) != 4 or not hmac.compare_digest(signature, sign(self.key, parts)):
+            self.bad_requests += 1
+            return
+        header, _parent, _metadata, content = (json.loads(p) for p in parts)
+        self.requests.append((header, content))
+        if header["msg_type"] != "queue_request" or self.silent:
+            return
+        targets = content["targets"]
+        ids = [self.registered.get(t) for t in targets]
+        for target, eid in zip(targets, ids):
+            self.answers.append((target, -1 if eid is None else eid))
+        if None in ids:  # what ipyparallel's hub answers for a target it does not know
+            unknown = [t for t, eid in zip(targets, ids) if eid is None]
+            msg_type = "hub_error"
+            reply = {"status": "error", "ename": "IndexError", "evalue": f"No Such Engine: {unknown!r}", "traceback": []}
+        else:
+            msg_type = "queue_reply"
+            reply = {"status": "ok", "unassigned": 0}
+            for eid in ids:
+                reply[str(eid)] = {"queue": 0, "completed": 0, "tasks": 0}
+        reply_header = {
+            "msg_id": str(uuid.uuid4()),
+            "msg_type": msg_type,
+            "session": self.session,
+            "username": "hub",
+            "date": datetime.now(timezone.utc).isoformat(),
+            "version": "5.3",
+        }
+        out = [json.dumps(part).encode() for part in (reply_header, header, {}, reply)]
+        self.socket.send_multipart([*identities, DELIMITER, sign(self.reply_key, out), *out])
+
+
+class WorkerTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="ipp-worker-test-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.addCleanup(self.kill_engines)
+        self.key = uuid.uuid4().hex.encode()
+        self.key_file = os.path.join(self.dir, "session-key")
+        with open(self.key_file, "wb") as f:
+            f.write(self.key + b"\n")
+        self.port = free_port()
+        self.engine_file = os.path.join(self.dir, "ipcontroller-engine.json")
+        with open(self.engine_file, "w") as f:
+            json.dump(
+                {
+                    "ssh": "",
+                    "interface": "tcp://127.0.0.1",
+                    "registration": self.port,
+                    "location": "127.0.0.1",
+                    "pack": "json",
+                    "unpack": "json",
+                    "signature_scheme": "hmac-sha256",
+                },
+                f,
+            )
+        self.ready_file = os.path.join(self.dir, "ready")
+        self.engine_log = os.path.join(self.dir, "engines")
+        os.mkdir(self.engine_log)
+        self.engine_script = os.path.join(self.dir, "fake-engine.py")
+        with open(self.engine_script, "w") as f:
+            f.write(FAKE_ENGINE)
+        # Short periods, so that a test takes a second rather than minutes.
+        patcher = mock.patch.multiple(
+            ipp_worker,
+            WAIT_SECONDS=0.05,
+            QUERY_TIMEOUT_MS=300,
+            BACKOFF_MIN_SECONDS=0.1,
+            BACKOFF_MAX_SECONDS=0.4,
+        )
+        patcher.start()
+        self.addCleanup(patcher.stop)
+
+    # --- fixtures
+
+    def start_hub(self):
+        hub = FakeHub(self.key, self.port)
+        self.addCleanup(hub.stop)
+        return hub
+
+    def replace_hub(self, hub):
+        """A controller restart: the hub goes, a new one with another session takes its port."""
+        hub.stop()
+        return self.start_hub()
+
+    def engine_command(self, mode="sleep"):
+        return [sys.executable, self.engine_script, mode, self.engine_log]
+
+    def make_worker(self, mode="sleep", check_seconds=0.05, registration_seconds=60.0):
+        hub = ipp_worker.Hub(self.engine_file, self.key_file)
+        worker = ipp_worker.Worker(self.engine_command(mode), hub, self.ready_file, check_seconds, registration_seconds)
+        self.addCleanup(self.discard_worker, worker)
+        return worker
+
+    def start_worker(self, worker):
+        """`run()` in a thread, stopped (as by SIGTERM) when the test ends."""
+        thread = threading.Thread(target=worker.run, daemon=True)
+        worker.test_thread = thread
+        thread.start()
+
+    def record_starts(self, worker):
+        """The times (monotonic) at which the worker starts engines, from now on."""
+        starts = []
+        start_engine = worker.start_engine
+
+        def recording_start_engine():
+            starts.append(time.monotonic())
+            start_engine()
+
+        worker.start_engine = recording_start_engine
+        return starts
+
+    def stop_worker(self, worker):
+        worker.stopping = True
+        thread = getattr(worker, "test_thread", None)
+        if thread is not None:
+            thread.join(15)
+            self.assertFalse(thread.is_alive(), "the worker did not stop")
+
+    def discard_worker(self, worker):
+        worker.stopping = True
+        thread = getattr(worker, "test_thread", None)
+        if thread is not None:
+            thread.join(15)
+        if worker.engine is not None and worker.engine.poll() is None:
+            worker.stop_engine("the test is over", graceful=False)
+        worker.hub.close()
+
+    def engines(self):
+        """What each engine started so far recorded, oldest first."""
+        records = []
+        for name in os.listdir(self.engine_log):
+            if name.endswith(".json"):
+                with open(os.path.join(self.engine_log, name)) as f:
+                    records.append(json.load(f))
+        return sorted(records, key=lambda r: r["time"])
+
+    def wait_for_engines(self, count, timeout=5.0):
+        return wait_until(lambda: len(self.engines()) >= count and self.engines(), f"{count} engine(s) to start", timeout)
+
+    def kill_engines(self):
+        for record in self.engines():
+            for pid in (record["pid"], record.get("nanny")):
+                if pid and alive(pid):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+
+    def ready(self):
+        return os.path.exists(self.ready_file)
+
+    # --- waiting for the controller
+
+    def test_waits_for_the_hub_and_starts_no_engine_until_it_answers(self):
+        worker = self.make_worker()
+        self.start_worker(worker)
+        time.sleep(1.0)  # three unanswered queries
+        self.assertEqual(self.engines(), [], "an engine was started before the hub answered")
+        self.assertIsNone(worker.engine)
+        self.assertFalse(self.ready())
+
+        hub = self.start_hub()
+        engine = self.wait_for_engines(1)[0]
+        self.assertEqual(engine["session"], worker.session_id)
+        self.assertIn(f"--Session.session={engine['session']}", engine["flags"])
+        self.assertEqual(worker.hub_at_start, hub.session, "the worker did not remember which hub answered")
+        first_target = hub.requests_of_type("queue_request")[0][1]["targets"]
+        self.assertNotEqual(first_target, [engine["session"]], "the hub was not asked before the engine started")
+        self.assertFalse(self.ready())
+        self.assertEqual(hub.bad_requests, 0)
+
+    # --- readiness
+
+    def test_ready_file_exists_exactly_while_the_hub_reports_the_engine_registered(self):
+        hub = self.start_hub()
+        worker = self.make_worker()
+        worker.wait_for_hub()
+        worker.start_engine()
+        session = worker.session_id
+
+        self.assertEqual(worker.check(), ipp_worker.WAIT_SECONDS)
+        self.assertFalse(self.ready(), "ready while the engine is still registering")
+
+        hub.register(session, 3)
+        worker.check()
+        self.assertTrue(self.ready(), "not ready although the hub reports the engine registered")
+        with open(self.ready_file) as f:
+            self.assertEqual(f.read().split(), ["3", session])
+        worker.check()
+        self.assertTrue(self.ready())
+
+        hub.forget(session)
+        worker.check()
+        self.assertFalse(self.ready(), "still ready after the hub stopped knowing the engine")
+        self.assertEqual(worker.session_id, session, "restarted after a single miss")
+
+        hub.register(session, 3)
+        worker.check()
+        self.assertTrue(self.ready())
+        self.assertEqual(hub.bad_requests, 0)
+
+    def test_unready_but_not_restarted_while_the_hub_does_not_answer(self):
+        hub = self.start_hub()
+        worker = self.make_worker()
+        worker.wait_for_hub()
+        worker.start_engine()
+        engine = worker.engine
+        hub.register(worker.session_id, 0)
+        worker.check()
+        self.assertTrue(self.ready())
+
+        hub.silent = True  # the controller is away: no answer is not an answer "unknown"
+        for _ in range(ipp_worker.MISSES_TO_RESTART + 1):
+            self.assertEqual(worker.check(), ipp_worker.WAIT_SECONDS)
+            self.assertFalse(self.ready())
+        self.assertIs(worker.engine, engine)
+        self.assertIsNone(engine.poll())
+
+        hub.silent = False
+        worker.check()
+        self.assertTrue(self.ready())
+
+    # --- restarts
+
+    def test_an_engine_the_hub_has_forgotten_is_killed_with_its_nanny_and_a_new_one_started(self):
+        hub = self.start_hub()
+        worker = self.make_worker(mode="nanny")
+        self.start_worker(worker)
+        first = self.wait_for_engines(1)[0]
+        hub.register(first["session"], 0)
+        wait_until(self.ready, "the ready file")
+
+        hub.forget(first["session"])
+        second = self.wait_for_engines(2)[1]
+        self.assertNotEqual(second["session"], first["session"])
+        self.assertEqual(worker.session_id, second["session"])
+        self.assertFalse(alive(first["pid"]), "the forgotten engine still runs")
+        wait_until(lambda: not alive(first["nanny"]), "the forgotten engine's nanny to die", timeout=2)
+        self.assertTrue(alive(second["pid"]))
+
+        answers = hub.answers_about(first["session"])
+        last_registered = max(i for i, eid in enumerate(answers) if eid >= 0)
+        self.assertEqual(
+            answers[last_registered + 1 :],
+            [-1] * ipp_worker.MISSES_TO_RESTART,
+            "not restarted after exactly MISSES_TO_RESTART answers that it is unknown",
+        )
+        self.assertEqual(hub.requests_of_type("unregistration_request"), [], "a forgotten engine's id was unregistered")
+        self.assertFalse(self.ready(), "ready before the new engine registered")
+        self.assertEqual(hub.bad_requests, 0)
+
+    def test_a_new_hub_answering_while_the_engine_registers_restarts_it(self):
+        hub = self.start_hub()
+        worker = self.make_worker()
+        self.start_worker(worker)
+        first = self.wait_for_engines(1)[0]
+        wait_until(lambda: hub.answers_about(first["session"]), "the hub to be asked about the engine")
+
+        new_hub = self.replace_hub(hub)
+        second = self.wait_for_engines(2)[1]
+        self.assertNotEqual(second["session"], first["session"])
+        self.assertFalse(alive(first["pid"]), "the engine registering with the old hub still runs")
+        self.assertEqual(new_hub.answers_about(first["session"]), [-1], "not restarted at the new hub's first answer")
+        wait_until(lambda: worker.hub_at_start == new_hub.session, "the new engine to set out for the new hub")
+        self.assertEqual(new_hub.requests_of_type("unregistration_request"), [])
+
+    def test_an_engine_still_registering_with_the_same_hub_is_left_alone(self):
+        hub = self.start_hub()
+        worker = self.make_worker(registration_seconds=60)
+        self.start_worker(worker)
+        first = self.wait_for_engines(1)[0]
+        wait_until(lambda: len(hub.answers_about(first["session"])) >= 10, "ten answers about the registering engine")
+        self.assertEqual(len(self.engines()), 1, "a registering engine was restarted")
+        self.assertTrue(alive(first["pid"]))
+        self.assertFalse(self.ready())
+
+        hub.register(first["session"], 0)  # registered at last, however slowly
+        wait_until(self.ready, "the ready file")
+        self.assertEqual(len(self.engines()), 1)
+
+    def test_an_engine_not_registered_when_the_hub_would_have_given_up_is_restarted(self):
+        hub = self.start_hub()
+        with mock.patch.object(ipp_worker, "REGISTRATION_GRACE_SECONDS", 0.2):
+            worker = self.make_worker(registration_seconds=0.3)
+            starts = self.record_starts(worker)
+            self.start_worker(worker)
+            first, second = self.wait_for_engines(2)[:2]
+            self.stop_worker(worker)
+        self.assertNotEqual(second["session"], first["session"])
+        self.assertGreaterEqual(starts[1] - starts[0], 0.5, "restarted before the registration window and its grace were over")
+        self.assertFalse(alive(first["pid"]))
+        self.assertTrue(hub.answers_about(first["session"]))
+
+    # --- engines that keep failing
+
+    def test_an_engine_that_keeps_exiting_is_restarted_with_growing_backoff(self):
+        self.start_hub()
+        worker = self.make_worker(mode="exit:3")
+        starts, pauses = self.record_starts(worker), []
+        check = worker.check
+
+        def recording_check():
+            delay = check()
+            if worker.engine is None:  # the engine had exited
+                pauses.append(delay)
+            return delay
+
+        worker.check = recording_check
+        self.start_worker(worker)
+        wait_until(lambda: len(starts) >= 5, "five engine starts", timeout=10)
+        self.stop_worker(worker)
+
+        # BACKOFF_MIN_SECONDS doubling up to BACKOFF_MAX_SECONDS (0.1 and 0.4 here).
+        self.assertEqual(pauses[:4], [0.1, 0.2, 0.4, 0.4])
+        for i, pause in enumerate(pauses[: len(starts) - 1]):
+            gap = starts[i + 1] - starts[i]
+            self.assertGreaterEqual(gap, pause, f"engine {i + 2} started {gap:.3f} s after the previous one, not after a pause of {pause} s")
+
+    def test_an_engine_that_ran_a_while_before_exiting_is_restarted_without_pause(self):
+        self.start_hub()
+        with mock.patch.object(ipp_worker, "QUICK_EXIT_SECONDS", 0.2):
+            worker = self.make_worker(mode="exit-after:0.3")
+            worker.backoff = 0.4  # as after earlier failures
+            worker.wait_for_hub()
+            worker.start_engine()
+            wait_until(lambda: worker.engine.poll() is not None, "the engine to exit")
+            self.assertEqual(worker.check(), 0.0)
+        self.assertIsNone(worker.engine)
+        self.assertEqual(worker.backoff, 0.0)
+
+    # --- shutdown
+
+    def test_sigterm_unregisters_the_engine_stops_it_and_removes_the_ready_file(self):
+        hub = self.start_hub()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IPP_")}
+        env.update(
+            IPP_ENGINE_FILE=self.engine_file,
+            IPP_KEY_FILE=self.key_file,
+            IPP_READY_FILE=self.ready_file,
+            IPP_CHECK_SECONDS="0.2",
+            IPP_REGISTRATION_SECONDS="120",
+        )
+        output_path = os.path.join(self.dir, "worker.log")
+        with open(output_path, "wb") as output:
+            proc = subprocess.Popen(
+                [sys.executable, str(SCRIPT), *self.engine_command()], env=env, stdout=output, stderr=subprocess.STDOUT
+            )
+
+        def log():
+            with open(output_path) as f:
+                return f.read()
+
+        try:
+            engine = self.wait_for_engines(1)[0]
+            hub.register(engine["session"], 7)
+            wait_until(self.ready, "the ready file")
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(15), 0, log())
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+        unregistrations = hub.requests_of_type("unregistration_request")  # only correctly signed ones count
+        self.assertEqual(len(unregistrations), 1, log())
+        header, content = unregistrations[0]
+        self.assertEqual(content, {"id": 7})
+        queries = hub.requests_of_type("queue_request")
+        self.assertEqual(header["session"], queries[-1][0]["session"], "not sent by the worker's session")
+        self.assertEqual(hub.bad_requests, 0)
+        self.assertFalse(alive(engine["pid"]), "the engine outlived the worker")
+        self.assertFalse(self.ready(), "the ready file outlived the worker")
+
+    def test_stopping_unregisters_nothing_when_the_hub_no_longer_knows_the_engine(self):
+        hub = self.start_hub()
+        worker = self.make_worker(mode="nanny")
+        worker.wait_for_hub()
+        worker.start_engine()
+        hub.register(worker.session_id, 0)
+        worker.check()
+        self.assertTrue(self.ready())
+        engine = self.wait_for_engines(1)[0]
+
+        new_hub = self.replace_hub(hub)  # a controller restart; the new hub gives id 0 to another engine
+        new_hub.register(str(uuid.uuid4()), 0)
+        worker.check()  # a first miss: not restarted yet
+        self.assertIsNotNone(worker.engine)
+
+        worker.stopping = True  # as SIGTERM does
+        worker.run()
+        self.assertEqual(new_hub.requests_of_type("unregistration_request"), [], "another engine's id was unregistered")
+        self.assertFalse(alive(engine["pid"]))
+        # Killed (SIGKILL takes a moment to land), not left running to unregister the old id.
+        wait_until(lambda: not alive(engine["nanny"]), "the nanny to die", timeout=2)
+        self.assertFalse(self.ready())
+
+    # --- trust
+
+    def test_a_reply_with_a_bad_signature_is_not_trusted(self):
+        hub = self.start_hub()
+        worker = self.make_worker()
+        worker.wait_for_hub()
+        worker.start_engine()
+        engine, session = worker.engine, worker.session_id
+        hub.register(session, 0)
+        worker.check()
+        self.assertTrue(self.ready())
+
+        hub.reply_key = b"not the key"
+        self.assertIsNone(worker.hub.engine_id(session), "a forged reply was taken for an answer")
+        hub.forget(session)  # forged "unknown" answers must not restart the engine...
+        for _ in range(ipp_worker.MISSES_TO_RESTART + 1):
+            worker.check()
+        self.assertIs(worker.engine, engine)
+        self.assertIsNone(engine.poll())
+        self.assertEqual(worker.misses, 0)
+        hub.register(session, 0)  # ... nor forged "registered" ones make it ready
+        worker.check()
+        self.assertFalse(self.ready())
+
+        hub.reply_key = self.key
+        worker.check()
+        self.assertTrue(self.ready())
+
+    def test_a_hub_answering_with_bad_signatures_is_not_taken_for_the_hub(self):
+        hub = self.start_hub()
+        hub.reply_key = b"not the key"
+        worker = self.make_worker()
+        self.start_worker(worker)
+        wait_until(lambda: len(hub.requests) >= 3, "three queries")
+        self.assertEqual(self.engines(), [], "an engine started on a forged answer")
+        hub.reply_key = self.key
+        self.wait_for_engines(1)
+
+
+class EnvironmentTest(unittest.TestCase):
+    """The timing values come from the program (lib/runtime.ts) only: no defaults of the script's own."""
+
+    def run_worker(self, **overrides):
+        with tempfile.TemporaryDirectory(prefix="ipp-worker-test-") as d:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("IPP_")}
+            env.update(
+                IPP_ENGINE_FILE=os.path.join(d, "missing-engine.json"),
+                IPP_KEY_FILE=os.path.join(d, "missing-key"),
+                IPP_READY_FILE=os.path.join(d, "ready"),
+                IPP_CHECK_SECONDS="3",
+                IPP_REGISTRATION_SECONDS="120",
+            )
+            for name, value in overrides.items():
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = value
+            return subprocess.run(
+                [sys.executable, str(SCRIPT), "ipengine"], env=env, capture_output=True, text=True, timeout=30
+            )
+
+    def test_registration_and_check_seconds_are_required(self):
+        for name in ("IPP_REGISTRATION_SECONDS", "IPP_CHECK_SECONDS"):
+            with self.subTest(name=name):
+                result = self.run_worker(**{name: None})
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn(f"environment variable {name} must be set", result.stderr)
+                with mock.patch.dict(os.environ, {name: ""}), self.assertRaises(SystemExit) as exit:
+                    ipp_worker.required_seconds(name)
+                self.assertIn(f"environment variable {name} must be set", str(exit.exception.code))
+
+    def test_registration_and_check_seconds_must_be_positive_numbers(self):
+        for name in ("IPP_REGISTRATION_SECONDS", "IPP_CHECK_SECONDS"):
+            with self.subTest(name=name):
+                result = self.run_worker(**{name: "0"})
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn(f"environment variable {name} must be a positive number", result.stderr)
+                self.assertNotIn("Traceback", result.stderr)
+            for value in ("-5", "soon", "nan", "inf", "1e999"):
+                with self.subTest(name=name, value=value):
+                    with mock.patch.dict(os.environ, {name: value}), self.assertRaises(SystemExit) as exit:
+                        ipp_worker.required_seconds(name)
+                    self.assertIn(f"environment variable {name} must be a positive number", str(exit.exception.code))
+        with mock.patch.dict(os.environ, {"IPP_CHECK_SECONDS": "0.5"}):
+            self.assertEqual(ipp_worker.required_seconds("IPP_CHECK_SECONDS"), 0.5)
+
+if __name__ == "__main__":
+    unittest.main(buffer=True)
