@@ -8,6 +8,7 @@ import { docker, inspect, removeTestContainers, requireEngine } from "./docker-c
 import { sleep } from "./kubelet";
 import { httpStatus, laptopGreetings } from "./access";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 const WORKERS = 4;
@@ -55,15 +56,15 @@ describe("the docker target on a real Docker engine", function () {
 
     /** As `pulumi up` would: the frontend healthy, then the workers, side by side, each healthy. */
     async function up(): Promise<RunningContainer> {
-        const frontend = await runner.start(find(run, "Container", "frontend"));
+        const frontend = await runner.start(find(run, "Container", "cluster-frontend"));
         started.push(frontend);
-        const others = runner.containers.filter(c => c.name !== "frontend");
+        const others = runner.containers.filter(c => c.name !== "cluster-frontend");
         started.push(...(await Promise.all(others.map(w => runner.start(w)))));
         return frontend;
     }
 
     it("declares its own network for a laptop, which the test replaces by the host network", () => {
-        const network = find(run, "Network", "network").inputs.name;
+        const network = find(run, "Network", "cluster-network").inputs.name;
         for (const c of ofType(run, "Container")) assert.deepStrictEqual(c.inputs.networksAdvanced.map((n: any) => n.name), [network]);
     });
 
@@ -76,9 +77,33 @@ describe("the docker target on a real Docker engine", function () {
         assert.strictEqual(greetings, `[${Array(WORKERS).fill("'Hello, World'").join(", ")}]`);
     });
 
+    it(`passes the seed check of scripts/e2e.sh (what CI runs on kind) with ${WORKERS} engines, and fails it expecting ${WORKERS + 1}`, async () => {
+        await up();
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-e2e-seed-"));
+        try {
+            // A stand-in pulumi that answers `pulumi stack output seedTest ...` with this stack's seedTest.
+            fs.writeFileSync(path.join(bin, "seedTest"), run.outputs.seedTest);
+            fs.writeFileSync(
+                path.join(bin, "pulumi"),
+                `#!/usr/bin/env bash\nif [[ "$1 $2 $3" == "stack output seedTest" ]]; then cat '${path.join(bin, "seedTest")}'; echo; else exit 9; fi\n`,
+                { mode: 0o755 },
+            );
+            const script = path.join(__dirname, "..", "..", "scripts", "e2e.sh");
+            const seed = (n: number) => shell(`PATH='${bin}':"$PATH" bash '${script}' seed ${n}`);
+            const ok = await seed(WORKERS);
+            assert.strictEqual(ok.code, 0, ok.stdout + ok.stderr);
+            assert.ok(ok.stdout.includes(`seed: ok, ${WORKERS} engines answered.`), ok.stdout);
+            const wrong = await seed(WORKERS + 1);
+            assert.notStrictEqual(wrong.code, 0, wrong.stdout);
+            assert.ok(wrong.stderr.includes(`seed: expected (${WORKERS + 1} engines)`), wrong.stderr);
+        } finally {
+            fs.rmSync(bin, { recursive: true, force: true });
+        }
+    });
+
     it("shows the key nowhere docker inspect looks, and keeps its file readable by uid 1000 alone", async () => {
         const frontend = await up();
-        const key = find(run, "Container", "frontend").inputs.uploads.find((u: any) => u.file.endsWith("session-key")).content;
+        const key = find(run, "Container", "cluster-frontend").inputs.uploads.find((u: any) => u.file.endsWith("session-key")).content;
         for (const c of started) {
             const inspected = (await docker(["inspect", c.id])).stdout;
             assert.ok(!inspected.includes(key), `docker inspect ${c.name} shows the key`);
@@ -96,9 +121,9 @@ describe("the docker target on a real Docker engine", function () {
         assert.strictEqual(await httpStatus(`http://127.0.0.1:${url.port}/api/status`, { Authorization: `token ${token}` }), 200);
         assert.ok([401, 403].includes(await httpStatus(`http://127.0.0.1:${url.port}/api/status`, {})));
         const file = JSON.parse(run.outputs.laptopClientFile);
-        const published = find(run, "Container", "frontend").inputs.ports.map((p: any) => p.external);
+        const published = find(run, "Container", "cluster-frontend").inputs.ports.map((p: any) => p.external);
         assert.deepStrictEqual(published, [file.registration, file.control, file.mux, file.task, file.iopub, file.notification, file.broadcast]);
-        const notebook = started.find(c => c.declared.name === "notebook")!;
+        const notebook = started.find(c => c.declared.name === "cluster-notebook")!;
         const out = await docker(["exec", notebook.id, "python3", "-c", 'import ipyparallel as ipp; c = ipp.Client("' + CLIENT_FILE + '"); print(len(c[:].apply_sync(lambda: "Hello, World")))']);
         assert.strictEqual(out.stdout.trim(), String(WORKERS));
         const image = find(run, "Image", "images-base").inputs.imageName;

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# The end-to-end run on a real Kubernetes cluster (kind) with the Pulumi CLI. The workflow
+# .github/workflows/e2e.yml runs these steps in this order; so can you, by hand:
+#
+#   bash scripts/e2e.sh kind-up            # kind cluster + local registry on localhost:5001
+#   bash scripts/e2e.sh login              # pulumi login --local (changes your global Pulumi login)
+#   bash scripts/e2e.sh up                 # stack ci: registry localhost:5001/ipp, 2 workers, pulumi up
+#   bash scripts/e2e.sh seed 2 [SECONDS]   # the stack's seedTest must print [0, 1] and two greetings
+#   bash scripts/e2e.sh replace-frontend   # delete the frontend Pod, pulumi up --refresh recreates it
+#   bash scripts/e2e.sh seed 2 120
+#   bash scripts/e2e.sh down               # pulumi destroy
+#   bash scripts/e2e.sh namespace-gone     # waits until namespace ipp-ci no longer exists
+#   bash scripts/e2e.sh diagnose           # what the cluster holds, when a step failed
+#   bash scripts/e2e.sh kind-down          # removes the kind cluster and the registry
+#
+# Needs: docker, kind, kubectl, pulumi, and `npm ci` done. The environment chooses the stack
+# (IPP_E2E_STACK, default ci), its registry (IPP_E2E_REGISTRY, default localhost:5001/ipp) and
+# its workers (IPP_E2E_WORKERS, default 2); PULUMI_CONFIG_PASSPHRASE as Pulumi needs it.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+readonly STACK=${IPP_E2E_STACK:-ci}
+readonly NAMESPACE="ipp-$STACK"
+readonly FRONTEND_POD=ipp-frontend
+readonly REGISTRY=${IPP_E2E_REGISTRY:-localhost:5001/ipp}
+readonly WORKERS=${IPP_E2E_WORKERS:-2}
+readonly CLUSTER=${IPP_E2E_CLUSTER:-ipp-e2e}
+# kind v0.32.0's default node image, pinned by digest.
+readonly KIND_NODE_IMAGE=kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5
+readonly REGISTRY_IMAGE=registry:3.0.0
+readonly REGISTRY_NAME=kind-registry
+readonly REGISTRY_PORT=5001
+
+log() { printf 'e2e: %s\n' "$*"; }
+fail() {
+    printf 'e2e: %s\n' "$*" >&2
+    exit 1
+}
+
+usage() {
+    echo "usage: bash scripts/e2e.sh kind-up|login|up|seed N [SECONDS]|replace-frontend|down|namespace-gone [SECONDS]|diagnose|kind-down" >&2
+    exit 2
+}
+
+is_count() { [[ "$1" =~ ^[0-9]+$ ]]; }
+
+# A kind cluster whose nodes pull localhost:5001/... from a registry container, as kind's
+# "Local Registry" guide sets it up: the registry on the kind network, containerd's config_path
+# pointing at /etc/containerd/certs.d, and a hosts.toml there that sends localhost:5001 to it.
+kind_up() {
+    if [[ "$(docker inspect -f '{{.State.Running}}' "$REGISTRY_NAME" 2>/dev/null || true)" != true ]]; then
+        docker run -d --restart=always -p "127.0.0.1:$REGISTRY_PORT:5000" --network bridge --name "$REGISTRY_NAME" "$REGISTRY_IMAGE"
+    fi
+    if ! kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
+        kind create cluster --name "$CLUSTER" --image "$KIND_NODE_IMAGE" --wait 180s --config=- <<'EOF'
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+containerdConfigPatches:
+- |-
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "/etc/containerd/certs.d"
+EOF
+    fi
+    # localhost in a node is the node itself: tell containerd that localhost:5001 is the registry.
+    local dir="/etc/containerd/certs.d/localhost:$REGISTRY_PORT" nodes node
+    mapfile -t nodes < <(kind get nodes --name "$CLUSTER")
+    for node in "${nodes[@]}"; do
+        docker exec "$node" mkdir -p "$dir"
+        printf '[host."http://%s:5000"]\n' "$REGISTRY_NAME" | docker exec -i "$node" cp /dev/stdin "$dir/hosts.toml"
+    done
+    if [[ "$(docker inspect -f '{{json .NetworkSettings.Networks.kind}}' "$REGISTRY_NAME")" == null ]]; then
+        docker network connect kind "$REGISTRY_NAME"
+    fi
+    kubectl config use-context "kind-$CLUSTER"
+    kubectl apply -f - <<EOF
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: local-registry-hosting
+  namespace: kube-public
+data:
+  localRegistryHosting.v1: |
+    host: "localhost:$REGISTRY_PORT"
+    help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
+EOF
+    kubectl get nodes -o wide
+}
+
+kind_down() {
+    kind delete cluster --name "$CLUSTER"
+    docker rm -f "$REGISTRY_NAME"
+}
+
+login() {
+    pulumi login --local
+}
+
+up() {
+    is_count "$WORKERS" || fail "IPP_E2E_WORKERS must be a whole number; got '$WORKERS'."
+    pulumi stack select --create "$STACK"
+    pulumi config set --stack "$STACK" registry "$REGISTRY"
+    pulumi config set --stack "$STACK" workers "$WORKERS"
+    pulumi up --yes --stack "$STACK"
+}
+
+# What the seed's test prints with N engines: their ids, then one greeting from each.
+expected_seed_output() {
+    local n=$1 i ids="" greetings=""
+    for ((i = 0; i < n; i++)); do
+        ids+="${ids:+, }$i"
+        greetings+="${greetings:+, }'Hello, World'"
+    done
+    printf '[%s]\n[%s]' "$ids" "$greetings"
+}
+
+# True when OUTPUT ($2) is exactly what the seed's test prints with N ($1) engines.
+seed_output_ok() {
+    [[ "$2" == "$(expected_seed_output "$1")" ]]
+}
+
+# Runs the stack's seedTest until it prints exactly the output for N engines, for up to SECONDS
+# (default 0: once). Engines register again by themselves after a frontend replacement; this
+# gives them the time to.
+seed() {
+    local n=${1:-} wait=${2:-0}
+    is_count "$n" || fail "usage: seed N [SECONDS], N the number of engines expected; got '$n'."
+    is_count "$wait" || fail "usage: seed N [SECONDS]; got SECONDS '$wait'."
+    local command out err rc deadline=$((SECONDS + wait))
+    command=$(pulumi stack output seedTest --stack "$STACK")
+    err=$(mktemp)
+    while :; do
+        rc=0
+        out=$(eval "$command" 2>"$err") || rc=$?
+        if [[ $rc -eq 0 ]] && seed_output_ok "$n" "$out"; then
+            rm -f "$err"
+            printf '%s\n' "$out"
+            log "seed: ok, $n engines answered."
+            return 0
+        fi
+        ((SECONDS < deadline)) || break
+        sleep 5
+    done
+    printf 'e2e: seed: expected (%s engines):\n%s\ngot (exit code %s):\n%s\n' "$n" "$(expected_seed_output "$n")" "$rc" "$out" >&2
+    cat "$err" >&2
+    rm -f "$err"
+    return 1
+}
+
+# Deletes the frontend Pod (a bare Pod: nothing recreates it) and lets `pulumi up --refresh` do it.
+replace_frontend() {
+    local before after
+    before=$(kubectl get pod "$FRONTEND_POD" -n "$NAMESPACE" -o jsonpath='{.metadata.uid}')
+    kubectl delete pod "$FRONTEND_POD" -n "$NAMESPACE" --wait=true --timeout=180s
+    pulumi up --refresh --yes --stack "$STACK"
+    after=$(kubectl get pod "$FRONTEND_POD" -n "$NAMESPACE" -o jsonpath='{.metadata.uid}')
+    [[ -n "$after" && "$after" != "$before" ]] || fail "the frontend Pod was not recreated (uid before $before, after '$after')."
+    log "frontend Pod recreated (uid $before -> $after)."
+}
+
+down() {
+    pulumi destroy --yes --stack "$STACK"
+}
+
+# Waits up to SECONDS (default 300) until the stack's namespace no longer exists.
+namespace_gone() {
+    local timeout=${1:-300} found
+    is_count "$timeout" || fail "usage: namespace-gone [SECONDS]; got '$timeout'."
+    local deadline=$((SECONDS + timeout))
+    while :; do
+        found=$(kubectl get namespace "$NAMESPACE" --ignore-not-found -o name)
+        if [[ -z "$found" ]]; then
+            log "namespace $NAMESPACE is gone."
+            return 0
+        fi
+        if ((SECONDS >= deadline)); then
+            kubectl get namespace "$NAMESPACE" -o yaml >&2 || true
+            fail "namespace $NAMESPACE still exists after ${timeout}s."
+        fi
+        sleep 3
+    done
+}
+
+# Best effort: what a failed run leaves behind.
+diagnose() {
+    kubectl get all,configmaps,secrets,networkpolicies -n "$NAMESPACE" -o wide || true
+    kubectl describe pods -n "$NAMESPACE" || true
+    kubectl get events -n "$NAMESPACE" --sort-by=.lastTimestamp || true
+    local pod
+    for pod in $(kubectl get pods -n "$NAMESPACE" -o name 2>/dev/null || true); do
+        echo "--- logs of $pod"
+        kubectl logs -n "$NAMESPACE" "$pod" --all-containers --tail=100 || true
+    done
+    pulumi stack --stack "$STACK" || true
+}
+
+subcommand=${1:-}
+shift || true
+case "$subcommand" in
+    kind-up) kind_up ;;
+    kind-down) kind_down ;;
+    login) login ;;
+    up) up ;;
+    seed) seed "$@" ;;
+    replace-frontend) replace_frontend ;;
+    down) down ;;
+    namespace-gone) namespace_gone "$@" ;;
+    diagnose) diagnose ;;
+    *) usage ;;
+esac
