@@ -4,8 +4,9 @@
     python3 - throughput CLIENT_FILE N TASKS     -> {"lb_tasks_per_s": ..., "direct_tasks_per_s": ..., "tasks_run": ..., "client_cpu_s": ...}
     python3 - pids CLIENT_FILE                   -> {"engine_pids": [...]}  the engines' process ids
 
-Prints one JSON line. `ready` starts polling at once, so start it before launching the engines and
-compare `answered_at` with the launch time (same clock: the same kernel).
+Prints one JSON line, the last. `ready` first prints a line READY, once it has imported ipyparallel
+and made its first attempt to connect: launch the engines only then, and compare `answered_at` with
+the launch time (same clock: the same kernel).
 """
 import json
 import os
@@ -19,15 +20,27 @@ def greeting():
     return "Hello, World"
 
 
+READY = "READY"
+
+
+def announce():
+    """Tells the caller that this poller is under way: everything from now on counts."""
+    print(READY, flush=True)
+    return True
+
+
 def ready(path, n, timeout):
     deadline = time.time() + timeout
     client = None
     registered = 0  # as last seen, also when a later attempt failed
+    polling = False
     while time.time() < deadline:
         try:
             if client is None:
                 client = ipp.Client(path, timeout=max(1, deadline - time.time()))
             registered = len(client.ids)
+            if not polling:
+                polling = announce()
             if registered >= n:
                 view = client[:]
                 if view.apply_async(greeting).get(timeout=max(1, deadline - time.time())) == ["Hello, World"] * len(view):
@@ -36,6 +49,8 @@ def ready(path, n, timeout):
             if client is not None:
                 client.close()
             client = None
+        if not polling:
+            polling = announce()
         time.sleep(0.05)
     return {"error": f"fewer than {n} engines answered within {timeout:.0f} s", "registered": registered}
 

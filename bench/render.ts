@@ -1,7 +1,28 @@
-/** `npm run bench:report`: renders BENCHMARKS.md again from bench/results.json, without measuring. */
+/**
+ * `npm run bench:report`: renders the report again from the raw results, without measuring, in the
+ * place `npm run bench` writes: the scratch folder (bench/out, or IPP_BENCH_OUT), or with `-- --record`
+ * the committed bench/results.json into BENCHMARKS.md.
+ */
 import * as fs from "fs";
-import { REPORT_FILE, RESULTS_FILE, renderReport } from "./report";
+import { renderReport } from "./report";
+import { BenchSettingsError, parseBenchFiles } from "./settings";
 
-// JSON has no NaN: the missing values that were written as null are read back as NaN.
-const results = JSON.parse(fs.readFileSync(RESULTS_FILE, "utf8"), (_k, v) => (v === null ? NaN : v));
-fs.writeFileSync(REPORT_FILE, renderReport(results));
+function main() {
+    const files = parseBenchFiles(process.env, process.argv.slice(2));
+    if (!fs.existsSync(files.results)) {
+        console.error(`No results at ${files.results}: run \`npm run bench\` first, or \`npm run bench:report -- --record\` to render the committed ones.`);
+        process.exit(2);
+    }
+    // JSON has no NaN: the missing values that were written as null are read back as NaN.
+    const results = JSON.parse(fs.readFileSync(files.results, "utf8"), (_k, v) => (v === null ? NaN : v));
+    fs.writeFileSync(files.report, renderReport(results, files.resultsLink));
+    console.log(`[bench] rendered ${files.report} from ${files.results}`);
+}
+
+try {
+    main();
+} catch (e) {
+    if (!(e instanceof BenchSettingsError)) throw e;
+    console.error(e.message);
+    process.exit(2);
+}

@@ -1,14 +1,9 @@
 /**
- * Renders bench/results.json as BENCHMARKS.md: medians with their spread, ratios to the baseline,
+ * Renders the raw results as the report (BENCHMARKS.md): medians with their spread, ratios to the baseline,
  * and each target with whether this run met it and by how much.
  */
-import * as path from "path";
-import type { Sample, Variant } from "./run";
-
-/** Where the raw numbers and the report go: bench/ and the top folder, or IPP_BENCH_OUT for a trial run. */
-const OUT = process.env.IPP_BENCH_OUT;
-export const RESULTS_FILE = OUT ? path.join(OUT, "results.json") : path.join(__dirname, "results.json");
-export const REPORT_FILE = OUT ? path.join(OUT, "BENCHMARKS.md") : path.join(__dirname, "..", "BENCHMARKS.md");
+import type { Sample } from "./run";
+import type { Variant } from "./settings";
 
 interface Stat {
     median: number;
@@ -40,7 +35,8 @@ function verdict(met: boolean, by: string): string {
     return met ? `met (${by})` : `**missed** (${by})`;
 }
 
-export function renderReport(r: any): string {
+/** `resultsLink`: the raw numbers as the report links to them (bench/settings.ts says where they are). */
+export function renderReport(r: any, resultsLink = "bench/results.json"): string {
     const samples: Sample[] = r.samples;
     const sizes: number[] = [...new Set(samples.map(s => s.workers))];
     const pick = (variant: Variant, workers: number, f: (s: Sample) => number) =>
@@ -52,7 +48,7 @@ export function renderReport(r: any): string {
         "# Benchmarks",
         "",
         `Measured ${r.date.slice(0, 10)} by \`npm run bench\` on ${r.machine.cores} cores (${r.machine.cpu}), ${r.machine.memoryGiB} GiB,`,
-        `Linux ${r.machine.kernel}; one Docker engine, host networking. Raw numbers: [bench/results.json](bench/results.json).`,
+        `Linux ${r.machine.kernel}; one Docker engine, host networking. Raw numbers: [${resultsLink}](${resultsLink}).`,
         `Each cell: median (min–max, n runs). ${r.settings.tasks} tasks per throughput run.`,
         "",
         "**Ours** runs the program's declared pods as containers, exactly as the integration test does (controller",

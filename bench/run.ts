@@ -2,40 +2,34 @@
  * `npm run bench`: measures, on a real Docker engine and with the images the program builds, what a
  * user would feel: ready time, throughput, recovery and memory of this cluster against
  * ipyparallel's own processes in the same image (`ipcontroller`, then N `ipengine`), and what the
- * images cost. Prints the numbers, writes bench/results.json and BENCHMARKS.md.
- *
- *   IPP_BENCH_SIZES=4,16,64   worker counts (default 4,16,64)
- *   IPP_BENCH_VARIANTS=ours,baseline,baselineOurFlags   which cases to run (default all three)
- *   IPP_BENCH_CONFIG='{"frontendCpu":"1"}'   stack settings for our cluster besides registry and workers
- *   IPP_BENCH_OUT=DIR         where results.json and BENCHMARKS.md go (default: bench/ and the top folder),
- *                             so that a trial run leaves the recorded results alone
- *   IPP_BENCH_REPS=5          repetitions per case (default 5; 1 for 64 workers): runs on one shared
- *                             machine spread widely, so the cases take turns and the report gives medians
+ * images cost. Prints the numbers and writes results.json and BENCHMARKS.md to a scratch folder
+ * (bench/out, or IPP_BENCH_OUT); `npm run bench -- --record` writes the committed bench/results.json
+ * and BENCHMARKS.md instead. bench/settings.ts reads the settings (IPP_BENCH_SIZES, IPP_BENCH_REPS,
+ * IPP_BENCH_VARIANTS, IPP_BENCH_CONFIG) and checks them before anything starts. Runs on one shared
+ * machine spread widely, so the cases take turns and the report gives medians.
  */
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runProgram } from "../test/harness";
 import { BuildRecord, buildingNewResource } from "../test/integration/build";
 import { TestCluster } from "../test/integration/cluster";
-import { REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
+import { DOCKER, REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
 import { frontendRestart, lostWorker } from "../test/integration/drills";
 import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
 import { CLIENT_FILE } from "../lib/names";
 import { controllerCommand, engineCommand } from "../lib/runtime";
-import { REPORT_FILE, RESULTS_FILE, renderReport } from "./report";
+import { renderReport } from "./report";
+import { BenchSettings, BenchSettingsError, Variant, parseBenchSettings } from "./settings";
 
 const ROOT = path.resolve(__dirname, "..");
 const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
 const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");
-const SIZES = (process.env.IPP_BENCH_SIZES ?? "4,16,64").split(",").map(Number);
-const REPS = Number(process.env.IPP_BENCH_REPS ?? 5);
-const VARIANTS = (process.env.IPP_BENCH_VARIANTS ?? "ours,baseline,baselineOurFlags").split(",") as Variant[];
-const STACK_CONFIG: Record<string, string> = JSON.parse(process.env.IPP_BENCH_CONFIG ?? "{}");
 const TASKS = 3000;
 const LABEL = "bench";
 
-export type Variant = "ours" | "baseline" | "baselineOurFlags";
+export type { Variant };
 export interface Sample {
     variant: Variant;
     workers: number;
@@ -58,15 +52,72 @@ function log(message: string) {
     console.log(`[bench] ${message}`);
 }
 
-async function python(container: string, script: string, args: string[]) {
-    const out = await docker(["exec", "-i", container, "python3", "-", ...args], { input: script, allowFailure: true });
-    const line = out.stdout.trim().split("\n").pop() ?? "";
-    try {
-        return JSON.parse(line);
-    } catch {
-        const state = await inspect(container, "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}").catch(e => String(e));
-        throw new Error(`python in ${container} failed (exit ${out.code}; container ${state}): ${out.stdout}\n${out.stderr.slice(-2000)}`);
-    }
+/** A Python script running in a container, its output read as it comes. */
+interface PythonRun {
+    /** Resolves once the script has printed this line; rejects when it ends first or `timeoutMs` pass. */
+    printed(line: string, timeoutMs: number): Promise<void>;
+    /** The script's last line as JSON, once it has ended. */
+    result: Promise<any>;
+}
+
+function startPython(container: string, script: string, args: string[]): PythonRun {
+    const what = `python3 - ${args.slice(0, 1).join(" ")} in container ${container.slice(0, 12)}`;
+    const child = spawn(DOCKER, ["exec", "-i", container, "python3", "-", ...args]);
+    let stdout = "";
+    let stderr = "";
+    const lines = new Set<string>();
+    const onLine = new Set<() => void>();
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+        const start = stdout.lastIndexOf("\n") + 1;
+        stdout += d;
+        for (const l of stdout.slice(start).split("\n").slice(0, -1)) lines.add(l.trim());
+        for (const f of onLine) f();
+    });
+    child.stderr.on("data", (d: string) => (stderr += d));
+    const ended = new Promise<number>(resolve => {
+        child.on("error", e => {
+            stderr += String(e);
+            resolve(-1);
+        });
+        child.on("close", code => resolve(code ?? -1));
+    });
+    child.stdin.end(script);
+    const output = () => `stdout: ${JSON.stringify(stdout.slice(-1000))}; stderr: ${JSON.stringify(stderr.slice(-2000))}`;
+
+    const result = ended.then(async code => {
+        const line = stdout.trim().split("\n").pop() ?? "";
+        try {
+            return JSON.parse(line);
+        } catch {
+            const state = await inspect(container, "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}").catch(e => String(e));
+            throw new Error(`${what} failed (exit ${code}; container ${state}): ${output()}`);
+        }
+    });
+    result.catch(() => undefined); // also when nobody waits for it any more: its caller has an error of its own
+
+    const printed = (line: string, timeoutMs: number) =>
+        new Promise<void>((resolve, reject) => {
+            const check = () => lines.has(line) && settle(resolve);
+            const timer = setTimeout(() => {
+                child.kill();
+                settle(() => reject(new Error(`${what} printed no ${line} within ${timeoutMs / 1000} s; ${output()}`)));
+            }, timeoutMs);
+            function settle(f: () => void) {
+                clearTimeout(timer);
+                onLine.delete(check);
+                f();
+            }
+            onLine.add(check);
+            check();
+            ended.then(code => lines.has(line) || settle(() => reject(new Error(`${what} ended (exit ${code}) before it printed ${line}; ${output()}`))));
+        });
+    return { printed, result };
+}
+
+function python(container: string, script: string, args: string[]): Promise<any> {
+    return startPython(container, script, args).result;
 }
 
 type Usage = Record<"controller" | "engine" | "nanny" | "worker", [number, number][]>;
@@ -91,14 +142,17 @@ const WORKER_ROLES: (keyof Usage)[] = ["engine", "nanny", "worker"];
 
 /** How long the poller waits for all engines: generous, but a case that never gets there must end. */
 const READY_TIMEOUT_SECONDS = 300;
+/** What the poller prints once it has imported ipyparallel and is polling (client.py), and how long that may take. */
+const POLLING = "READY";
+const POLLING_TIMEOUT_MS = 120_000;
 
-/** Starts the ready poller, launches the engines, and returns the seconds until all N answered. */
+/** Starts the ready poller, launches the engines once it polls, and returns the seconds until all N answered. */
 async function timeReady(clientContainer: string, workers: number, launch: () => Promise<unknown>): Promise<{ seconds: number; failure?: string }> {
-    const poller = python(clientContainer, CLIENT, ["ready", CLIENT_FILE, String(workers), String(READY_TIMEOUT_SECONDS)]);
-    await sleep(2000); // the poller is importing ipyparallel and connecting; the engines are not launched yet
+    const poller = startPython(clientContainer, CLIENT, ["ready", CLIENT_FILE, String(workers), String(READY_TIMEOUT_SECONDS)]);
+    await poller.printed(POLLING, POLLING_TIMEOUT_MS);
     const launched = Date.now() / 1000;
     await launch();
-    const answer = await poller;
+    const answer = await poller.result;
     if (answer.error) return { seconds: NaN, failure: `${answer.error}; ${answer.registered} registered` };
     return { seconds: answer.answered_at - launched };
 }
@@ -152,6 +206,12 @@ async function oursOnce(objects: DeclaredObjects, workers: number): Promise<Samp
     }
 }
 
+/**
+ * Starts N copies of a command at once, in the background: `bash -c START_ENGINES NAME N COMMAND...`.
+ * The count and the command come in as arguments, so nothing is pasted into the script.
+ */
+const START_ENGINES = 'n=$1; shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 & done; wait';
+
 /** ipyparallel's own way: one container of the same image, `ipcontroller`, then N `ipengine` processes. */
 async function baselineOnce(image: string, workers: number, ourFlags: boolean): Promise<Sample> {
     const controllerArgs = ourFlags ? controllerCommand().filter(a => a !== "--reuse") : ["ipcontroller"];
@@ -163,9 +223,8 @@ async function baselineOnce(image: string, workers: number, ourFlags: boolean): 
             if (i > 120) throw new Error("the baseline controller wrote no client file");
             await sleep(250);
         }
-        const engines = `for i in $(seq ${workers}); do ${engineArgs.join(" ")} >/dev/null 2>&1 & done; wait`;
         const variant = ourFlags ? "baselineOurFlags" : "baseline";
-        const ready = await timeReady(id, workers, () => docker(["exec", "-d", id, "bash", "-c", engines]));
+        const ready = await timeReady(id, workers, () => docker(["exec", "-d", id, "bash", "-c", START_ENGINES, "start-engines", String(workers), ...engineArgs]));
         if (ready.failure) {
             const alive = (await usage([id])).engine.length;
             return failed(variant, workers, `${ready.failure}; ${alive} of ${workers} ipengine processes still running`);
@@ -234,26 +293,31 @@ async function imageCosts(builds: BuildRecord[], reps: number) {
     return { sizes, addedByFrontend: sizes.frontend - sizes.base, addedByWorker: sizes.worker - sizes.base, noChange, workerChange };
 }
 
-function common() {
+function common(s: BenchSettings) {
     return {
         date: new Date().toISOString(),
         machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release() },
-        settings: { tasks: TASKS, repetitions: REPS, sizes: SIZES, variants: VARIANTS, stackConfig: STACK_CONFIG, readyTimeoutSeconds: READY_TIMEOUT_SECONDS, controller: controllerCommand(), engine: engineCommand() },
+        settings: { tasks: TASKS, repetitions: s.reps, sizes: s.sizes, variants: s.variants, stackConfig: s.stackConfig, readyTimeoutSeconds: READY_TIMEOUT_SECONDS, controller: controllerCommand(), engine: engineCommand() },
     };
 }
 
-/** Written after every case, so that a run that breaks off keeps what it measured. */
-function writeResults(results: object) {
-    fs.writeFileSync(RESULTS_FILE, JSON.stringify({ ...common(), ...results }, null, 2) + "\n");
-}
+async function main(settings: BenchSettings) {
+    const { files } = settings;
+    const where = files.record ? "the committed results" : "a scratch folder; `npm run bench -- --record` writes the committed results";
+    log(`writing ${files.results} and ${files.report} (${where})`);
+    fs.mkdirSync(path.dirname(files.results), { recursive: true });
+    fs.mkdirSync(path.dirname(files.report), { recursive: true });
+    // A scratch folder holds this run only: an earlier run's files would pass for this one's if it broke off early.
+    if (!files.record) for (const f of [files.results, files.report]) fs.rmSync(f, { force: true });
+    /** Written after every case, so that a run that breaks off keeps what it measured. */
+    const writeResults = (results: object) => fs.writeFileSync(files.results, JSON.stringify({ ...common(settings), ...results }, null, 2) + "\n");
 
-async function main() {
     await requireEngine();
     await removeTestContainers();
     const builds: BuildRecord[] = [];
     const started = Date.now();
     const runFor = async (workers: number, records: BuildRecord[] = []) =>
-        new DeclaredObjects(await runProgram({ ...STACK_CONFIG, registry: REGISTRY, workers: String(workers) }, { newResource: buildingNewResource(records) }));
+        new DeclaredObjects(await runProgram({ ...settings.stackConfig, registry: REGISTRY, workers: String(workers) }, { newResource: buildingNewResource(records) }));
     const first = await runFor(1, builds);
     const frontendImage = first.pods[0].inputs.spec.containers[0].image;
     log(`images built: ${builds.map(b => `${b.name} ${b.seconds.toFixed(1)} s`).join(", ")}`);
@@ -263,11 +327,11 @@ async function main() {
     log(`warm-up (not recorded): ours N=4 ready ${warmUp.readySeconds.toFixed(1)} s`);
 
     const samples: Sample[] = [];
-    for (const workers of SIZES) {
+    for (const workers of settings.sizes) {
         const objects = await runFor(workers);
-        const reps = workers >= 64 ? Math.min(REPS, 1) : REPS;
+        const reps = workers >= 64 ? Math.min(settings.reps, 1) : settings.reps;
         for (let r = 0; r < reps; r++) {
-            for (const variant of VARIANTS) {
+            for (const variant of settings.variants) {
                 const sample =
                     variant === "ours" ? await oursOnce(objects, workers) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
                 samples.push(sample);
@@ -286,27 +350,37 @@ async function main() {
     }
 
     const recoveryResults: Record<number, Record<string, number[]>> = {};
-    for (const workers of SIZES.filter(n => n <= 16)) {
+    for (const workers of settings.sizes.filter(n => n <= 16)) {
         recoveryResults[workers] = { frontendRestart: [], lostWorker: [] };
-        await recovery(await runFor(workers), Math.min(REPS, 3), recoveryResults[workers], () => writeResults({ partial: true, samples, recovery: recoveryResults }));
+        await recovery(await runFor(workers), Math.min(settings.reps, 3), recoveryResults[workers], () => writeResults({ partial: true, samples, recovery: recoveryResults }));
     }
 
-    const images = await imageCosts(builds, Math.min(REPS, 3));
+    const images = await imageCosts(builds, Math.min(settings.reps, 3));
     await removeTestContainers();
 
     const results = {
-        ...common(),
+        ...common(settings),
         samples,
         recovery: recoveryResults,
         images,
         benchSeconds: (Date.now() - started) / 1000,
     };
     writeResults(results);
-    fs.writeFileSync(REPORT_FILE, renderReport(results));
-    console.log(renderReport(results));
+    fs.writeFileSync(files.report, renderReport(results, files.resultsLink));
+    console.log(renderReport(results, files.resultsLink));
+    log(`wrote ${files.results} and ${files.report}`);
 }
 
-main().catch(e => {
+let settings: BenchSettings;
+try {
+    settings = parseBenchSettings(process.env, process.argv.slice(2));
+} catch (e) {
+    if (!(e instanceof BenchSettingsError)) throw e;
+    console.error(e.message);
+    process.exit(2);
+}
+main(settings).catch(e => {
     console.error(e);
+    if (fs.existsSync(settings.files.results)) log(`what it measured before it stopped is in ${settings.files.results}`);
     process.exit(1);
 });
