@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
+import * as command from "@pulumi/command";
 import { IMAGES, ImageKind, imageRepository } from "../lib/names";
 import { RegistryCredentials } from "../lib/config";
+import { Software, softwareBuildArgs } from "../lib/software";
+import { shellQuote } from "../lib/commands";
 
 export interface ImagesArgs {
     /** Where images go; empty only when `push` is false. */
@@ -10,6 +13,8 @@ export interface ImagesArgs {
     push: boolean;
     /** The OS image the base starts from (a Debian trixie based image). */
     osImage: string;
+    /** Packages to add, and an image of the user's own to start from instead of `osImage`. Defaults to none. */
+    software?: Software;
     /** Credentials for pushing, when the registry needs them (given only when `push` is true). */
     credentials?: RegistryCredentials;
 }
@@ -26,6 +31,25 @@ export interface ImageRef {
     pushed: boolean;
 }
 
+/** What the images hold, as recorded in the base image when it was built (`/etc/ipp/environment.json`). */
+export interface Environment {
+    python: string;
+    ipyparallel: string;
+    pyzmq: string;
+    /** Each requested Debian package with its installed version. */
+    aptPackages: Record<string, string | null>;
+    /** Each requested pip project with its installed version. */
+    pipPackages: Record<string, string | null>;
+}
+
+/** Where the base image records what it holds. */
+export const ENVIRONMENT_FILE = "/etc/ipp/environment.json";
+
+/** The command that reads the record out of a built image (the local Docker engine has it, or pulls it). */
+export function environmentCommand(image: string): string {
+    return ["docker", "run", "--rm", "--network=none", "--entrypoint", "cat", image, ENVIRONMENT_FILE].map(shellQuote).join(" ");
+}
+
 /** The tag every image carries; pods use the digest when the images are pushed. */
 export const IMAGE_TAG = "latest";
 
@@ -36,22 +60,30 @@ export const IMAGE_TAG = "latest";
  */
 export class Images extends pulumi.ComponentResource {
     readonly refs: Record<ImageKind, ImageRef>;
+    /** Python, ipyparallel and every requested package, as installed in the images. */
+    readonly environment: pulumi.Output<Environment>;
 
     constructor(name: string, args: ImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:Images", name, {}, opts);
-        const build = (kind: ImageKind, buildArgs: Record<string, pulumi.Input<string>>) =>
+        const build = (kind: ImageKind, buildArgs: Record<string, pulumi.Input<string>>, dockerfile = "Dockerfile") =>
             new docker.Image(
                 `${name}-${kind}`,
                 {
                     imageName: `${imageRepository(args.registry, kind)}:${IMAGE_TAG}`,
-                    build: { context: `images/${kind}`, dockerfile: `images/${kind}/Dockerfile`, args: buildArgs },
+                    build: { context: `images/${kind}`, dockerfile: `images/${kind}/${dockerfile}`, args: buildArgs },
                     skipPush: !args.push,
                     registry: args.credentials && { server: args.credentials.server, username: args.credentials.username, password: args.credentials.password },
                 },
                 { parent: this },
             );
 
-        const base = build("base", { OS_IMAGE: args.osImage });
+        // The user's base image, checked and completed; or ours, from the OS image. The OS image
+        // also supplies tini to the user's (built statically, it runs on any C library).
+        const software = args.software;
+        const packages = software ? softwareBuildArgs(software) : {};
+        const base = software?.baseImage
+            ? build("base", { BASE_IMAGE: software.baseImage, TOOLS_IMAGE: args.osImage, ...packages }, "custom.Dockerfile")
+            : build("base", { OS_IMAGE: args.osImage, ...packages });
         const fromBase = { BASE_IMAGE: args.push ? base.repoDigest : base.imageName, BASE_IMAGE_ID: base.repoDigest };
         const built: Record<ImageKind, docker.Image> = {
             base,
@@ -70,6 +102,14 @@ export class Images extends pulumi.ComponentResource {
                 },
             ]),
         ) as Record<ImageKind, ImageRef>;
-        this.registerOutputs({ refs: this.refs });
+        // Read from the built image, not from the settings: what a laptop client has to match.
+        const worker = this.refs.worker;
+        const record = new command.local.Command(
+            `${name}-environment`,
+            { create: worker.image.apply(environmentCommand), triggers: [worker.id], logging: "stderr" },
+            { parent: this },
+        );
+        this.environment = record.stdout.apply(text => JSON.parse(text) as Environment);
+        this.registerOutputs({ refs: this.refs, environment: this.environment });
     }
 }

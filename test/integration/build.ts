@@ -7,7 +7,8 @@ import * as path from "path";
 import { randomBytes } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
 import { defaultNewResource } from "../harness";
-import { docker, inspect } from "./docker-cli";
+import { execFile } from "child_process";
+import { DOCKER, docker, inspect } from "./docker-cli";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -17,6 +18,18 @@ export interface BuildRecord {
     seconds: number;
     pushSeconds: number;
     repoDigest: string;
+}
+
+/** A `local.Command` really run, as the provider runs its `create` (with the test's docker CLI first on PATH). */
+async function runCommand(args: pulumi.runtime.MockResourceArgs) {
+    const env = { ...process.env, PATH: `${path.dirname(DOCKER)}:${process.env.PATH}` };
+    const out = await new Promise<{ code: number; stdout: string; stderr: string }>(resolve =>
+        execFile("bash", ["-c", args.inputs.create], { env, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
+            resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+    );
+    if (out.code !== 0) throw new Error(`command ${args.name} failed (${out.code}): ${args.inputs.create}\n${out.stderr}`);
+    return { id: args.name, state: { ...args.inputs, stdout: out.stdout.trim(), stderr: out.stderr } };
 }
 
 export function buildingNewResource(records: BuildRecord[]) {
@@ -30,6 +43,7 @@ export function buildingNewResource(records: BuildRecord[]) {
             const result = Array.from(randomBytes(args.inputs.length), b => alphabet[b % alphabet.length]).join("");
             return { id: args.name, state: { ...args.inputs, result } };
         }
+        if (args.type === "command:local:Command") return runCommand(args);
         if (args.type !== "docker:index/image:Image") return defaultNewResource(args);
 
         const { imageName, build, skipPush } = args.inputs;
