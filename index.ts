@@ -5,7 +5,7 @@ import { dnsLabel } from "./lib/names";
 import { NOTEBOOK_PORT } from "./lib/ports";
 import * as commands from "./lib/commands";
 import * as connection from "./lib/connection";
-import { Images } from "./components/images";
+import { Environment, Images } from "./components/images";
 import { ClusterArgs, CommandOutputs } from "./components/cluster-args";
 import { KubernetesCluster } from "./components/kubernetes-cluster";
 import { DockerCluster } from "./components/docker-cluster";
@@ -17,6 +17,8 @@ interface CommonOutputs {
     workers: number;
     /** What each image's pods or containers run: the pushed digest, or the local image ID. */
     imageDigests: Record<"base" | "frontend" | "worker", pulumi.Output<string>>;
+    /** Python, ipyparallel and every requested package as installed in the images: what a laptop client must match. */
+    environment: pulumi.Output<Environment>;
     /** A client file for the laptop, with the key (secret): `ipp.Client(file)` through the forwarded or published client ports. */
     laptopClientFile: pulumi.Output<string>;
     /** The notebook on the laptop, with its token (secret); only with a notebook. */
@@ -35,6 +37,8 @@ interface KubernetesOutputs {
     notebookNodePort?: pulumi.Output<number>;
     /** Only with `notebookServiceType: LoadBalancer` (secret: it carries the token). */
     notebookExternalUrl?: pulumi.Output<string>;
+    /** The PersistentVolumeClaim holding the notebook's home folder; only with a notebook and notebookStorage. */
+    notebookStorage?: pulumi.Output<string>;
 }
 
 /** The containers on the local Docker engine. */
@@ -43,6 +47,8 @@ interface DockerOutputs {
     frontendContainer: pulumi.Output<string>;
     workerContainers: pulumi.Output<string[]>;
     notebookContainer?: pulumi.Output<string>;
+    /** The Docker volume holding the notebook's home folder; only with a notebook and notebookStorage. */
+    notebookStorage?: pulumi.Output<string>;
 }
 
 /** Leaves out the outputs that do not apply: Pulumi warns about every undefined stack output. */
@@ -73,6 +79,7 @@ function onKubernetes({ settings, credentials }: LoadedConfig, cluster: ClusterA
         notebookPortForward: k8s.notebook?.portForward,
         notebookNodePort: k8s.notebook?.nodePort,
         notebookExternalUrl: k8s.notebook?.externalUrl,
+        notebookStorage: k8s.notebook?.claimName,
     });
     return { commands: k8s.commands, outputs };
 }
@@ -84,6 +91,7 @@ function onDocker({ stack }: LoadedConfig, cluster: ClusterArgs): Placed<DockerO
         frontendContainer: local.frontendContainer,
         workerContainers: local.workerContainers,
         notebookContainer: local.notebookContainer,
+        notebookStorage: local.notebookVolume,
     });
     return { commands: local.commands, outputs };
 }
@@ -97,6 +105,7 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
         registry: settings.registry,
         push: settings.push,
         osImage: settings.osImage,
+        software: settings.software,
         credentials: loaded.credentials,
     });
 
@@ -115,7 +124,8 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
         workers: settings.workers,
         frontendResources: settings.frontend,
         workerResources: settings.worker,
-        notebook: notebookToken && { token: notebookToken, resources: settings.notebookResources },
+        notebook: notebookToken && { token: notebookToken, resources: settings.notebookResources, storage: settings.notebookStorage },
+        sharedVolume: settings.sharedVolume,
     };
     const placed: Placed<KubernetesOutputs | DockerOutputs> = settings.target === "docker" ? onDocker(loaded, cluster) : onKubernetes(loaded, cluster);
 
@@ -126,6 +136,7 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
             target: settings.target,
             workers: settings.workers,
             imageDigests: { base: images.refs.base.id, frontend: images.refs.frontend.id, worker: images.refs.worker.id },
+            environment: images.environment,
             laptopClientFile: sessionKey.apply(key => JSON.stringify(connection.laptopClientFile(key), null, 2)),
             notebookUrl: notebookToken && pulumi.secret(notebookToken.apply(token => commands.notebookUrl("127.0.0.1", NOTEBOOK_PORT.port, token))),
         }),

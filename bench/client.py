@@ -3,6 +3,8 @@
     python3 - ready CLIENT_FILE N TIMEOUT        -> {"answered_at": unix time}  when N engines answer
     python3 - throughput CLIENT_FILE N TASKS     -> {"lb_tasks_per_s": ..., "direct_tasks_per_s": ..., "tasks_run": ..., "client_cpu_s": ...}
     python3 - pids CLIENT_FILE                   -> {"engine_pids": [...]}  the engines' process ids
+    python3 - stream CLIENT_FILE N TASKS         -> {"tasks": ..., "ok": ..., "seconds": ...}  one load-balanced map of
+                                                    TASKS trivial tasks, one task per message, all submitted at once
 
 Prints one JSON line, the last. `ready` first prints a line READY, once it has imported ipyparallel
 and made its first attempt to connect: launch the engines only then, and compare `answered_at` with
@@ -90,6 +92,17 @@ def throughput(path, n, tasks, rounds=3):
     }
 
 
+def stream(path, n, tasks):
+    """One map of `tasks` trivial tasks, submitted at once as a user's `view.map` would: the controller
+    queues what the engines have not taken yet."""
+    client = ipp.Client(path, timeout=30)
+    client.wait_for_engines(n, timeout=60)
+    start = time.perf_counter()
+    results = client.load_balanced_view().map_async(noop, range(tasks), chunksize=1).get()
+    seconds = time.perf_counter() - start
+    return {"tasks": len(results), "ok": results == [None] * tasks, "seconds": seconds}
+
+
 def pids(path):
     client = ipp.Client(path, timeout=30)
     return {"engine_pids": client[:].apply_sync(os.getpid)}
@@ -101,6 +114,8 @@ if __name__ == "__main__":
         out = ready(path, int(sys.argv[3]), float(sys.argv[4]))
     elif mode == "throughput":
         out = throughput(path, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "stream":
+        out = stream(path, int(sys.argv[3]), int(sys.argv[4]))
     else:
         out = pids(path)
     print(json.dumps(out), flush=True)

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:packages`: what bringing your own packages costs, measured on a real Docker engine
- * with the images the program builds. Prints the numbers and writes them to bench/out/packages.json;
- * BENCHMARKS.md quotes them.
+ * with the images the program builds. Prints the numbers and writes them beside the main results
+ * (bench/out/, or with --record bench/, which `npm run bench:report` renders into BENCHMARKS.md).
  *
  *   - image sizes without packages and with aptPackages [python3-numpy, python3-scipy];
  *   - the base rebuild when those packages are added (the first build with them);
@@ -10,6 +10,7 @@
  *     the packages: numpy is imported only when a task uses it, so it must not grow.
  *
  *   IPP_BENCH_REPS  repetitions of the rebuild and of the start-up (default 3)
+ *   --record        write bench/packages.json (what BENCHMARKS.md renders) instead of bench/out/
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -18,7 +19,8 @@ import { BuildRecord, buildingNewResource } from "../test/integration/build";
 import { TestCluster } from "../test/integration/cluster";
 import { REGISTRY, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
 import { DeclaredObjects, Kubelet } from "../test/integration/kubelet";
-import { SCRATCH_DIR } from "./settings";
+import { BenchSettingsError, parseBenchFiles } from "./settings";
+import { packagesFile, spread } from "./packages-report";
 
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
 const WORKERS = 4;
@@ -26,8 +28,6 @@ const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");
 const SCIENCE = { aptPackages: JSON.stringify(["python3-numpy", "python3-scipy"]) };
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const spread = (xs: number[], digits = 2) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}, n=${xs.length})`;
 
 function log(message: string) {
     console.log(`[bench:packages] ${message}`);
@@ -63,6 +63,7 @@ async function startupCpu(config: Record<string, string>): Promise<number> {
 }
 
 async function main() {
+    const file = packagesFile(parseBenchFiles(process.env, process.argv.slice(2)).results);
     await requireEngine();
     await removeTestContainers();
     const plain = await build({});
@@ -92,8 +93,7 @@ async function main() {
         noChangeRebuildSeconds: noChange,
         startupCpuSecondsPerWorker: cpu,
     };
-    fs.mkdirSync(SCRATCH_DIR, { recursive: true });
-    const file = path.join(SCRATCH_DIR, "packages.json");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
     const mb = (b: number) => (b / 1e6).toFixed(1);
     console.log(`
@@ -110,6 +110,6 @@ written to ${file}`);
 }
 
 main().catch(e => {
-    console.error(e);
-    process.exit(1);
+    console.error(e instanceof BenchSettingsError ? e.message : e);
+    process.exit(e instanceof BenchSettingsError ? 2 : 1);
 });

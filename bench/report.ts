@@ -4,6 +4,8 @@
  */
 import type { Sample } from "./run";
 import type { Variant } from "./settings";
+import { renderMemory } from "./memory";
+import { renderPackages } from "./packages-report";
 
 interface Stat {
     median: number;
@@ -60,6 +62,46 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
         "so the gain from settings and from packaging show separately. The cases take turns (ours, baseline,",
         "baseline with our flags, then again); one unrecorded run of ours comes first, to warm the page cache.",
         "",
+    );
+    // A run of some cases only (IPP_BENCH_CASES) reports those.
+    if (samples.length) compareSections(samples, sizes, pick, r.machine.cores, out);
+    if (Object.keys(r.recovery ?? {}).length) {
+        out("## Recovery (ours)", "", "Seconds from the event until every engine answers again.", "", "| workers | frontend restart | lost worker (killed, replacement started) |", "| --- | --- | --- |");
+        for (const [n, rec] of Object.entries<any>(r.recovery)) out(`| ${n} | ${show(stat(rec.frontendRestart))} | ${show(stat(rec.lostWorker))} |`);
+        out("");
+    }
+    const im = r.images;
+    const mb = (b: number) => (b / 1e6).toFixed(1);
+    if (im) {
+        out(
+            "## Images",
+            "",
+            "| image | size (MB) | added on top of base (MB) |",
+            "| --- | --- | --- |",
+            `| base | ${mb(im.sizes.base)} | – |`,
+            `| frontend (with the notebook server) | ${mb(im.sizes.frontend)} | ${mb(im.addedByFrontend)} |`,
+            `| worker | ${mb(im.sizes.worker)} | ${mb(im.addedByWorker)} |`,
+            "",
+            "| rebuild | build (s) | push (s) |",
+            "| --- | --- | --- |",
+            `| all three, nothing changed | ${show(stat(im.noChange.build), 2)} | ${show(stat(im.noChange.push), 2)} |`,
+            `| worker, after changing only its entrypoint | ${show(stat(im.workerChange.build), 2)} | ${show(stat(im.workerChange.push), 2)} |`,
+            "",
+        );
+    }
+    if (r.memory) out(...renderMemory(r.memory));
+    if (r.packages) out(...renderPackages(r.packages));
+    if (samples.length || im) targetSections(sizes, pick, im, r.machine.cores, out);
+    out(`The whole run took ${(r.benchSeconds / 60).toFixed(1)} minutes.`, "");
+    return lines.join("\n");
+}
+
+type Pick = (variant: Variant, workers: number, f: (s: Sample) => number) => Stat;
+type Out = (...l: string[]) => void;
+
+/** Ready time, throughput, what bounds it, and memory after the throughput run, by variant and size. */
+function compareSections(samples: Sample[], sizes: number[], pick: Pick, cores: number, out: Out) {
+    out(
         "## Ready time",
         "",
         "From launching the engines (controller already up) to every engine answering the seed's `Hello, World`.",
@@ -109,7 +151,7 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
             const part = (k: "client" | "controller" | "engines") => pick(v, n, s => s.cpuMsPerTask?.[k] ?? NaN).median;
             const [c, k, e] = [part("client"), part("controller"), part("engines")];
             if (![c, k, e].every(Number.isFinite)) continue;
-            out(`| ${n} | ${v} | ${c.toFixed(2)} | ${k.toFixed(2)} | ${e.toFixed(2)} | ${(c + k + e).toFixed(2)} | ${((1000 * r.machine.cores) / (c + k + e)).toFixed(0)} |`);
+            out(`| ${n} | ${v} | ${c.toFixed(2)} | ${k.toFixed(2)} | ${e.toFixed(2)} | ${(c + k + e).toFixed(2)} | ${((1000 * cores) / (c + k + e)).toFixed(0)} |`);
         }
     }
 
@@ -125,40 +167,25 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
         );
     }
 
-    out("", "## Recovery (ours)", "", "Seconds from the event until every engine answers again.", "", "| workers | frontend restart | lost worker (killed, replacement started) |", "| --- | --- | --- |");
-    for (const [n, rec] of Object.entries<any>(r.recovery)) out(`| ${n} | ${show(stat(rec.frontendRestart))} | ${show(stat(rec.lostWorker))} |`);
+    out("");
+}
 
-    const im = r.images;
+/** The targets this run met or missed, for what it measured. */
+function targetSections(sizes: number[], pick: Pick, im: any, cores: number, out: Out) {
     const mb = (b: number) => (b / 1e6).toFixed(1);
-    out(
-        "",
-        "## Images",
-        "",
-        "| image | size (MB) | added on top of base (MB) |",
-        "| --- | --- | --- |",
-        `| base | ${mb(im.sizes.base)} | – |`,
-        `| frontend (with the notebook server) | ${mb(im.sizes.frontend)} | ${mb(im.addedByFrontend)} |`,
-        `| worker | ${mb(im.sizes.worker)} | ${mb(im.addedByWorker)} |`,
-        "",
-        "| rebuild | build (s) | push (s) |",
-        "| --- | --- | --- |",
-        `| all three, nothing changed | ${show(stat(im.noChange.build), 2)} | ${show(stat(im.noChange.push), 2)} |`,
-        `| worker, after changing only its entrypoint | ${show(stat(im.workerChange.build), 2)} | ${show(stat(im.workerChange.push), 2)} |`,
-    );
-
-    out("", "## Targets", "", "| target | this run |", "| --- | --- |");
+    out("## Targets", "", "| target | this run |", "| --- | --- |");
     const at = (n: number) => sizes.includes(n);
     if (at(16)) {
         const base = pick("baseline", 16, s => s.readySeconds).median;
         const ours = pick("ours", 16, s => s.readySeconds).median;
         const cpu = pick("ours", 16, s => s.startupCpuSecondsPerWorker).median;
-        const floor = (16 * cpu) / r.machine.cores;
+        const floor = (16 * cpu) / cores;
         const flags = pick("baselineOurFlags", 16, s => s.readySeconds).median;
         const by = `${(ours / base).toFixed(2)} ×: ${ours.toFixed(1)} s against a goal of ${(0.75 * base).toFixed(1)} s`;
         out(
             `| ready time ≤ 0.75 × baseline at 16 workers | ${verdict(ours <= 0.75 * base, by)}. Our settings alone give ` +
                 `${(flags / base).toFixed(2)} × (baseline, our flags); the other ${(ours - flags).toFixed(1)} s are the packaging: ` +
-                `16 containers started at once by one Docker engine on the same ${r.machine.cores} cores. The engines' own start-up CPU ` +
+                `16 containers started at once by one Docker engine on the same ${cores} cores. The engines' own start-up CPU ` +
                 `(${cpu.toFixed(2)} s per worker: engine, its nanny, and our entrypoint) puts the floor at ${floor.toFixed(1)} s |`,
         );
     }
@@ -172,11 +199,13 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
             out(`| ${what} throughput ≥ 1.0 × baseline (aim 1.5) at ${n} workers | ${verdict(r >= 1.0, `${r.toFixed(2)} ×`)} |`);
         }
     }
-    out(
-        `| worker layer ≤ 1 MB on top of base | ${verdict(im.addedByWorker <= 1e6, `${mb(im.addedByWorker)} MB`)} |`,
-        `| no-change rebuild ≤ 2 s (build) | ${verdict(stat(im.noChange.build).median <= 2, `${stat(im.noChange.build).median.toFixed(2)} s; push ${stat(im.noChange.push).median.toFixed(2)} s`)} |`,
-        "",
-    );
+    if (im) {
+        out(
+            `| worker layer ≤ 1 MB on top of base | ${verdict(im.addedByWorker <= 1e6, `${mb(im.addedByWorker)} MB`)} |`,
+            `| no-change rebuild ≤ 2 s (build) | ${verdict(stat(im.noChange.build).median <= 2, `${stat(im.noChange.build).median.toFixed(2)} s; push ${stat(im.noChange.push).median.toFixed(2)} s`)} |`,
+        );
+    }
+    out("");
     const n0 = sizes[0];
     const share = (k: "client" | "controller" | "engines") => pick("ours", n0, s => s.cpuMsPerTask?.[k] ?? NaN).median;
     const all = share("client") + share("controller") + share("engines");
@@ -189,9 +218,4 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
             "",
         );
     }
-    out(
-        `The whole run took ${(r.benchSeconds / 60).toFixed(1)} minutes.`,
-        "",
-    );
-    return lines.join("\n");
 }

@@ -5,22 +5,26 @@
  * images cost. Prints the numbers and writes results.json and BENCHMARKS.md to a scratch folder
  * (bench/out, or IPP_BENCH_OUT); `npm run bench -- --record` writes the committed bench/results.json
  * and BENCHMARKS.md instead. bench/settings.ts reads the settings (IPP_BENCH_SIZES, IPP_BENCH_REPS,
- * IPP_BENCH_VARIANTS, IPP_BENCH_CONFIG) and checks them before anything starts. Runs on one shared
+ * IPP_BENCH_CASES, IPP_BENCH_VARIANTS, IPP_BENCH_CONFIG) and checks them before anything starts. The
+ * memory case (bench/memory.ts) pushes 100,000 tasks through one client. Runs on one shared
  * machine spread widely, so the cases take turns and the report gives medians.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runProgram } from "../test/harness";
 import { BuildRecord, buildingNewResource } from "../test/integration/build";
 import { TestCluster } from "../test/integration/cluster";
-import { DOCKER, REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
+import { REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
 import { frontendRestart, lostWorker } from "../test/integration/drills";
 import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
+import { python, startPython } from "../test/integration/python";
 import { CLIENT_FILE } from "../lib/names";
 import { controllerCommand, engineCommand } from "../lib/runtime";
 import { renderReport } from "./report";
+import { readPackages } from "./packages-report";
+import { MemoryResult, controllerMemory } from "./memory";
+import { removeStandIns } from "../test/integration/volumes";
 import { BenchSettings, BenchSettingsError, Variant, parseBenchSettings } from "./settings";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -28,6 +32,8 @@ const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
 const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");
 const TASKS = 3000;
 const LABEL = "bench";
+/** Workers for the memory case. */
+const MEMORY_WORKERS = 4;
 
 export type { Variant };
 export interface Sample {
@@ -52,73 +58,6 @@ function log(message: string) {
     console.log(`[bench] ${message}`);
 }
 
-/** A Python script running in a container, its output read as it comes. */
-interface PythonRun {
-    /** Resolves once the script has printed this line; rejects when it ends first or `timeoutMs` pass. */
-    printed(line: string, timeoutMs: number): Promise<void>;
-    /** The script's last line as JSON, once it has ended. */
-    result: Promise<any>;
-}
-
-function startPython(container: string, script: string, args: string[]): PythonRun {
-    const what = `python3 - ${args.slice(0, 1).join(" ")} in container ${container.slice(0, 12)}`;
-    const child = spawn(DOCKER, ["exec", "-i", container, "python3", "-", ...args]);
-    let stdout = "";
-    let stderr = "";
-    const lines = new Set<string>();
-    const onLine = new Set<() => void>();
-    child.stdout.setEncoding("utf8");
-    child.stderr.setEncoding("utf8");
-    child.stdout.on("data", (d: string) => {
-        const start = stdout.lastIndexOf("\n") + 1;
-        stdout += d;
-        for (const l of stdout.slice(start).split("\n").slice(0, -1)) lines.add(l.trim());
-        for (const f of onLine) f();
-    });
-    child.stderr.on("data", (d: string) => (stderr += d));
-    const ended = new Promise<number>(resolve => {
-        child.on("error", e => {
-            stderr += String(e);
-            resolve(-1);
-        });
-        child.on("close", code => resolve(code ?? -1));
-    });
-    child.stdin.end(script);
-    const output = () => `stdout: ${JSON.stringify(stdout.slice(-1000))}; stderr: ${JSON.stringify(stderr.slice(-2000))}`;
-
-    const result = ended.then(async code => {
-        const line = stdout.trim().split("\n").pop() ?? "";
-        try {
-            return JSON.parse(line);
-        } catch {
-            const state = await inspect(container, "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}").catch(e => String(e));
-            throw new Error(`${what} failed (exit ${code}; container ${state}): ${output()}`);
-        }
-    });
-    result.catch(() => undefined); // also when nobody waits for it any more: its caller has an error of its own
-
-    const printed = (line: string, timeoutMs: number) =>
-        new Promise<void>((resolve, reject) => {
-            const check = () => lines.has(line) && settle(resolve);
-            const timer = setTimeout(() => {
-                child.kill();
-                settle(() => reject(new Error(`${what} printed no ${line} within ${timeoutMs / 1000} s; ${output()}`)));
-            }, timeoutMs);
-            function settle(f: () => void) {
-                clearTimeout(timer);
-                onLine.delete(check);
-                f();
-            }
-            onLine.add(check);
-            check();
-            ended.then(code => lines.has(line) || settle(() => reject(new Error(`${what} ended (exit ${code}) before it printed ${line}; ${output()}`))));
-        });
-    return { printed, result };
-}
-
-function python(container: string, script: string, args: string[]): Promise<any> {
-    return startPython(container, script, args).result;
-}
 
 type Usage = Record<"controller" | "engine" | "nanny" | "worker", [number, number][]>;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -322,52 +261,67 @@ async function main(settings: BenchSettings) {
     const frontendImage = first.pods[0].inputs.spec.containers[0].image;
     log(`images built: ${builds.map(b => `${b.name} ${b.seconds.toFixed(1)} s`).join(", ")}`);
 
-    // One unrecorded run first: the first containers after a build pay for a cold page cache.
-    const warmUp = await oursOnce(await runFor(4), 4);
-    log(`warm-up (not recorded): ours N=4 ready ${warmUp.readySeconds.toFixed(1)} s`);
-
     const samples: Sample[] = [];
-    for (const workers of settings.sizes) {
-        const objects = await runFor(workers);
-        const reps = workers >= 64 ? Math.min(settings.reps, 1) : settings.reps;
-        for (let r = 0; r < reps; r++) {
-            for (const variant of settings.variants) {
-                const sample =
-                    variant === "ours" ? await oursOnce(objects, workers) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
-                samples.push(sample);
-                writeResults({ partial: true, samples });
-                if (sample.failure) {
-                    log(`${variant} N=${workers}: ${sample.failure}`);
-                    continue;
+    if (settings.cases.includes("compare")) {
+        // One unrecorded run first: the first containers after a build pay for a cold page cache.
+        const warmUp = await oursOnce(await runFor(4), 4);
+        log(`warm-up (not recorded): ours N=4 ready ${warmUp.readySeconds.toFixed(1)} s`);
+
+        for (const workers of settings.sizes) {
+            const objects = await runFor(workers);
+            const reps = workers >= 64 ? Math.min(settings.reps, 1) : settings.reps;
+            for (let r = 0; r < reps; r++) {
+                for (const variant of settings.variants) {
+                    const sample =
+                        variant === "ours" ? await oursOnce(objects, workers) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
+                    samples.push(sample);
+                    writeResults({ partial: true, samples });
+                    if (sample.failure) {
+                        log(`${variant} N=${workers}: ${sample.failure}`);
+                        continue;
+                    }
+                    log(
+                        `${variant} N=${workers}: ready ${sample.readySeconds.toFixed(1)} s, lb ${sample.lbTasksPerSecond.toFixed(0)}/s, ` +
+                            `direct ${sample.directTasksPerSecond.toFixed(0)}/s, controller ${(sample.controllerRssKb / 1024).toFixed(0)} MiB, ` +
+                            `engine ${(sample.engineRssKb / 1024).toFixed(0)} MiB`,
+                    );
                 }
-                log(
-                    `${variant} N=${workers}: ready ${sample.readySeconds.toFixed(1)} s, lb ${sample.lbTasksPerSecond.toFixed(0)}/s, ` +
-                        `direct ${sample.directTasksPerSecond.toFixed(0)}/s, controller ${(sample.controllerRssKb / 1024).toFixed(0)} MiB, ` +
-                        `engine ${(sample.engineRssKb / 1024).toFixed(0)} MiB`,
-                );
             }
         }
     }
 
     const recoveryResults: Record<number, Record<string, number[]>> = {};
-    for (const workers of settings.sizes.filter(n => n <= 16)) {
+    for (const workers of settings.cases.includes("recovery") ? settings.sizes.filter(n => n <= 16) : []) {
         recoveryResults[workers] = { frontendRestart: [], lostWorker: [] };
         await recovery(await runFor(workers), Math.min(settings.reps, 3), recoveryResults[workers], () => writeResults({ partial: true, samples, recovery: recoveryResults }));
     }
 
-    const images = await imageCosts(builds, Math.min(settings.reps, 3));
+    const images = settings.cases.includes("images") ? await imageCosts(builds, Math.min(settings.reps, 3)) : undefined;
+
+    let memory: MemoryResult | undefined;
+    if (settings.cases.includes("memory")) {
+        memory = await controllerMemory(await runFor(MEMORY_WORKERS), MEMORY_WORKERS, LABEL);
+        const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+        log(
+            `memory: ${memory.tasks} tasks in ${memory.seconds.toFixed(0)} s; controller cgroup peak ${mib(memory.cgroupPeakBytes)} of ${mib(memory.limitBytes)}, ` +
+                `peak resident ${mib(memory.peakRssKb * 1024)}; OOM-killed: ${memory.oomKilled}; under its limit: ${memory.underLimit}`,
+        );
+    }
     await removeTestContainers();
+    removeStandIns();
 
     const results = {
         ...common(settings),
         samples,
         recovery: recoveryResults,
         images,
+        memory,
         benchSeconds: (Date.now() - started) / 1000,
     };
     writeResults(results);
-    fs.writeFileSync(files.report, renderReport(results, files.resultsLink));
-    console.log(renderReport(results, files.resultsLink));
+    const report = renderReport({ ...results, packages: readPackages(files.results) }, files.resultsLink);
+    fs.writeFileSync(files.report, report);
+    console.log(report);
     log(`wrote ${files.results} and ${files.report}`);
 }
 

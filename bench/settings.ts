@@ -4,7 +4,10 @@
  *
  *   IPP_BENCH_SIZES      worker counts, such as 4,16,64 (the default)
  *   IPP_BENCH_REPS       repetitions per case (default 5; at most 1 for 64 workers and more)
- *   IPP_BENCH_VARIANTS   which cases run, from ours, baseline and baselineOurFlags (default all three)
+ *   IPP_BENCH_CASES      what it measures, from compare (ready time, throughput and memory of each variant
+ *                        and size), recovery, images and memory (100,000 tasks through one client);
+ *                        default all four
+ *   IPP_BENCH_VARIANTS   which variants compare runs, from ours, baseline and baselineOurFlags (default all three)
  *   IPP_BENCH_CONFIG     stack settings for our cluster besides registry and workers, as a JSON object
  *                        of strings, such as {"frontendCpu":"1"}
  *   IPP_BENCH_OUT        the scratch folder (default bench/out)
@@ -15,6 +18,8 @@ import { MAX_WORKERS, readSchema } from "../lib/config";
 
 export const VARIANTS = ["ours", "baseline", "baselineOurFlags"] as const;
 export type Variant = (typeof VARIANTS)[number];
+export const CASES = ["compare", "recovery", "images", "memory"] as const;
+export type Case = (typeof CASES)[number];
 
 const ROOT = path.resolve(__dirname, "..");
 /** The committed results, written only with --record. */
@@ -23,7 +28,7 @@ export const RECORDED = { results: path.join(ROOT, "bench", "results.json"), rep
 export const SCRATCH_DIR = path.join(ROOT, "bench", "out");
 export const RECORD_FLAG = "--record";
 
-const DEFAULTS = { sizes: "4,16,64", reps: "5", variants: VARIANTS.join(",") };
+const DEFAULTS = { sizes: "4,16,64", reps: "5", variants: VARIANTS.join(","), cases: CASES.join(",") };
 /** Stack settings the bench sets itself for every case. */
 const SET_BY_BENCH = ["registry", "workers"];
 
@@ -41,6 +46,7 @@ export interface BenchSettings {
     sizes: number[];
     reps: number;
     variants: Variant[];
+    cases: Case[];
     stackConfig: Record<string, string>;
 }
 
@@ -113,6 +119,12 @@ function variants(value: string, problems: string[]): Variant[] {
     return entries(value) as Variant[];
 }
 
+function cases(value: string, problems: string[]): Case[] {
+    const why = listProblem(value, c => (CASES as readonly string[]).includes(c), "a case");
+    if (why) problems.push(`IPP_BENCH_CASES must be one or more of ${CASES.join(", ")}, separated by commas and each at most once; got ${shown(value)}: ${why}.`);
+    return entries(value) as Case[];
+}
+
 function stackConfig(value: string, settingNames: string[], problems: string[]): Record<string, string> {
     const keys = settingNames.filter(k => !SET_BY_BENCH.includes(k));
     const allowed =
@@ -156,8 +168,15 @@ export function parseBenchSettings(env: Env, argv: string[], settingNames = Obje
         sizes: sizes(env.IPP_BENCH_SIZES ?? DEFAULTS.sizes, problems),
         reps: reps(env.IPP_BENCH_REPS ?? DEFAULTS.reps, problems),
         variants: variants(env.IPP_BENCH_VARIANTS ?? DEFAULTS.variants, problems),
+        cases: cases(env.IPP_BENCH_CASES ?? DEFAULTS.cases, problems),
         stackConfig: stackConfig(env.IPP_BENCH_CONFIG ?? "{}", settingNames, problems),
     };
+    if (result.files.record && env.IPP_BENCH_CASES !== undefined && result.cases.length < CASES.length) {
+        problems.push(
+            `IPP_BENCH_CASES chooses part of the bench, and ${RECORD_FLAG} would replace the committed results with that part; ` +
+                `record every case, or run part of them without ${RECORD_FLAG}; got IPP_BENCH_CASES=${shown(env.IPP_BENCH_CASES)} with ${RECORD_FLAG}.`,
+        );
+    }
     if (problems.length) throw new BenchSettingsError(problems);
     return result;
 }

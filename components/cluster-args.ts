@@ -6,7 +6,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { Resources, readSchema } from "../lib/config";
 import { ImageKind } from "../lib/names";
 import { ClusterCommands } from "../lib/commands";
+import { SharedVolume } from "../lib/storage";
 import { ImageRef } from "./images";
+
+/** Where the notebook keeps its home folder, and so the notebooks. */
+export interface NotebookStorageArgs {
+    /**
+     * Size of the claim that holds the home folder (Kubernetes; the docker target uses a Docker volume,
+     * which has no size). "" keeps the home in a folder that lives as long as the Pod or container.
+     * Defaults to Pulumi.yaml's notebookStorage (10Gi).
+     */
+    size?: string;
+    /** The claim's StorageClass. Defaults to "", the cluster's default class. */
+    storageClass?: string;
+    /** Keep the claim (or the Docker volume) on `pulumi destroy`, for the next `pulumi up` to take up. Defaults to false. */
+    retain?: boolean;
+}
 
 /** The notebook server next to the controller. */
 export interface NotebookArgs {
@@ -14,6 +29,8 @@ export interface NotebookArgs {
     token: pulumi.Input<string>;
     /** CPU request and memory request/limit of the notebook server. Defaults to Pulumi.yaml's notebookCpu/notebookMemory (250m, 1Gi). */
     resources?: Resources;
+    /** Where the home folder lives. Defaults to a claim of Pulumi.yaml's notebookStorage (10Gi) in the default class, deleted on destroy. */
+    storage?: NotebookStorageArgs;
 }
 
 export interface ClusterArgs {
@@ -31,6 +48,8 @@ export interface ClusterArgs {
     workerResources?: Resources;
     /** A notebook server next to the controller; left out, there is none. */
     notebook?: NotebookArgs;
+    /** A data volume at /home/jupyter/shared in the notebook and every engine. Defaults to none. */
+    sharedVolume?: SharedVolume;
 }
 
 /** The defaults the Args above document, read from Pulumi.yaml like the stack's own. */
@@ -45,6 +64,7 @@ export function clusterDefaults() {
         frontend: resources("frontend"),
         worker: resources("worker"),
         notebook: resources("notebook"),
+        notebookStorage: { size: String(schema.notebookStorage.default), storageClass: "", retain: false },
     };
 }
 

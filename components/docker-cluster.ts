@@ -12,7 +12,8 @@ export interface DockerClusterArgs extends ClusterArgs {
 
 /**
  * The cluster on the local Docker engine: a network of its own, the controller's container, then
- * one container per worker, each created once the one it needs is healthy.
+ * one container per worker, each created once the one it needs is healthy. With a notebook, its home
+ * folder is a Docker volume that outlives its container.
  */
 export class DockerCluster extends pulumi.ComponentResource {
     readonly networkName: pulumi.Output<string>;
@@ -20,6 +21,8 @@ export class DockerCluster extends pulumi.ComponentResource {
     readonly workerContainers: pulumi.Output<string[]>;
     /** The notebook's container, when there is a notebook. */
     readonly notebookContainer?: pulumi.Output<string>;
+    /** The Docker volume holding the notebook's home folder, when there is one. */
+    readonly notebookVolume?: pulumi.Output<string>;
     /** The commands that run the seed test and open Python or a shell on the frontend or on worker N. */
     readonly commands: CommandOutputs;
 
@@ -37,7 +40,7 @@ export class DockerCluster extends pulumi.ComponentResource {
         const network = child("network", (n, o) => new docker.Network(n, { name: names.network, labels: dockerLabels(instance) }, o), fixedName);
         // Containers refer to the image by pushed digest or local ID, so a rebuilt image replaces them.
         const image = (kind: ImageKind) => (images[kind].pushed ? images[kind].image : images[kind].id);
-        const shared = { network: network.name, sessionKey, instance };
+        const shared = { network: network.name, sessionKey, instance, shared: args.sharedVolume };
 
         const frontend = child(
             "frontend",
@@ -74,6 +77,19 @@ export class DockerCluster extends pulumi.ComponentResource {
 
         if (args.notebook) {
             const notebook = args.notebook;
+            const storage = { ...defaults.notebookStorage, ...notebook.storage };
+            // Docker keeps a named volume until it is removed: across `pulumi up`, and on destroy when retained.
+            // Creating a volume whose name exists takes that volume up again.
+            const home =
+                storage.size !== ""
+                    ? child(
+                          "notebook-home",
+                          (n, o) => new docker.Volume(n, { name: names.notebookHome, labels: dockerLabels(instance, "frontend") }, o),
+                          // Never replaced: a new volume of the same name is the old one, which the replacement would then delete.
+                          { retainOnDelete: storage.retain, ignoreChanges: ["labels"] },
+                      )
+                    : undefined;
+            this.notebookVolume = home?.name;
             this.notebookContainer = child(
                 "notebook",
                 (n, o) =>
@@ -85,6 +101,7 @@ export class DockerCluster extends pulumi.ComponentResource {
                             image: image("frontend"),
                             resources: notebook.resources ?? defaults.notebook,
                             notebookToken: notebook.token,
+                            homeVolume: home?.name,
                         }),
                         o,
                     ),
@@ -108,6 +125,7 @@ export class DockerCluster extends pulumi.ComponentResource {
             frontendContainer: this.frontendContainer,
             workerContainers: this.workerContainers,
             notebookContainer: this.notebookContainer,
+            notebookVolume: this.notebookVolume,
             ...this.commands,
         });
     }

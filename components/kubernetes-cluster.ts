@@ -7,6 +7,7 @@ import { NOTEBOOK_PORT, portsFor } from "../lib/ports";
 import * as commands from "../lib/commands";
 import * as specs from "../lib/k8s-specs";
 import { ClusterArgs, CommandOutputs, NotebookArgs, childOf, clusterDefaults, commandOutputs } from "./cluster-args";
+import { adoptingProvider, notebookClaim } from "./kubernetes-storage";
 
 export interface KubernetesNotebookArgs extends NotebookArgs {
     /** Type of the notebook's own Service. Defaults to ClusterIP (reach it with `kubectl port-forward`). */
@@ -28,7 +29,8 @@ export const IMAGE_ID_ANNOTATION = "ipp-cluster/image-id";
 
 /**
  * The cluster on Kubernetes. Created in this order, each naming the one before in `dependsOn`:
- * configmap-fn → configmap-wn → Service → frontend Pod → worker Deployment.
+ * configmap-fn → configmap-wn → Service → frontend Pod → worker Deployment. With a notebook, its
+ * home folder is a claim (see kubernetes-storage.ts) that the frontend Pod mounts.
  */
 export class KubernetesCluster extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
@@ -42,6 +44,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     /** The notebook's Service and how to reach it; present when there is a notebook. */
     readonly notebook?: {
         serviceName: pulumi.Output<string>;
+        /** The claim holding the notebook's home folder; absent when the home is an emptyDir. */
+        claimName?: pulumi.Output<string>;
         portForward: pulumi.Output<string>;
         /** With a NodePort Service: the port on every node. */
         nodePort?: pulumi.Output<number>;
@@ -55,11 +59,23 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const { instance, images } = args;
         const child = childOf(this, name);
 
+        // The notebook's home is a claim unless its size is "". Kept on destroy, the claim needs its
+        // namespace kept too (deleting a namespace deletes what is in it), and both are taken up again.
+        const storage = { ...defaults.notebookStorage, ...args.notebook?.storage };
+        const claimed = args.notebook !== undefined && storage.size !== "";
+        const adopting = claimed ? adoptingProvider(child) : undefined;
+        const keepNamespace = claimed && storage.retain ? { provider: adopting, retainOnDelete: true } : {};
+
         const namespace =
             args.createNamespace ?? true
-                ? child("namespace", (n, o) => new k8s.core.v1.Namespace(n, { metadata: { name: args.namespace, labels: labels(instance) } }, o)).metadata.name
+                ? child(
+                      "namespace",
+                      (n, o) => new k8s.core.v1.Namespace(n, { metadata: { name: args.namespace, labels: labels(instance) } }, o),
+                      keepNamespace,
+                  ).metadata.name
                 : pulumi.output(args.namespace);
         const meta = (component?: Component) => ({ namespace, labels: labels(instance, component) });
+        const claim = adopting && notebookClaim(child, meta("frontend"), storage, adopting);
 
         const key = child("session-key", (n, o) =>
             new k8s.core.v1.Secret(n, { metadata: meta(), type: "Opaque", stringData: { [FILES.sessionKey]: args.sessionKey } }, o),
@@ -117,7 +133,12 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                         spec: specs.frontendPodSpec(
                             containerSettings("frontend", args.frontendResources ?? defaults.frontend),
                             { configMapName: configmapFn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets },
-                            notebookToken && { resources: args.notebook!.resources ?? defaults.notebook, tokenSecretName: notebookToken.metadata.name },
+                            notebookToken && {
+                                resources: args.notebook!.resources ?? defaults.notebook,
+                                tokenSecretName: notebookToken.metadata.name,
+                                homeClaimName: claim?.metadata.name,
+                                shared: args.sharedVolume,
+                            },
                         ),
                     },
                     o,
@@ -125,11 +146,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             { dependsOn: [service], deleteBeforeReplace: true, replaceOnChanges: [`metadata.annotations["${IMAGE_ID_ANNOTATION}"]`] },
         );
 
-        const workerPod = specs.workerPodSpec(containerSettings("worker", args.workerResources ?? defaults.worker), {
-            configMapName: configmapWn.metadata.name,
-            secretName: key.metadata.name,
-            imagePullSecrets: pullSecrets,
-        });
+        const workerPod = specs.workerPodSpec(
+            containerSettings("worker", args.workerResources ?? defaults.worker),
+            { configMapName: configmapWn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets },
+            args.sharedVolume,
+        );
         const workers = child(
             "workers",
             (n, o) =>
@@ -171,6 +192,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             const balancer = notebookService.status.loadBalancer.ingress.apply(ingress => ingress?.[0]?.hostname ?? ingress?.[0]?.ip ?? "");
             this.notebook = {
                 serviceName: notebookService.metadata.name,
+                claimName: claim?.metadata.name,
                 portForward: namespace.apply(ns => commands.portForwardCommand(ns, `service/${NAMES.notebookService}`, [NOTEBOOK_PORT.port])),
                 nodePort: type === "NodePort" ? notebookService.spec.ports.apply(p => p[0].nodePort) : undefined,
                 externalUrl:

@@ -10,13 +10,15 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { PROJECT, defaultNamespace, registryHost } from "./names";
 import { cpuCores, memoryBytes } from "./quantities";
+import { Software, indexUrlProblem, isDebianPackage, isPipRequirement, shownUrl } from "./software";
+import { NotebookStorage, SharedVolume, parseSharedVolume, storageClassProblem, storageSizeProblem } from "./storage";
 
-export type ConfigType = "string" | "integer" | "boolean";
+export type ConfigType = "string" | "integer" | "boolean" | "array" | "object";
 
 export interface ConfigKey {
     type: ConfigType;
     /** The default as it stands in Pulumi.yaml. An empty string means "not set". */
-    default: string | number | boolean;
+    default: string | number | boolean | string[] | Record<string, unknown>;
     description: string;
 }
 
@@ -60,11 +62,17 @@ export interface ClusterConfig {
     namespace: string;
     createNamespace: boolean;
     osImage: string;
+    /** The user's own packages and base image. */
+    software: Software;
     frontend: Resources;
     worker: Resources;
     notebook: boolean;
     notebookServiceType: ServiceType;
     notebookResources: Resources;
+    /** The notebook's home folder: a claim of this size, or (size "") an emptyDir. */
+    notebookStorage: NotebookStorage;
+    /** The data volume the notebook and every engine mount; undefined for none. */
+    sharedVolume?: SharedVolume;
 }
 
 /** Raw values as the stack holds them (strings), by key without the project prefix. */
@@ -137,6 +145,30 @@ class Settings {
         return this.raw[name] ?? String(spec.default);
     }
 
+    /** A list of strings (the CLI hands arrays to the program as JSON), each checked by `valid`. */
+    list(name: string, valid: (item: string) => boolean, allowed: string): string[] {
+        this.text(name); // declared, and now read
+        const text = this.raw[name] ?? JSON.stringify(this.schema[name].default);
+        let items: unknown;
+        try {
+            items = JSON.parse(text);
+        } catch {
+            items = undefined;
+        }
+        if (!Array.isArray(items) || !items.every(i => typeof i === "string")) {
+            this.problem(`${key(name)} must be a list of strings, set with \`pulumi config set --path '${name}[0]' VALUE\`; got ${shown(text)}.`);
+            return [];
+        }
+        items.forEach((item, i) => valid(item) || this.problem(`${key(name)}[${i}] must be ${allowed}; got ${shown(item)}.`));
+        return items;
+    }
+
+    /** An object setting, as JSON text: the CLI hands structured values to the program that way. */
+    json(name: string): string {
+        this.text(name); // declared, and now read
+        return this.raw[name] ?? JSON.stringify(this.schema[name].default);
+    }
+
     boolean(name: string): boolean {
         const value = this.text(name);
         if (value !== "true" && value !== "false") this.problem(`${key(name)} must be true or false; got ${shown(value)}.`);
@@ -166,6 +198,11 @@ class Settings {
         return { cpu, memory };
     }
 
+    /** The default Pulumi.yaml gives a setting. */
+    defaultOf(name: string): string {
+        return String(this.schema[name]?.default ?? "");
+    }
+
     problem(message: string) {
         this.problems.push(message);
     }
@@ -176,6 +213,48 @@ class Settings {
         if (unread.length) throw new Error(`Pulumi.yaml declares settings the program never reads: ${unread.join(", ")}`);
         if (this.problems.length) throw new ConfigError(this.problems);
     }
+}
+
+/** The user's packages, package indexes and base image. */
+function parseSoftware(s: Settings, osImage: string): Software {
+    const aptPackages = s.list(
+        "aptPackages",
+        isDebianPackage,
+        'a Debian package name: lowercase letters, digits, "+", "-" and ".", at least two characters, starting with a letter or digit, such as python3-numpy',
+    );
+    const pipPackages = s.list(
+        "pipPackages",
+        isPipRequirement,
+        "a pip requirement: a project name with optional [extras] and version specifiers, such as numpy, numpy==2.2.4 or numpy>=2,<3 (no options, URLs, paths or markers)",
+    );
+    const url = (name: string) => {
+        const value = s.text(name);
+        const problem = value ? indexUrlProblem(value) : undefined;
+        if (problem) s.problem(`${key(name)} ${problem}; got ${shown(shownUrl(value))}.`);
+        return value;
+    };
+    const pipIndexUrl = url("pipIndexUrl");
+    const pipExtraIndexUrl = url("pipExtraIndexUrl");
+    const baseImage = s.text("baseImage");
+    if (baseImage && !isImageReference(baseImage)) {
+        s.problem(`${key("baseImage")} must be an image reference such as ghcr.io/org/science:2025.1; got ${shown(baseImage)}.`);
+    }
+    if (baseImage && osImage !== s.defaultOf("osImage")) {
+        s.problem(
+            `${key("baseImage")} and ${key("osImage")} cannot both be set: baseImage replaces the image ours is built from. ` +
+                `Remove one (\`pulumi config rm osImage\`); got baseImage ${shown(baseImage)} and osImage ${shown(osImage)}.`,
+        );
+    }
+    return { aptPackages, pipPackages, pipIndexUrl, pipExtraIndexUrl, baseImage };
+}
+
+/** The notebook's home folder: its size, class and whether it outlives the stack. */
+function parseNotebookStorage(s: Settings): NotebookStorage {
+    const size = s.text("notebookStorage");
+    const storageClass = s.text("storageClass");
+    const retain = s.boolean("retainNotebookStorage");
+    for (const problem of [storageSizeProblem(size), storageClassProblem(storageClass)]) if (problem) s.problem(problem);
+    return { size, storageClass, retain };
 }
 
 /**
@@ -230,14 +309,19 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
         s.problem(`${key("osImage")} must be an image reference such as debian:trixie-slim or registry.example.com/debian:trixie; got ${shown(osImage)}.`);
     }
 
+    const software = parseSoftware(s, osImage);
+
     const frontend = s.resources("frontend");
     const worker = s.resources("worker");
     const notebook = s.boolean("notebook");
     const notebookServiceType = s.choice("notebookServiceType", SERVICE_TYPES);
     const notebookResources = s.resources("notebook");
+    const notebookStorage = parseNotebookStorage(s);
+    const shared = parseSharedVolume(s.json("sharedVolume"), target);
+    shared.problems.forEach(p => s.problem(p));
 
     s.finish();
-    return { target, workers, registry, push, registryLogin, namespace, createNamespace, osImage, frontend, worker, notebook, notebookServiceType, notebookResources };
+    return { target, workers, registry, push, registryLogin, namespace, createNamespace, osImage, software, frontend, worker, notebook, notebookServiceType, notebookResources, notebookStorage, sharedVolume: shared.volume };
 }
 
 /** Credentials for pushing and pulling the images; the password stays a secret Output. */

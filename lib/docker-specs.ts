@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
 import type { Resources } from "./config";
+import type { SharedVolume } from "./storage";
 import { cpuShares, memoryMiB } from "./quantities";
 import { Component, NAMES, PATHS, dockerLabels } from "./names";
 import { NOTEBOOK_PORT, portsFor } from "./ports";
@@ -42,6 +43,8 @@ export interface DockerContainerSettings {
     hostname: string;
     sessionKey: pulumi.Input<string>;
     instance: string;
+    /** The data volume at /home/jupyter/shared; undefined for none. */
+    shared?: SharedVolume;
 }
 
 function envs(vars: EnvVar[]): string[] {
@@ -63,6 +66,27 @@ function uploads(component: Component, sessionKey: pulumi.Input<string>) {
         })),
         privateFile(KEY_FILE, sessionKey),
     ];
+}
+
+type Mount = docker.types.input.ContainerVolume;
+
+/** The shared data volume as Docker mounts it: a Docker volume by name, or a folder of this machine. */
+function sharedMounts(shared: SharedVolume | undefined, readOnly: boolean): Mount[] {
+    if (!shared) return [];
+    const ro = readOnly ? { readOnly: true } : {};
+    switch (shared.kind) {
+        case "claim":
+            return [{ volumeName: shared.claimName, containerPath: PATHS.sharedDir, ...ro }];
+        case "hostPath":
+            return [{ hostPath: shared.hostPath, containerPath: PATHS.sharedDir, ...ro }];
+        default:
+            throw new Error("an NFS export is no volume for a Docker container");
+    }
+}
+
+/** The `volumes` input, left out when there are none, so that a container without volumes stays as it was. */
+function volumes(mounts: Mount[]): Partial<ContainerArgs> {
+    return mounts.length ? { volumes: mounts } : {};
 }
 
 /** Ports published on the host's loopback only: reachable from this machine, not from the network. */
@@ -108,23 +132,31 @@ function container(
  */
 export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname">): ContainerArgs {
     const settings = { ...s, hostname: NAMES.frontendPod, aliases: [NAMES.frontendPod, NAMES.controllerService] };
-    return container("frontend", settings, controllerCommand(), frontendEnv(), frontendReadyCommand(), {
+    return container("frontend", settings, controllerCommand(s.resources.memory), frontendEnv(), frontendReadyCommand(), {
         ports: loopbackPorts(portsFor("clients").map(p => p.port)),
     });
 }
 
-/** The notebook's container: the frontend's image and entrypoint, its token in a private file, its port on loopback. */
+/**
+ * The notebook's container: the frontend's image and entrypoint, its token in a private file, its port
+ * on loopback. With `homeVolume`, the home folder (the notebooks) is that Docker volume, and the
+ * IPython profile, where the keyed client file goes, a tmpfs over it: no key lands on the volume.
+ * The shared data volume is read-write here.
+ */
 export function notebookContainerArgs(
-    s: Omit<DockerContainerSettings, "aliases" | "hostname"> & { notebookToken: pulumi.Input<string> },
+    s: Omit<DockerContainerSettings, "aliases" | "hostname"> & { notebookToken: pulumi.Input<string>; homeVolume?: pulumi.Input<string> },
 ): ContainerArgs {
     const settings = { ...s, hostname: NAMES.notebookService, aliases: [NAMES.notebookService] };
+    const home: Mount[] = s.homeVolume ? [{ volumeName: s.homeVolume, containerPath: PATHS.home }] : [];
     const args = container("frontend", settings, notebookCommand(), notebookEnv(), notebookReadyCommand(), {
         ports: loopbackPorts([NOTEBOOK_PORT.port]),
+        ...volumes([...home, ...sharedMounts(s.shared, false)]),
+        ...(s.homeVolume ? { tmpfs: { [PATHS.ipythonDir]: `uid=${UID},gid=${UID},mode=0700` } } : {}),
     });
     return { ...args, uploads: [...uploads("frontend", s.sessionKey), privateFile(NOTEBOOK_TOKEN_FILE, s.notebookToken)] };
 }
 
-/** A worker's container: healthy only while its engine is registered. */
+/** A worker's container: healthy only while its engine is registered; the shared data volume read-only when it says so. */
 export function workerContainerArgs(s: DockerContainerSettings): ContainerArgs {
-    return container("worker", s, engineCommand(), workerEnv(), workerReadyCommand());
+    return container("worker", s, engineCommand(), workerEnv(), workerReadyCommand(), volumes(sharedMounts(s.shared, s.shared?.readOnly ?? false)));
 }

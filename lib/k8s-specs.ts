@@ -7,6 +7,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import { CONTROLLER_PORTS, NOTEBOOK_PORT, NamedPort, REGISTRATION_PORT, portsFor } from "./ports";
 import { NAMES, PATHS, instanceLabels, labels, selectorLabels } from "./names";
 import type { RegistryCredentials, Resources } from "./config";
+import type { SharedVolume } from "./storage";
 import {
     UID,
     controllerCommand,
@@ -24,6 +25,7 @@ type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type Volume = k8s.types.input.core.v1.Volume;
 type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+type ClaimSpec = k8s.types.input.core.v1.PersistentVolumeClaimSpec;
 
 /** What each container gets besides its command: image, pull policy, resources. */
 export interface ContainerSettings {
@@ -43,6 +45,10 @@ export interface PodSources {
 export interface NotebookSettings {
     resources: Resources;
     tokenSecretName: pulumi.Input<string>;
+    /** The claim that holds the notebook's home folder; without one, the home is an emptyDir. */
+    homeClaimName?: pulumi.Input<string>;
+    /** The data volume at /home/jupyter/shared, read-write in the notebook. */
+    shared?: SharedVolume;
 }
 
 const containerSecurity = {
@@ -69,24 +75,64 @@ function volumes(sources: PodSources): Volume[] {
     ];
 }
 
-const volumeMounts: VolumeMount[] = [
-    { name: "connection", mountPath: PATHS.connectionDir, readOnly: true },
-    { name: "session-key", mountPath: PATHS.secretDir, readOnly: true },
-    { name: "home", mountPath: PATHS.home },
-    { name: "tmp", mountPath: "/tmp" },
-];
+/** What every container mounts: the keyless files, the key, a home folder (volume `home`) and /tmp. */
+function volumeMounts(home: string): VolumeMount[] {
+    return [
+        { name: "connection", mountPath: PATHS.connectionDir, readOnly: true },
+        { name: "session-key", mountPath: PATHS.secretDir, readOnly: true },
+        { name: home, mountPath: PATHS.home },
+        { name: "tmp", mountPath: "/tmp" },
+    ];
+}
 
-function podSpec(sources: PodSources, containers: Container[], extraVolumes: Volume[], terminationGracePeriodSeconds: number): PodSpec {
+/** The shared data volume's source; `readOnly` mounts it read-only wherever it is mounted in the pod. */
+function sharedVolumeSource(shared: SharedVolume, readOnly: boolean): Volume {
+    const ro = readOnly ? { readOnly: true } : {};
+    switch (shared.kind) {
+        case "claim":
+            return { name: "shared", persistentVolumeClaim: { claimName: shared.claimName, ...ro } };
+        case "nfs":
+            return { name: "shared", nfs: { server: shared.server, path: shared.path, ...ro } };
+        default:
+            throw new Error("a host folder is no volume for a Kubernetes pod");
+    }
+}
+
+/** The shared data volume and its mount at /home/jupyter/shared, or nothing without one. */
+function sharedData(shared: SharedVolume | undefined, readOnly: boolean): { volumes: Volume[]; mounts: VolumeMount[] } {
+    if (!shared) return { volumes: [], mounts: [] };
+    return {
+        volumes: [sharedVolumeSource(shared, readOnly)],
+        mounts: [{ name: "shared", mountPath: PATHS.sharedDir, ...(readOnly ? { readOnly: true } : {}) }],
+    };
+}
+
+/**
+ * The pod's security context. `OnRootMismatch`: the kubelet gives a volume to the group `fsGroup`
+ * only when its root folder is not the group's yet, instead of walking a large home on every start.
+ */
+function podSecurity(persistentHome: boolean) {
+    return {
+        runAsNonRoot: true,
+        runAsUser: UID,
+        runAsGroup: UID,
+        fsGroup: UID,
+        ...(persistentHome ? { fsGroupChangePolicy: "OnRootMismatch" } : {}),
+        seccompProfile: { type: "RuntimeDefault" },
+    };
+}
+
+function podSpec(
+    sources: PodSources,
+    containers: Container[],
+    extraVolumes: Volume[],
+    terminationGracePeriodSeconds: number,
+    persistentHome = false,
+): PodSpec {
     return {
         automountServiceAccountToken: false,
         enableServiceLinks: false,
-        securityContext: {
-            runAsNonRoot: true,
-            runAsUser: UID,
-            runAsGroup: UID,
-            fsGroup: UID,
-            seccompProfile: { type: "RuntimeDefault" },
-        },
+        securityContext: podSecurity(persistentHome),
         terminationGracePeriodSeconds,
         ...(sources.imagePullSecrets?.length ? { imagePullSecrets: sources.imagePullSecrets.map(name => ({ name })) } : {}),
         containers,
@@ -108,7 +154,13 @@ function tcpReadiness(port: NamedPort) {
     return { tcpSocket: { port: port.name }, periodSeconds: 2, failureThreshold: 3 };
 }
 
-function container(name: string, settings: ContainerSettings, fields: Partial<Container> & { volumeMounts?: VolumeMount[] }): Container {
+/** A container whose home folder is the volume `home` (the pod's emptyDir `home` by default). */
+function container(
+    name: string,
+    settings: ContainerSettings,
+    fields: Partial<Container> & { volumeMounts?: VolumeMount[] },
+    home = "home",
+): Container {
     return {
         name,
         image: settings.image,
@@ -116,41 +168,75 @@ function container(name: string, settings: ContainerSettings, fields: Partial<Co
         ...fields,
         resources: resources(settings.resources),
         securityContext: containerSecurity,
-        volumeMounts: [...volumeMounts, ...(fields.volumeMounts ?? [])],
+        volumeMounts: [...volumeMounts(home), ...(fields.volumeMounts ?? [])],
     };
 }
 
 /**
- * The controller Pod's spec: the controller and, when `notebook` is given, a notebook server. Both
- * share the home folder; the notebook reads its token from a Secret of its own.
+ * The controller Pod's spec: the controller and, when `notebook` is given, a notebook server. The
+ * notebook's home folder is its claim (or an emptyDir) and holds the notebooks; the IPython profile,
+ * where both containers write the keyed connection files, is an emptyDir of its own mounted over
+ * `.ipython`, so that no key lands on the claim. The controller's own home is an emptyDir. The
+ * notebook reads its token from a Secret of its own.
  */
 export function frontendPodSpec(settings: ContainerSettings, sources: PodSources, notebook?: NotebookSettings): PodSpec {
+    const profileMount: VolumeMount[] = notebook ? [{ name: "ipython", mountPath: PATHS.ipythonDir }] : [];
     const controller = container(NAMES.controllerContainer, settings, {
-        args: controllerCommand(),
+        args: controllerCommand(settings.resources.memory),
         env: frontendEnv(),
         ports: containerPorts(CONTROLLER_PORTS),
         readinessProbe: tcpReadiness(REGISTRATION_PORT),
+        volumeMounts: profileMount,
     });
     if (!notebook) return podSpec(sources, [controller], [], 30);
-    const server = container(NAMES.notebookContainer, { ...settings, resources: notebook.resources }, {
-        args: notebookCommand(),
-        env: notebookEnv(),
-        ports: containerPorts([NOTEBOOK_PORT]),
-        readinessProbe: tcpReadiness(NOTEBOOK_PORT),
-        volumeMounts: [{ name: "notebook-token", mountPath: PATHS.notebookTokenDir, readOnly: true }],
-    });
-    const tokenVolume: Volume = { name: "notebook-token", secret: { secretName: notebook.tokenSecretName, defaultMode: 0o440 } };
-    return podSpec(sources, [controller, server], [tokenVolume], 30);
+    const shared = sharedData(notebook.shared, false);
+    const server = container(
+        NAMES.notebookContainer,
+        { ...settings, resources: notebook.resources },
+        {
+            args: notebookCommand(),
+            env: notebookEnv(),
+            ports: containerPorts([NOTEBOOK_PORT]),
+            readinessProbe: tcpReadiness(NOTEBOOK_PORT),
+            volumeMounts: [...profileMount, { name: "notebook-token", mountPath: PATHS.notebookTokenDir, readOnly: true }, ...shared.mounts],
+        },
+        "notebook-home",
+    );
+    const claim = notebook.homeClaimName;
+    const volumes: Volume[] = [
+        { name: "ipython", emptyDir: {} },
+        { name: "notebook-token", secret: { secretName: notebook.tokenSecretName, defaultMode: 0o440 } },
+        claim ? { name: "notebook-home", persistentVolumeClaim: { claimName: claim } } : { name: "notebook-home", emptyDir: {} },
+        ...shared.volumes,
+    ];
+    return podSpec(sources, [controller, server], volumes, 30, claim !== undefined);
 }
 
-/** A worker pod's spec: one engine, Ready only while that engine is registered. */
-export function workerPodSpec(settings: ContainerSettings, sources: PodSources): PodSpec {
+/**
+ * A worker pod's spec: one engine, Ready only while that engine is registered; with `shared`, the
+ * data volume at /home/jupyter/shared (read-only when it says so).
+ */
+export function workerPodSpec(settings: ContainerSettings, sources: PodSources, shared?: SharedVolume): PodSpec {
+    const data = sharedData(shared, shared?.readOnly ?? false);
     const engine = container(NAMES.engineContainer, settings, {
         args: engineCommand(),
         env: workerEnv(),
         readinessProbe: { exec: { command: workerReadyCommand() }, periodSeconds: 2, failureThreshold: 1 },
+        ...(data.mounts.length ? { volumeMounts: data.mounts } : {}),
     });
-    return podSpec(sources, [engine], [], 15);
+    return podSpec(sources, [engine], data.volumes, 15);
+}
+
+/**
+ * The claim that holds the notebook's home folder: one node at a time (the frontend Pod is alone and
+ * deleted before it is replaced), in `storageClass` or the cluster's default class.
+ */
+export function notebookClaimSpec(size: string, storageClass = ""): ClaimSpec {
+    return {
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: size } },
+        ...(storageClass ? { storageClassName: storageClass } : {}),
+    };
 }
 
 /**

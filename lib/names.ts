@@ -16,6 +16,8 @@ export const NAMES = {
     controllerContainer: "controller",
     notebookContainer: "notebook",
     engineContainer: "engine",
+    /** The claim that holds the notebook's home folder: fixed, so that a kept claim is taken up again. */
+    notebookClaim: "ipp-notebook-home",
 };
 
 /** The three images, in build order. */
@@ -25,6 +27,12 @@ export type ImageKind = (typeof IMAGES)[number];
 /** Paths inside the containers. */
 export const PATHS = {
     home: "/home/jupyter",
+    /** The IPython profiles, with the keyed connection files: never on the notebook's persistent home. */
+    ipythonDir: "/home/jupyter/.ipython",
+    /** The data volume the notebook and every engine share. */
+    sharedDir: "/home/jupyter/shared",
+    /** Jupyter's runtime files (kernel connection files with their keys, the server's own file): in /tmp, off the persistent home. */
+    jupyterRuntimeDir: "/tmp/jupyter-runtime",
     /** Where the seed's client, and `ipcontroller --reuse`, look for the connection files. */
     securityDir: "/home/jupyter/.ipython/profile_default/security",
     /** The keyless connection files, mounted from a ConfigMap. */
@@ -112,6 +120,8 @@ export function dockerNames(stack: string) {
         network: prefix,
         frontend: `${prefix}-frontend`,
         notebook: `${prefix}-notebook`,
+        /** The Docker volume that holds the notebook's home folder. */
+        notebookHome: `${prefix}-notebook-home`,
         /** Worker `index` counts from 1, as the workers' hostnames do. */
         worker: (index: number) => `${prefix}-worker-${index}`,
         workerHostname: (index: number) => `ipp-worker-${index}`,

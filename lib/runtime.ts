@@ -5,6 +5,7 @@
 import { FILES, PATHS } from "./names";
 import { frontendConnectionFiles, toJson, workerConnectionFile } from "./connection";
 import { NOTEBOOK_PORT, REGISTRATION_PORT } from "./ports";
+import { memoryBytes } from "./quantities";
 
 /** The user the images run as (`USER 1000` in the base image). */
 export const UID = 1000;
@@ -18,6 +19,12 @@ export const HEARTBEAT_MISSES = 8;
  * is 30 s). Many engines starting on few cores can take longer; the hub would drop them half-way.
  */
 export const REGISTRATION_SECONDS = 120;
+/**
+ * The share of the controller's memory limit that its store of task results (the hub's in-memory
+ * DictDB) may hold before it forgets the oldest; ipyparallel's own bound is 1 GB whatever the limit.
+ * The rest is for the tasks waiting in the scheduler (about 10 kB each, measured) and the processes.
+ */
+export const RESULT_STORE_SHARE = 0.25;
 /** How often a worker asks the controller whether its engine is still registered. */
 export const ENGINE_CHECK_SECONDS = 3;
 
@@ -28,15 +35,17 @@ export const ENGINE_FILE = `${PATHS.connectionDir}/${FILES.engine}`;
 /**
  * `ipcontroller` with the mounted files (`--reuse`), a short heartbeat and quick dead-engine
  * detection. Warnings and errors only: at INFO the hub logs two lines per task and one per worker
- * check, which floods `kubectl logs` and costs throughput.
+ * check, which floods `kubectl logs` and costs throughput. Given the controller's memory limit, its
+ * store of task results is held to RESULT_STORE_SHARE of it.
  */
-export function controllerCommand(): string[] {
+export function controllerCommand(memoryLimit?: string): string[] {
     return [
         "ipcontroller",
         "--reuse",
         `--ping=${HEARTBEAT_MS}`,
         `--HeartMonitor.max_heartmonitor_misses=${HEARTBEAT_MISSES}`,
         `--IPController.registration_timeout=${REGISTRATION_SECONDS}`,
+        ...(memoryLimit ? [`--DictDB.size_limit=${Math.floor(memoryBytes(memoryLimit) * RESULT_STORE_SHARE)}`] : []),
         "--log-level=WARN",
     ];
 }
@@ -85,10 +94,16 @@ export function frontendEnv(): EnvVar[] {
 
 /**
  * The notebook runs the frontend's entrypoint too, so it has its own keyed client file at the
- * seed's path; Jupyter reads its token from the file `JUPYTER_TOKEN_FILE` names.
+ * seed's path; Jupyter reads its token from the file `JUPYTER_TOKEN_FILE` names. Jupyter's runtime
+ * files (each kernel's connection file holds that kernel's key) go to /tmp, not to the home folder,
+ * which may be a persistent volume.
  */
 export function notebookEnv(): EnvVar[] {
-    return [...frontendEnv(), { name: "JUPYTER_TOKEN_FILE", value: NOTEBOOK_TOKEN_FILE }];
+    return [
+        ...frontendEnv(),
+        { name: "JUPYTER_TOKEN_FILE", value: NOTEBOOK_TOKEN_FILE },
+        { name: "JUPYTER_RUNTIME_DIR", value: PATHS.jupyterRuntimeDir },
+    ];
 }
 
 /** The worker entrypoint's settings. */

@@ -24,6 +24,11 @@ export interface Declared {
     deleteBeforeReplace: boolean;
     replaceOnChanges: string[];
     additionalSecretOutputs: string[];
+    /** Kept in the cloud (or on the engine) when Pulumi deletes it. */
+    retainOnDelete: boolean;
+    ignoreChanges: string[];
+    /** The explicit provider's reference (`<urn>::<id>`), or "" for the default provider. */
+    provider: string;
     /** The URNs this resource was known by before (from its aliases). */
     aliasUrns: string[];
     custom: boolean;
@@ -45,6 +50,9 @@ function fakeDigest(text: string): string {
     return "sha256:" + createHash("sha256").update(text).digest("hex");
 }
 
+/** What the mock image's record says it holds. */
+export const MOCK_ENVIRONMENT = { python: "3.13.5", ipyparallel: "8.8.0", pyzmq: "26.4.0", aptPackages: {}, pipPackages: {} };
+
 /** What providers would return, enough for the program's outputs to resolve. */
 export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
     const state = { ...args.inputs };
@@ -57,6 +65,10 @@ export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id:
         }
         case "random:index/randomPassword:RandomPassword":
             state.result = createHash("sha256").update(args.name).digest("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, args.inputs.length);
+            break;
+        case "command:local:Command":
+            // What the base image records, for the environment the stack reports.
+            state.stdout = JSON.stringify(MOCK_ENVIRONMENT);
             break;
         case "random:index/randomBytes:RandomBytes":
             state.hex = createHash("sha256").update(args.name).digest("hex");
@@ -96,7 +108,7 @@ export interface RunOptions {
 }
 
 /**
- * Loads index.ts with `config` (keys without the `ipp-cluster:` prefix). Rejects with the
+ * Loads index.ts with `config` (the project's keys without the `ipp-cluster:` prefix). Rejects with the
  * program's error when it throws.
  */
 export async function runProgram(config: Record<string, string>, opts: RunOptions = {}): Promise<ProgramRun> {
@@ -114,7 +126,8 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
     );
     const secretKeys = "registryPassword" in config ? ["ipp-cluster:registryPassword"] : [];
     pulumi.runtime.setAllConfig(
-        Object.fromEntries(Object.entries(config).map(([k, v]) => [`ipp-cluster:${k}`, v])),
+        // A key with a namespace of its own (`kubernetes:context`) is set as it is.
+        Object.fromEntries(Object.entries(config).map(([k, v]) => [k.includes(":") ? k : `ipp-cluster:${k}`, v])),
         secretKeys,
     );
 
@@ -132,6 +145,9 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
             deleteBeforeReplace: req.getDeletebeforereplace(),
             replaceOnChanges: req.getReplaceonchangesList(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            retainOnDelete: req.getRetainondelete() === true,
+            ignoreChanges: req.getIgnorechangesList(),
+            provider: req.getProvider(),
             aliasUrns: [],
             custom: req.getCustom(),
         };

@@ -8,6 +8,47 @@ import * as os from "os";
 import * as path from "path";
 import { TEST_LABEL, docker } from "./docker-cli";
 
+/** One HTTP request with an optional JSON body; the status and the body as text. */
+export function httpRequest(method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        const data = body === undefined ? undefined : JSON.stringify(body);
+        const req = http.request(url, { method, headers: { ...headers, ...(data ? { "Content-Type": "application/json" } : {}) } }, res => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", d => (text += d));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on("error", reject);
+        req.end(data);
+    });
+}
+
+/** A notebook in nbformat 4.5, as the server stores it (so that it comes back as it went in). */
+export const SAMPLE_NOTEBOOK = {
+    cells: [{ cell_type: "code", execution_count: null, id: "lost-nothing", metadata: {}, outputs: [], source: "print(6 * 7)" }],
+    metadata: { kernelspec: { display_name: "Python 3", language: "python", name: "python3" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+};
+
+/** Saves SAMPLE_NOTEBOOK as `name` through the notebook server's REST API, as the notebook's Save does. */
+export async function saveNotebook(server: string, auth: Record<string, string>, name: string): Promise<void> {
+    const saved = await httpRequest("PUT", `${server}/api/contents/${name}`, auth, { type: "notebook", format: "json", content: SAMPLE_NOTEBOOK });
+    if (![200, 201].includes(saved.status)) throw new Error(`saving ${name} answered ${saved.status}: ${saved.body}`);
+}
+
+/**
+ * The notebook `name` as the server gives it back, without the mark it adds to each cell it serves
+ * as trusted (the file holds no such mark).
+ */
+export async function readNotebook(server: string, auth: Record<string, string>, name: string): Promise<unknown> {
+    const back = await httpRequest("GET", `${server}/api/contents/${name}?content=1`, auth);
+    if (back.status !== 200) throw new Error(`reading ${name} answered ${back.status}: ${back.body}`);
+    const content = JSON.parse(back.body).content;
+    for (const cell of content.cells) delete cell.metadata.trusted;
+    return content;
+}
+
 export function httpStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
     return new Promise((resolve, reject) => {
         http.get(url, { headers }, res => {

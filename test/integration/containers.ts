@@ -2,7 +2,10 @@
  * Runs declared `docker.Container` resources the way the Docker provider does (create, upload each
  * file as a tar extracted at `/`, start, wait until healthy), except that every container joins the
  * host network and every container name, hostname and network alias resolves to 127.0.0.1: the test
- * never creates a Docker network. It refuses any input it does not understand.
+ * never creates a Docker network. Declared `docker.Volume`s are created as the provider creates them
+ * (with the test's label besides their own); a volume a container names without declaring it is
+ * created by Docker on first use, as Docker does, labelled too; a host folder is a bind mount; a
+ * tmpfs is a tmpfs. It refuses any input it does not understand.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -16,7 +19,7 @@ import { sleep } from "./kubelet";
 const KNOWN = [
     "name", "hostname", "image", "command", "envs", "user", "uploads", "capabilities", "securityOpts",
     "memory", "cpuShares", "restart", "networksAdvanced", "healthcheck", "wait", "waitTimeout", "labels",
-    "destroyGraceSeconds", "mustRun", "ports",
+    "destroyGraceSeconds", "mustRun", "ports", "volumes", "tmpfs",
 ];
 
 function only(obj: object | undefined, allowed: string[], where: string) {
@@ -33,15 +36,43 @@ export interface RunningContainer {
 
 export class ContainerRunner {
     readonly containers: Declared[];
+    readonly volumes: Declared[];
     private readonly hosts = new Set<string>();
 
     constructor(run: ProgramRun, private readonly runLabel: string) {
         this.containers = ofType(run, "docker:index/container:Container");
+        this.volumes = ofType(run, "docker:index/volume:Volume");
         for (const c of this.containers) {
             this.hosts.add(c.inputs.name);
             if (c.inputs.hostname) this.hosts.add(c.inputs.hostname);
             for (const n of c.inputs.networksAdvanced ?? []) for (const a of n.aliases ?? []) this.hosts.add(a);
         }
+    }
+
+    /** Creates the declared volumes that do not exist yet; an existing one is taken up, as Docker does. */
+    async createVolumes() {
+        for (const v of this.volumes) {
+            only(v.inputs, ["name", "labels"], `volume ${v.name}`);
+            await this.ensureVolume(v.inputs.name, (v.inputs.labels ?? []).map((l: any) => `${l.label}=${l.value}`));
+        }
+    }
+
+    private async ensureVolume(name: string, labels: string[] = []) {
+        if ((await docker(["volume", "inspect", name], { allowFailure: true })).code === 0) return;
+        await docker(["volume", "create", "--label", `${TEST_LABEL}=${this.runLabel}`, ...labels.flatMap(l => ["--label", l]), name]);
+    }
+
+    /** `--volume` for a named volume or a host folder; a named one the runner did not create is created as Docker would. */
+    private async mountArgs(volumes: any[]): Promise<string[]> {
+        const args: string[] = [];
+        for (const v of volumes) {
+            only(v, ["volumeName", "hostPath", "containerPath", "readOnly"], "volumes");
+            const source = v.hostPath ?? v.volumeName;
+            if (!source || !v.containerPath) throw new Error(`the test's container runner needs a source and a containerPath: ${JSON.stringify(v)}`);
+            if (!v.hostPath) await this.ensureVolume(v.volumeName);
+            args.push("--volume", `${source}:${v.containerPath}${v.readOnly ? ":ro" : ""}`);
+        }
+        return args;
     }
 
     /** Creates, uploads into, starts and (if `wait`) waits for one declared container. */
@@ -69,6 +100,8 @@ export class ContainerRunner {
         if (c.cpuShares) args.push("--cpu-shares", String(c.cpuShares));
         if (c.restart) args.push("--restart", c.restart);
         if (c.destroyGraceSeconds !== undefined) args.push("--stop-timeout", String(c.destroyGraceSeconds));
+        args.push(...(await this.mountArgs(c.volumes ?? [])));
+        for (const [where, options] of Object.entries<string>(c.tmpfs ?? {})) args.push("--tmpfs", `${where}:${options}`);
         for (const n of c.networksAdvanced ?? []) only(n, ["name", "aliases"], "networksAdvanced");
         for (const p of c.ports ?? []) {
             // On the host network a container's port already is the host's; only loopback publishing is allowed.

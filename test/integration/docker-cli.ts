@@ -64,6 +64,13 @@ export async function removeTestContainers(): Promise<number> {
     return ids.length;
 }
 
+/** Removes every Docker volume a test run created, also those of an interrupted earlier run. */
+export async function removeTestVolumes(): Promise<number> {
+    const names = (await docker(["volume", "ls", "-q", "--filter", `label=${TEST_LABEL}`])).stdout.split(/\s+/).filter(Boolean);
+    if (names.length) await docker(["volume", "rm", "-f", ...names], { allowFailure: true });
+    return names.length;
+}
+
 export async function inspect(id: string, format: string): Promise<string> {
     return (await docker(["inspect", "--format", format, id])).stdout.trim();
 }

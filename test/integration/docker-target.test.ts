@@ -4,9 +4,9 @@ import { ProgramRun, find, ofType, runProgram } from "../harness";
 import { CLIENT_FILE } from "../../lib/names";
 import { BuildRecord, buildingNewResource } from "./build";
 import { ContainerRunner, RunningContainer } from "./containers";
-import { docker, inspect, removeTestContainers, requireEngine } from "./docker-cli";
+import { TEST_LABEL, docker, inspect, removeTestContainers, removeTestVolumes, requireEngine } from "./docker-cli";
 import { sleep } from "./kubelet";
-import { httpStatus, laptopGreetings } from "./access";
+import { SAMPLE_NOTEBOOK, httpStatus, laptopGreetings, readNotebook, saveNotebook } from "./access";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,6 +26,8 @@ describe("the docker target on a real Docker engine", function () {
     let runner: ContainerRunner;
     let started: RunningContainer[] = [];
     const builds: BuildRecord[] = [];
+    /** The shared data volume: a folder of this machine that uid 1000 may write, read-only for the engines. */
+    const sharedDir = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-shared-"));
 
     async function waitAnswering(frontend: RunningContainer, timeoutSeconds: number) {
         const out = await docker(["exec", "-i", frontend.id, "python3", "-", CLIENT_FILE, String(WORKERS), String(timeoutSeconds)], {
@@ -38,7 +40,13 @@ describe("the docker target on a real Docker engine", function () {
     before(async () => {
         await requireEngine();
         await removeTestContainers();
-        run = await runProgram({ target: "docker", push: "false", workers: String(WORKERS) }, { stack: "itest", newResource: buildingNewResource(builds) });
+        await removeTestVolumes();
+        fs.chownSync(sharedDir, 1000, 1000);
+        const sharedVolume = JSON.stringify({ hostPath: sharedDir, readOnly: true });
+        run = await runProgram(
+            { target: "docker", push: "false", workers: String(WORKERS), sharedVolume },
+            { stack: "itest", newResource: buildingNewResource(builds) },
+        );
         runner = new ContainerRunner(run, `docker-target-${process.pid}`);
     });
 
@@ -52,10 +60,13 @@ describe("the docker target on a real Docker engine", function () {
 
     after(async () => {
         await removeTestContainers();
+        await removeTestVolumes();
+        fs.rmSync(sharedDir, { recursive: true, force: true });
     });
 
-    /** As `pulumi up` would: the frontend healthy, then the workers, side by side, each healthy. */
+    /** As `pulumi up` would: the volumes, the frontend healthy, then the workers, side by side, each healthy. */
     async function up(): Promise<RunningContainer> {
+        await runner.createVolumes();
         const frontend = await runner.start(find(run, "Container", "cluster-frontend"));
         started.push(frontend);
         const others = runner.containers.filter(c => c.name !== "cluster-frontend");
@@ -147,5 +158,46 @@ describe("the docker target on a real Docker engine", function () {
         assert.ok(result.ok, result.error);
         assert.ok(seconds <= 30);
     });
-});
 
+    it("keeps the notebook's home in its Docker volume when the container is replaced, with no key on it; the engines read the shared folder, read-only", async () => {
+        await up();
+        const notebookUrl = new URL(run.outputs.notebookUrl);
+        const server = `http://127.0.0.1:${notebookUrl.port}`;
+        const auth = { Authorization: `token ${notebookUrl.searchParams.get("token")}` };
+        await saveNotebook(server, auth, "lost-nothing.ipynb");
+
+        const notebook = started.find(c => c.declared.name === "cluster-notebook")!;
+        await docker(["exec", notebook.id, "python3", "-c", 'open("/home/jupyter/shared/data.txt", "w").write("from the notebook")']);
+        for (const w of started.filter(c => c.declared.name.startsWith("cluster-worker-"))) {
+            assert.strictEqual((await docker(["exec", w.id, "cat", "/home/jupyter/shared/data.txt"])).stdout, "from the notebook", w.name);
+            const write = await docker(["exec", w.id, "touch", "/home/jupyter/shared/from-engine"], { allowFailure: true });
+            assert.ok(write.code !== 0 && write.stderr.includes("Read-only file system"), `${w.name} could write: ${write.stderr}`);
+        }
+
+        // As a replacement by `pulumi up` would: the container goes, a new one from the same declaration comes.
+        await runner.remove(notebook);
+        started = started.filter(c => c !== notebook);
+        started.push(await runner.start(notebook.declared));
+        assert.deepStrictEqual(await readNotebook(server, auth, "lost-nothing.ipynb"), SAMPLE_NOTEBOOK);
+
+        const key = find(run, "Container", "cluster-frontend").inputs.uploads.find((u: any) => u.file.endsWith("session-key")).content;
+        const scan =
+            "import json, os, sys; found = []\n" +
+            "for d, _, fs in os.walk('/v'):\n" +
+            "    for f in fs:\n" +
+            "        p = os.path.join(d, f); text = open(p, 'rb').read()\n" +
+            "        found.append([os.path.relpath(p, '/v'), any(s.encode() in text for s in sys.argv[1:])])\n" +
+            "print(json.dumps(found))";
+        const volume = find(run, "Volume", "cluster-notebook-home").inputs.name;
+        const out = await docker([
+            "run", "--rm", "--network=host", "--label", `${TEST_LABEL}=docker-target`, "-v", `${volume}:/v:ro`, "--entrypoint", "python3",
+            notebook.declared.inputs.image, "-c", scan, key, auth.Authorization.slice("token ".length),
+        ]);
+        const files: [string, boolean][] = JSON.parse(out.stdout);
+        assert.ok(files.some(([f]) => f === "lost-nothing.ipynb"), `the volume holds ${files.map(([f]) => f).join(", ")}`);
+        for (const [f, keyed] of files) {
+            assert.ok(!keyed, `${f} holds the key or the token`);
+            assert.doesNotMatch(path.basename(f), /^(ipcontroller-.*\.json|kernel-.*\.json|nbserver-.*\.json)$/, `${f} is a keyed file`);
+        }
+    });
+});

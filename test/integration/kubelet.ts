@@ -1,8 +1,9 @@
 /**
  * Runs declared Kubernetes pod specs as Docker containers, the way a kubelet would, on the host
- * network: ConfigMaps and Secrets become mounted files, emptyDirs become fresh folders, command,
- * args, env, user, capabilities and memory come from the spec, and every Service and Pod name
- * resolves to 127.0.0.1. It refuses any spec field it does not understand rather than ignore it.
+ * network: ConfigMaps and Secrets become mounted files, emptyDirs become fresh folders, claims and
+ * NFS exports become folders that outlive the pods (volumes.ts), command, args, env, user,
+ * capabilities and memory come from the spec, and every Service and Pod name resolves to 127.0.0.1.
+ * It refuses any spec field it does not understand rather than ignore it.
  */
 import * as fs from "fs";
 import * as net from "net";
@@ -12,6 +13,7 @@ import { randomBytes } from "crypto";
 import { Declared, ProgramRun, ofType } from "../harness";
 import { TEST_LABEL, docker, inspect } from "./docker-cli";
 import { cpuCores, cpuShares, memoryBytes } from "../../lib/quantities";
+import { VolumeStandIns } from "./volumes";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -41,6 +43,8 @@ export class DeclaredObjects {
     readonly services: Declared[];
     readonly pods: Declared[];
     readonly deployments: Declared[];
+    /** The PersistentVolumeClaims the program declares, by name. */
+    readonly claims: Set<string>;
 
     constructor(readonly run: ProgramRun) {
         const nameOf = (r: Declared) => r.inputs.metadata?.name ?? `${r.name}-abc123`;
@@ -52,6 +56,7 @@ export class DeclaredObjects {
         this.services = ofType(run, "core/v1:Service");
         this.pods = ofType(run, "core/v1:Pod");
         this.deployments = ofType(run, "apps/v1:Deployment");
+        this.claims = new Set(ofType(run, "core/v1:PersistentVolumeClaim").map(nameOf));
     }
 
     /** Names that a cluster's DNS (or a pod's own hostname) would resolve. */
@@ -69,10 +74,21 @@ function memory(quantity: string): string {
 
 const PULL = { Always: "always", IfNotPresent: "missing", Never: "never" } as Record<string, string>;
 
+/** A pod's volume as a host folder, and whether the volume itself is read-only. */
+interface HostVolume {
+    dir: string;
+    readOnly: boolean;
+}
+
 export class Kubelet {
     private readonly hosts = new Set<string>();
 
-    constructor(private readonly objects: DeclaredObjects, private readonly runLabel: string) {
+    /** `volumes`: the stand-ins for claims and exports; by default the run's own, knowing the declared claims. */
+    constructor(
+        private readonly objects: DeclaredObjects,
+        private readonly runLabel: string,
+        readonly volumes = new VolumeStandIns(runLabel, objects.claims),
+    ) {
         for (const name of objects.serviceNames()) this.hosts.add(name);
         for (const pod of objects.pods) this.hosts.add(pod.inputs.metadata.name);
     }
@@ -109,15 +125,15 @@ export class Kubelet {
         if (spec.automountServiceAccountToken !== false) throw new Error("the test kubelet only runs pods without a service account token");
         if (spec.enableServiceLinks !== false) throw new Error("the test kubelet only runs pods without service links");
         const podSecurity = spec.securityContext ?? {};
-        only(podSecurity, ["runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup", "seccompProfile"], "PodSpec.securityContext");
+        only(podSecurity, ["runAsNonRoot", "runAsUser", "runAsGroup", "fsGroup", "fsGroupChangePolicy", "seccompProfile"], "PodSpec.securityContext");
         if (podSecurity.seccompProfile && podSecurity.seccompProfile.type !== "RuntimeDefault") {
             throw new Error("the test kubelet only knows the RuntimeDefault seccomp profile");
         }
 
         const volumeDir = fs.mkdtempSync(path.join(os.tmpdir(), `ipp-pod-${name}-`));
         fs.chmodSync(volumeDir, 0o755);
-        const volumes = new Map<string, string>();
-        for (const v of spec.volumes ?? []) volumes.set(v.name, this.makeVolume(v, volumeDir, podSecurity.fsGroup));
+        const volumes = new Map<string, HostVolume>();
+        for (const v of spec.volumes ?? []) volumes.set(v.name, this.makeVolume(v, volumeDir, podSecurity));
 
         const restart = { Always: "always", OnFailure: "on-failure", Never: "no" }[spec.restartPolicy as string ?? "Always"];
         if (!restart) throw new Error(`the test kubelet does not know restartPolicy ${spec.restartPolicy}`);
@@ -130,14 +146,25 @@ export class Kubelet {
         return { name, template, containers, volumeDir };
     }
 
-    private makeVolume(v: any, podDir: string, fsGroup: number | undefined): string {
-        only(v, ["name", "configMap", "secret", "emptyDir"], `volume ${v.name}`);
+    private makeVolume(v: any, podDir: string, podSecurity: any): HostVolume {
+        only(v, ["name", "configMap", "secret", "emptyDir", "persistentVolumeClaim", "nfs"], `volume ${v.name}`);
+        const fsGroup: number | undefined = podSecurity.fsGroup;
+        if (v.persistentVolumeClaim) {
+            only(v.persistentVolumeClaim, ["claimName", "readOnly"], `volume ${v.name}.persistentVolumeClaim`);
+            const dir = this.volumes.claim(v.persistentVolumeClaim.claimName, fsGroup, podSecurity.fsGroupChangePolicy);
+            return { dir, readOnly: v.persistentVolumeClaim.readOnly === true };
+        }
+        if (v.nfs) {
+            // The kubelet applies no fsGroup to NFS: the export's own ownership stands.
+            only(v.nfs, ["server", "path", "readOnly"], `volume ${v.name}.nfs`);
+            return { dir: this.volumes.nfs(v.nfs.server, v.nfs.path), readOnly: v.nfs.readOnly === true };
+        }
         const dir = path.join(podDir, v.name);
         fs.mkdirSync(dir);
         if (v.emptyDir) {
             only(v.emptyDir, [], `volume ${v.name}.emptyDir`);
             fs.chmodSync(dir, 0o777); // as the kubelet makes them
-            return dir;
+            return { dir, readOnly: false };
         }
         let files: Record<string, string>;
         let mode: number;
@@ -154,7 +181,7 @@ export class Kubelet {
             files = data;
             mode = v.secret.defaultMode ?? 0o644;
         } else {
-            throw new Error(`volume ${v.name}: the test kubelet knows configMap, secret and emptyDir volumes only`);
+            throw new Error(`volume ${v.name}: the test kubelet knows configMap, secret, emptyDir, persistentVolumeClaim and nfs volumes only`);
         }
         for (const [file, content] of Object.entries(files)) {
             const target = path.join(dir, file);
@@ -162,14 +189,14 @@ export class Kubelet {
             if (fsGroup !== undefined) fs.chownSync(target, 0, fsGroup);
             fs.chmodSync(target, mode);
         }
-        return dir;
+        return { dir, readOnly: true };
     }
 
     private async containerArgs(
         pod: string,
         c: any,
         podSecurity: any,
-        volumes: Map<string, string>,
+        volumes: Map<string, HostVolume>,
         grace: number,
         restart: string,
     ): Promise<string[]> {
@@ -224,9 +251,9 @@ export class Kubelet {
         }
         for (const m of c.volumeMounts ?? []) {
             only(m, ["name", "mountPath", "readOnly"], `${where}.volumeMounts ${m.name}`);
-            const dir = volumes.get(m.name);
-            if (!dir) throw new Error(`${where}: mounts undeclared volume ${m.name}`);
-            args.push("--volume", `${dir}:${m.mountPath}${m.readOnly ? ":ro" : ""}`);
+            const volume = volumes.get(m.name);
+            if (!volume) throw new Error(`${where}: mounts undeclared volume ${m.name}`);
+            args.push("--volume", `${volume.dir}:${m.mountPath}${m.readOnly || volume.readOnly ? ":ro" : ""}`);
         }
         for (const p of c.ports ?? []) only(p, ["name", "containerPort", "protocol"], `${where}.ports ${p.name}`);
         if (c.readinessProbe) {
@@ -279,7 +306,7 @@ export class Kubelet {
         for (const c of pod.containers) await docker(["restart", c.id]);
     }
 
-    /** Deletes the pod: a graceful stop (`graceful`) or a lost node (kill), then its volumes. */
+    /** Deletes the pod: a graceful stop (`graceful`) or a lost node (kill), then its own volumes (claims and exports stay). */
     async deletePod(pod: RunningPod, graceful: boolean): Promise<void> {
         const ids = pod.containers.map(c => c.id);
         if (graceful) await docker(["stop", ...ids], { allowFailure: true });

@@ -11,6 +11,8 @@ const CONFIG_ALLOWED =
 const SIZES_ALLOWED = "IPP_BENCH_SIZES must be worker counts from 1 to 1000, separated by commas and each at most once, such as 4,16,64";
 const VARIANTS_ALLOWED = "IPP_BENCH_VARIANTS must be one or more of ours, baseline, baselineOurFlags, separated by commas and each at most once";
 
+const CASES_ALLOWED = "IPP_BENCH_CASES must be one or more of compare, recovery, images, memory, separated by commas and each at most once";
+
 function errorOf(env: Record<string, string>, argv: string[] = []): string {
     try {
         parseBenchSettings(env, argv, SETTINGS);
@@ -21,8 +23,15 @@ function errorOf(env: Record<string, string>, argv: string[] = []): string {
     assert.fail(`accepted ${JSON.stringify(env)} ${argv.join(" ")}`);
 }
 
+/** One test per bad list: the message names the variable, what is allowed, the value and why. */
+function refusesLists(variable: string, allowed: string, cases: [string, string][]) {
+    for (const [bad, why] of cases) {
+        it(`refuses ${JSON.stringify(bad)}`, () => assert.strictEqual(errorOf({ [variable]: bad }), `${allowed}; got ${JSON.stringify(bad)}: ${why}.`));
+    }
+}
+
 describe("benchmark settings (npm run bench)", () => {
-    it("defaults to every size, five repetitions, all three variants, no stack settings, and the scratch folder", () => {
+    it("defaults to every size, five repetitions, all three variants, every case, no stack settings, and the scratch folder", () => {
         assert.deepStrictEqual(parseBenchSettings({}, [], SETTINGS), {
             files: {
                 record: false,
@@ -33,6 +42,7 @@ describe("benchmark settings (npm run bench)", () => {
             sizes: [4, 16, 64],
             reps: 5,
             variants: ["ours", "baseline", "baselineOurFlags"],
+            cases: ["compare", "recovery", "images", "memory"],
             stackConfig: {},
         });
         assert.strictEqual(SCRATCH_DIR, path.join(ROOT, "bench", "out"));
@@ -48,6 +58,7 @@ describe("benchmark settings (npm run bench)", () => {
                 IPP_BENCH_SIZES: "2, 8",
                 IPP_BENCH_REPS: "1",
                 IPP_BENCH_VARIANTS: "baseline,ours",
+                IPP_BENCH_CASES: "memory, images",
                 IPP_BENCH_CONFIG: '{"frontendCpu":"1","workerMemory":"512Mi"}',
                 IPP_BENCH_OUT: "trial",
             },
@@ -59,6 +70,7 @@ describe("benchmark settings (npm run bench)", () => {
             sizes: [2, 8],
             reps: 1,
             variants: ["baseline", "ours"],
+            cases: ["memory", "images"],
             stackConfig: { frontendCpu: "1", workerMemory: "512Mi" },
         });
     });
@@ -97,25 +109,41 @@ describe("benchmark settings (npm run bench)", () => {
     });
 
     describe("IPP_BENCH_VARIANTS", () => {
-        for (const [bad, why] of [
+        refusesLists("IPP_BENCH_VARIANTS", VARIANTS_ALLOWED, [
             ["ours,basline", '"basline" is not a variant'],
             ["Ours", '"Ours" is not a variant'],
             ["ours,ours", '"ours" comes twice'],
             ["", "it is empty"],
             ["ours,,baseline", "it has an empty entry"],
-        ]) {
-            it(`refuses ${JSON.stringify(bad)}`, () => {
-                assert.strictEqual(errorOf({ IPP_BENCH_VARIANTS: bad }), `${VARIANTS_ALLOWED}; got ${JSON.stringify(bad)}: ${why}.`);
-            });
-        }
+        ]);
         it("accepts one variant, and spaces after the commas", () => {
             assert.deepStrictEqual(parseBenchSettings({ IPP_BENCH_VARIANTS: "baselineOurFlags" }, [], SETTINGS).variants, ["baselineOurFlags"]);
             assert.deepStrictEqual(parseBenchSettings({ IPP_BENCH_VARIANTS: "ours, baseline" }, [], SETTINGS).variants, ["ours", "baseline"]);
         });
     });
 
+    describe("IPP_BENCH_CASES", () => {
+        refusesLists("IPP_BENCH_CASES", CASES_ALLOWED, [
+            ["memroy", '"memroy" is not a case'],
+            ["memory,memory", '"memory" comes twice'],
+            ["", "it is empty"],
+            ["compare,,memory", "it has an empty entry"],
+        ]);
+        it("runs the memory case alone when asked", () => {
+            assert.deepStrictEqual(parseBenchSettings({ IPP_BENCH_CASES: "memory" }, [], SETTINGS).cases, ["memory"]);
+        });
+        it("must not let part of the bench replace the committed results", () => {
+            assert.strictEqual(
+                errorOf({ IPP_BENCH_CASES: "memory" }, ["--record"]),
+                'IPP_BENCH_CASES chooses part of the bench, and --record would replace the committed results with that part; ' +
+                    'record every case, or run part of them without --record; got IPP_BENCH_CASES="memory" with --record.',
+            );
+            assert.deepStrictEqual(parseBenchSettings({ IPP_BENCH_CASES: "compare,recovery,images,memory" }, ["--record"], SETTINGS).cases.length, 4);
+        });
+    });
+
     describe("IPP_BENCH_SIZES", () => {
-        for (const [bad, why] of [
+        refusesLists("IPP_BENCH_SIZES", SIZES_ALLOWED, [
             ["0", '"0" is not a whole number from 1 to 1000'],
             ["4,x", '"x" is not a whole number from 1 to 1000'],
             ["-4", '"-4" is not a whole number from 1 to 1000'],
@@ -126,11 +154,7 @@ describe("benchmark settings (npm run bench)", () => {
             ["4,4", '"4" comes twice'],
             ["", "it is empty"],
             ["4,,16", "it has an empty entry"],
-        ]) {
-            it(`refuses ${JSON.stringify(bad)}`, () => {
-                assert.strictEqual(errorOf({ IPP_BENCH_SIZES: bad }), `${SIZES_ALLOWED}; got ${JSON.stringify(bad)}: ${why}.`);
-            });
-        }
+        ]);
         it("accepts 1 and 1000", () => {
             assert.deepStrictEqual(parseBenchSettings({ IPP_BENCH_SIZES: "1,1000" }, [], SETTINGS).sizes, [1, 1000]);
         });

@@ -1,20 +1,12 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError, parseConfig, readSchema } from "../../lib/config";
+import { parseConfig, readSchema } from "../../lib/config";
 import { runProgram } from "../harness";
+import { problemsOf } from "./config-problems";
 
 const REGISTRY = { registry: "localhost:5000" };
 
-function problemsOf(raw: Record<string, string>): string[] {
-    try {
-        parseConfig(raw, "dev");
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return (e as ConfigError).problems;
-    }
-    return [];
-}
 
 describe("stack configuration", () => {
     describe("workers", () => {
@@ -141,7 +133,7 @@ describe("stack configuration", () => {
         const schema = readSchema();
         it("gives every setting a type, a default and a description", () => {
             for (const [name, spec] of Object.entries(schema)) {
-                assert.ok(["string", "integer", "boolean"].includes(spec.type), `${name}: type ${spec.type}`);
+                assert.ok(["string", "integer", "boolean", "array", "object"].includes(spec.type), `${name}: type ${spec.type}`);
                 assert.ok(spec.default !== undefined, `${name} has no default`);
                 assert.ok(spec.description.length > 10, `${name} has no description`);
             }
@@ -182,7 +174,8 @@ describe("the README", () => {
         for (const [name, spec] of Object.entries(readSchema())) {
             const row = readme.split("\n").find(l => l.startsWith(`| \`${name}\` |`));
             assert.ok(row, `the README's configuration table has no row for ${name}`);
-            if (spec.default !== "") assert.ok(row!.includes(`\`${spec.default}\``), `the README gives another default for ${name}: ${row}`);
+            const shown = typeof spec.default === "object" ? JSON.stringify(spec.default) : String(spec.default);
+            if (shown !== "") assert.ok(row!.includes(`\`${shown}\``), `the README gives another default for ${name}: ${row}`);
         }
     });
 });

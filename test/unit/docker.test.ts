@@ -19,6 +19,7 @@ describe("the program on a Docker engine (target: docker)", () => {
 
     it("declares the images, a network and one container per worker, and nothing of Kubernetes", () => {
         assert.deepStrictEqual(run.resources.map(r => `${r.type} ${r.name}`).sort(), [
+            "command:local:Command images-environment",
             "docker:index/container:Container cluster-frontend",
             "docker:index/container:Container cluster-notebook",
             "docker:index/container:Container cluster-worker-1",
@@ -28,6 +29,7 @@ describe("the program on a Docker engine (target: docker)", () => {
             "docker:index/image:Image images-frontend",
             "docker:index/image:Image images-worker",
             "docker:index/network:Network cluster-network",
+            "docker:index/volume:Volume cluster-notebook-home",
             "ipp-cluster:index:DockerCluster cluster",
             "ipp-cluster:index:Images images",
             "random:index/randomBytes:RandomBytes session-key",
@@ -112,6 +114,7 @@ describe("the program on a Docker engine (target: docker)", () => {
         const custom = await runProgram({ ...LOCAL, workerMemory: "2Gi", workerCpu: "1500m", frontendMemory: "768Mi", frontendCpu: "1" }, { stack: "local" });
         assert.deepStrictEqual([find(custom, "Container", "cluster-worker-1").inputs.memory, find(custom, "Container", "cluster-worker-1").inputs.cpuShares], [2048, 1536]);
         assert.deepStrictEqual([find(custom, "Container", "cluster-frontend").inputs.memory, find(custom, "Container", "cluster-frontend").inputs.cpuShares], [768, 1024]);
+        assert.ok(find(custom, "Container", "cluster-frontend").inputs.command.includes(`--DictDB.size_limit=${768 * 2 ** 18}`), "the result store is a quarter of the limit");
     });
 
     it("replaces containers delete-first (their names are fixed) and when the image changes", () => {

@@ -5,6 +5,7 @@ import {
     dockerConfigJson,
     frontendNetworkPolicySpec,
     frontendPodSpec,
+    notebookClaimSpec,
     notebookServiceSpec,
     workerDeploymentSpec,
     workerNetworkPolicySpec,
@@ -73,6 +74,10 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
             assert.strictEqual(alone.enableServiceLinks, false);
         });
 
+        it("holds the controller's store of task results to a quarter of its memory limit", () => {
+            assert.ok(alone.containers[0].args.includes("--DictDB.size_limit=536870912"), alone.containers[0].args.join(" "));
+        });
+
         it("requests CPU without limiting it, and limits memory to its request", () => {
             assert.deepStrictEqual(alone.containers[0].resources, { requests: { cpu: "250m", memory: "2Gi" }, limits: { memory: "2Gi" } });
             assert.deepStrictEqual(byName(withNotebook.containers).notebook.resources, { requests: { cpu: "1", memory: "1Gi" }, limits: { memory: "1Gi" } });
@@ -122,6 +127,43 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
                 labels: { ...SELECT_WORKERS, "app.kubernetes.io/part-of": "ipp-cluster", "app.kubernetes.io/managed-by": "pulumi" },
                 annotations: { "ipp-cluster/image-id": "sha256:1" },
             });
+        });
+    });
+
+    describe("storage", () => {
+        const NFS = { kind: "nfs" as const, server: "nfs.example.com", path: "/exports/data", readOnly: true };
+        const frontend = frontendPodSpec(SETTINGS, SOURCES, { resources: SETTINGS.resources, tokenSecretName: "tok", homeClaimName: "home-claim", shared: NFS }) as any;
+
+        it("the notebook's home is its claim; the profile with the keyed files an emptyDir over it, shared with the controller", () => {
+            const volumes = byName(frontend.volumes);
+            assert.deepStrictEqual([volumes["notebook-home"], volumes.ipython], [
+                { name: "notebook-home", persistentVolumeClaim: { claimName: "home-claim" } },
+                { name: "ipython", emptyDir: {} },
+            ]);
+            const c = byName(frontend.containers);
+            assert.deepStrictEqual(c.notebook.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}${m.readOnly ? ":ro" : ""}`), [
+                "connection:/etc/ipp/connection:ro",
+                "session-key:/etc/ipp/secret:ro",
+                "notebook-home:/home/jupyter",
+                "tmp:/tmp",
+                "ipython:/home/jupyter/.ipython",
+                "notebook-token:/etc/ipp/notebook:ro",
+                "shared:/home/jupyter/shared",
+            ]);
+            assert.deepStrictEqual(c.controller.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}`).slice(2), ["home:/home/jupyter", "tmp:/tmp", "ipython:/home/jupyter/.ipython"]);
+            assert.strictEqual(frontend.securityContext.fsGroupChangePolicy, "OnRootMismatch");
+        });
+
+        it("the notebook writes to the shared volume, which a read-only engine only reads", () => {
+            assert.deepStrictEqual(byName(frontend.volumes).shared, { name: "shared", nfs: { server: "nfs.example.com", path: "/exports/data" } });
+            const worker = workerPodSpec(SETTINGS, SOURCES, NFS) as any;
+            assert.deepStrictEqual(byName(worker.volumes).shared, { name: "shared", nfs: { server: "nfs.example.com", path: "/exports/data", readOnly: true } });
+            assert.deepStrictEqual(byName(worker.containers[0].volumeMounts).shared, { name: "shared", mountPath: "/home/jupyter/shared", readOnly: true });
+        });
+
+        it("the claim asks for one node's read-write access, its class only when one is named", () => {
+            assert.deepStrictEqual(notebookClaimSpec("10Gi"), { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } });
+            assert.strictEqual(notebookClaimSpec("1Gi", "fast").storageClassName, "fast");
         });
     });
 

@@ -27,7 +27,7 @@ describe("the notebook and the laptop client on Kubernetes", () => {
         assert.ok(token.length >= 32);
     });
 
-    it("runs the notebook next to the controller, from the frontend image, as the jupyter user, in the shared home", () => {
+    it("runs the notebook next to the controller, from the frontend image, as the jupyter user, sharing the controller's IPython profile", () => {
         const controller = container(run, "controller");
         const notebook = container(run, "notebook");
         assert.strictEqual(notebook.image, controller.image);
@@ -35,8 +35,9 @@ describe("the notebook and the laptop client on Kubernetes", () => {
         assert.ok(notebook.args.includes("--notebook-dir=/home/jupyter"));
         assert.ok(notebook.args.includes("--ip=0.0.0.0"));
         assert.deepStrictEqual([notebook.securityContext.runAsUser, notebook.securityContext.runAsNonRoot], [1000, true]);
-        const home = (c: any) => c.volumeMounts.find((m: any) => m.mountPath === "/home/jupyter").name;
-        assert.strictEqual(home(notebook), home(controller), "the notebook must see the controller's home");
+        const profile = (c: any) => c.volumeMounts.find((m: any) => m.mountPath === "/home/jupyter/.ipython")?.name;
+        assert.ok(profile(notebook), "the notebook mounts the IPython profile");
+        assert.strictEqual(profile(notebook), profile(controller), "the notebook must see the controller's IPython profile");
         assert.deepStrictEqual(notebook.readinessProbe.tcpSocket, { port: "http-notebook" });
     });
 

@@ -3,7 +3,7 @@ import { runProgram } from "../harness";
 
 const REGISTRY = { registry: "registry.example.com/team" };
 const COMMANDS = ["frontendPython", "frontendShell", "seedTest", "workerShells"];
-const COMMON = ["imageDigests", "laptopClientFile", "target", "workers", ...COMMANDS];
+const COMMON = ["environment", "imageDigests", "laptopClientFile", "target", "workers", ...COMMANDS];
 const KUBERNETES = [...COMMON, "clientPortForward", "frontendPod", "namespace", "service", "workerDeployment"];
 const DOCKER = [...COMMON, "frontendContainer", "network", "workerContainers"];
 
@@ -11,25 +11,38 @@ const CASES: { what: string; config: Record<string, string>; stack?: string; out
     {
         what: "a Kubernetes stack",
         config: REGISTRY,
-        outputs: [...KUBERNETES, "notebookPortForward", "notebookUrl"],
+        outputs: [...KUBERNETES, "notebookPortForward", "notebookStorage", "notebookUrl"],
         secret: ["laptopClientFile", "notebookUrl"],
     },
     { what: "a Kubernetes stack without a notebook", config: { ...REGISTRY, notebook: "false" }, outputs: KUBERNETES, secret: ["laptopClientFile"] },
     {
         what: "a Kubernetes stack with a NodePort notebook",
         config: { ...REGISTRY, notebookServiceType: "NodePort" },
-        outputs: [...KUBERNETES, "notebookNodePort", "notebookPortForward", "notebookUrl"],
+        outputs: [...KUBERNETES, "notebookNodePort", "notebookPortForward", "notebookStorage", "notebookUrl"],
         secret: ["laptopClientFile", "notebookUrl"],
     },
     {
         what: "a Kubernetes stack with a LoadBalancer notebook and registry credentials",
         config: { ...REGISTRY, notebookServiceType: "LoadBalancer", registryUsername: "alice", registryPassword: "s3cret" },
-        outputs: [...KUBERNETES, "notebookExternalUrl", "notebookPortForward", "notebookUrl"],
+        outputs: [...KUBERNETES, "notebookExternalUrl", "notebookPortForward", "notebookStorage", "notebookUrl"],
         secret: ["laptopClientFile", "notebookExternalUrl", "notebookUrl"],
     },
     {
         what: "a Docker stack",
         config: { target: "docker", push: "false" },
+        stack: "local",
+        outputs: [...DOCKER, "notebookContainer", "notebookStorage", "notebookUrl"],
+        secret: ["laptopClientFile", "notebookUrl"],
+    },
+    {
+        what: "a Kubernetes stack whose notebook home lives only as long as the Pod",
+        config: { ...REGISTRY, notebookStorage: "" },
+        outputs: [...KUBERNETES, "notebookPortForward", "notebookUrl"],
+        secret: ["laptopClientFile", "notebookUrl"],
+    },
+    {
+        what: "a Docker stack whose notebook home lives only as long as the container",
+        config: { target: "docker", push: "false", notebookStorage: "" },
         stack: "local",
         outputs: [...DOCKER, "notebookContainer", "notebookUrl"],
         secret: ["laptopClientFile", "notebookUrl"],
