@@ -50,7 +50,7 @@ is_count() { [[ "$1" =~ ^[0-9]+$ ]]; }
 # pointing at /etc/containerd/certs.d, and a hosts.toml there that sends localhost:5001 to it.
 kind_up() {
     if [[ "$(docker inspect -f '{{.State.Running}}' "$REGISTRY_NAME" 2>/dev/null || true)" != true ]]; then
-        docker run -d --restart=always -p "127.0.0.1:$REGISTRY_PORT:5000" --network bridge --name "$REGISTRY_NAME" "$REGISTRY_IMAGE"
+        docker run -d --restart=always -p "127.0.0.1:$REGISTRY_PORT:5000" --name "$REGISTRY_NAME" "$REGISTRY_IMAGE"
     fi
     if ! kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then
         kind create cluster --name "$CLUSTER" --image "$KIND_NODE_IMAGE" --wait 180s --config=- <<'EOF'
