@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { readPackages } from "../../bench/packages-report";
 import { renderReport } from "../../bench/report";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -11,9 +12,17 @@ describe("the benchmark report (npm run bench:report)", () => {
     it("BENCHMARKS.md's memory section is what the report renders from the committed bench/results.json", () => {
         const committed = readResults(path.join(ROOT, "bench", "results.json"));
         const section = (report: string) => report.slice(report.indexOf(MEMORY), report.indexOf("\n## ", report.indexOf(MEMORY)));
-        const rendered = section(renderReport(committed));
+        const report = renderReport({ ...committed, packages: readPackages(path.join(ROOT, "bench", "results.json")) });
+        const rendered = section(report);
         assert.ok(rendered.includes("| 2048 MiB |"), rendered);
         assert.strictEqual(section(fs.readFileSync(path.join(ROOT, "BENCHMARKS.md"), "utf8")), rendered);
+    });
+
+    it("BENCHMARKS.md as a whole is what `npm run bench:report -- --record` renders, the packages' costs included", () => {
+        const results = path.join(ROOT, "bench", "results.json");
+        const report = renderReport({ ...readResults(results), packages: readPackages(results) });
+        assert.ok(report.includes("## Your own packages"));
+        assert.strictEqual(fs.readFileSync(path.join(ROOT, "BENCHMARKS.md"), "utf8"), report);
     });
 
     it("a run of the memory case alone reports that case and nothing it did not measure", () => {
