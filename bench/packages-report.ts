@@ -1,6 +1,7 @@
 /** The section of BENCHMARKS.md on what your own packages cost, from `npm run bench:packages`. */
 import * as fs from "fs";
 import * as path from "path";
+import { show, stat } from "./stats";
 
 export interface PackagesResult {
     date: string;
@@ -21,15 +22,14 @@ export function readPackages(resultsFile: string): PackagesResult | undefined {
     return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-export const spread = (xs: number[], digits = 2) =>
-    `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}, n=${xs.length})`;
+/** A median with its spread, to two places, as the rest of the report shows them. */
+export const spread = (xs: number[], digits = 2) => show(stat(xs), digits);
 
 export function renderPackages(p: PackagesResult): string[] {
     const mb = (b: number) => (b / 1e6).toFixed(1);
     const row = (what: string, s: PackagesResult["sizes"]["plain"]) => `| ${what} | ${mb(s.base)} | ${mb(s.frontend)} | ${mb(s.worker)} |`;
-    const plain = median(p.startupCpuSecondsPerWorker.plain);
-    const science = median(p.startupCpuSecondsPerWorker.science);
+    const plain = stat(p.startupCpuSecondsPerWorker.plain).median;
+    const science = stat(p.startupCpuSecondsPerWorker.science).median;
     return [
         "",
         "## Your own packages",

@@ -6,27 +6,7 @@ import type { Sample } from "./run";
 import type { Variant } from "./settings";
 import { renderMemory } from "./memory";
 import { renderPackages } from "./packages-report";
-
-interface Stat {
-    median: number;
-    min: number;
-    max: number;
-    n: number;
-}
-
-function stat(xs: number[]): Stat {
-    if (!xs.length) return { median: NaN, min: NaN, max: NaN, n: 0 };
-    const s = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(s.length / 2);
-    const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-    return { median, min: s[0], max: s[s.length - 1], n: s.length };
-}
-
-function show(s: Stat, digits = 1, unit = ""): string {
-    if (!s.n) return "none answered";
-    const v = (x: number) => x.toFixed(digits) + unit;
-    return s.n > 1 ? `${v(s.median)} (${v(s.min)}–${v(s.max)}, n=${s.n})` : `${v(s.median)} (n=1)`;
-}
+import { Stat, show, stat } from "./stats";
 
 /** a / b to two places, or a dash when either is missing. */
 function ratio(a: number, b: number): string {
