@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { LoadedConfig, loadConfig } from "./lib/config";
-import { dnsLabel } from "./lib/names";
+import { totalEngines } from "./lib/groups";
 import { NOTEBOOK_PORT } from "./lib/ports";
 import * as commands from "./lib/commands";
 import * as connection from "./lib/connection";
@@ -13,8 +13,12 @@ import { DockerCluster } from "./components/docker-cluster";
 /** What every stack shows, whatever runs it (besides the commands that reach the cluster). */
 interface CommonOutputs {
     target: string;
-    /** Workers, one engine each. */
+    /** Worker pods (or containers) of all groups. */
     workers: number;
+    /** Engines of all groups: what `len(rc.ids)` says once every engine is registered. */
+    engines: number;
+    /** Each worker group's shape, by name: pods, engines in each, GPUs of each. */
+    workerGroups: Record<string, { workers: number; enginesPerWorker: number; gpus: number }>;
     /** What each image's pods or containers run: the pushed digest, or the local image ID. */
     imageDigests: Record<"base" | "frontend" | "worker", pulumi.Output<string>>;
     /** Python, ipyparallel and every requested package as installed in the images: what a laptop client must match. */
@@ -30,7 +34,10 @@ interface KubernetesOutputs {
     namespace: pulumi.Output<string>;
     frontendPod: pulumi.Output<string>;
     service: pulumi.Output<string>;
-    workerDeployment: pulumi.Output<string>;
+    /** Each group's Deployment, by group. */
+    workerDeployments: pulumi.Output<Record<string, string>>;
+    /** The Deployment, when there is one group (as every stack had before groups). */
+    workerDeployment?: pulumi.Output<string>;
     clientPortForward: pulumi.Output<string>;
     notebookPortForward?: pulumi.Output<string>;
     /** Only with `notebookServiceType: NodePort`. */
@@ -74,7 +81,8 @@ function onKubernetes({ settings, credentials }: LoadedConfig, cluster: ClusterA
         namespace: k8s.namespace,
         frontendPod: k8s.frontendPodName,
         service: k8s.serviceName,
-        workerDeployment: k8s.deploymentName,
+        workerDeployments: k8s.deploymentNames,
+        workerDeployment: settings.workerGroups.length === 1 ? k8s.deploymentNames.apply(d => Object.values(d)[0]) : undefined,
         clientPortForward: k8s.clientPortForward,
         notebookPortForward: k8s.notebook?.portForward,
         notebookNodePort: k8s.notebook?.nodePort,
@@ -84,8 +92,8 @@ function onKubernetes({ settings, credentials }: LoadedConfig, cluster: ClusterA
     return { commands: k8s.commands, outputs };
 }
 
-function onDocker({ stack }: LoadedConfig, cluster: ClusterArgs): Placed<DockerOutputs> {
-    const local = new DockerCluster("cluster", { ...cluster, stack });
+function onDocker(_loaded: LoadedConfig, cluster: ClusterArgs): Placed<DockerOutputs> {
+    const local = new DockerCluster("cluster", cluster);
     const outputs = present<DockerOutputs>({
         network: local.networkName,
         frontendContainer: local.frontendContainer,
@@ -118,12 +126,13 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
         : undefined;
 
     const cluster: ClusterArgs = {
-        instance: dnsLabel(loaded.stack),
+        instance: settings.instance,
+        namePrefix: settings.namePrefix,
         images: images.refs,
         sessionKey,
-        workers: settings.workers,
         frontendResources: settings.frontend,
-        workerResources: settings.worker,
+        workerGroups: settings.workerGroups,
+        gpuResource: settings.gpuResource,
         notebook: notebookToken && { token: notebookToken, resources: settings.notebookResources, storage: settings.notebookStorage },
         sharedVolume: settings.sharedVolume,
     };
@@ -134,7 +143,9 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
         ...placed.outputs,
         ...present<CommonOutputs>({
             target: settings.target,
-            workers: settings.workers,
+            workers: settings.workerGroups.reduce((sum, g) => sum + g.workers, 0),
+            engines: totalEngines(settings.workerGroups),
+            workerGroups: Object.fromEntries(settings.workerGroups.map(g => [g.name, { workers: g.workers, enginesPerWorker: g.enginesPerWorker, gpus: g.gpus }])),
             imageDigests: { base: images.refs.base.id, frontend: images.refs.frontend.id, worker: images.refs.worker.id },
             environment: images.environment,
             laptopClientFile: sessionKey.apply(key => JSON.stringify(connection.laptopClientFile(key), null, 2)),

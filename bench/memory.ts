@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { NAMES } from "../lib/names";
+import { CONTAINERS } from "../lib/names";
 import { TestCluster } from "../test/integration/cluster";
 import { TEST_LABEL, docker, inspect } from "../test/integration/docker-cli";
 import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
@@ -80,7 +80,7 @@ export async function controllerMemory(objects: DeclaredObjects, workers: number
     const cluster = new TestCluster(objects, new Kubelet(objects, runLabel));
     try {
         await cluster.up();
-        const controller = cluster.frontend!.containers.find(c => c.name === NAMES.controllerContainer)!.id;
+        const controller = cluster.frontend!.containers.find(c => c.name === CONTAINERS.controller)!.id;
         const image = objects.pods[0].inputs.spec.containers[0].image;
         const limitBytes = Number(await inspect(controller, "{{.HostConfig.Memory}}"));
         let done = false;

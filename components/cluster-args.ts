@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Resources, readSchema } from "../lib/config";
 import { ImageKind } from "../lib/names";
+import { WorkerGroup, defaultGroup } from "../lib/groups";
 import { ClusterCommands } from "../lib/commands";
 import { SharedVolume } from "../lib/storage";
 import { ImageRef } from "./images";
@@ -36,16 +37,21 @@ export interface NotebookArgs {
 export interface ClusterArgs {
     /** The `app.kubernetes.io/instance` label: tells this deployment's objects from any other's. */
     instance: string;
+    /** Every object's name starts with it (`<prefix>-frontend`, `<prefix>-controller`, …), so that clusters can share a namespace or a Docker engine. */
+    namePrefix: string;
     /** The built images; `pushed` says whether pods pull them by digest. */
     images: Record<ImageKind, ImageRef>;
     /** The HMAC key that signs every message (secret). */
     sessionKey: pulumi.Input<string>;
-    /** How many workers, one engine each. Defaults to Pulumi.yaml's workers (2). */
-    workers?: number;
     /** CPU request and memory request/limit of the controller. Defaults to Pulumi.yaml's frontendCpu/frontendMemory (250m, 2Gi). */
     frontendResources?: Resources;
-    /** CPU request and memory request/limit of each worker. Defaults to Pulumi.yaml's workerCpu/workerMemory (500m, 1Gi). */
-    workerResources?: Resources;
+    /**
+     * The worker groups, each its own Deployment (or set of containers). Defaults to one group named
+     * `default` of Pulumi.yaml's workers (2) pods, enginesPerWorker (1) engines each, workerCpu/workerMemory (500m, 1Gi).
+     */
+    workerGroups?: WorkerGroup[];
+    /** The resource name a group's GPUs are asked for by. Defaults to Pulumi.yaml's gpuResource (nvidia.com/gpu). */
+    gpuResource?: string;
     /** A notebook server next to the controller; left out, there is none. */
     notebook?: NotebookArgs;
     /** A data volume at /home/jupyter/shared in the notebook and every engine. Defaults to none. */
@@ -60,9 +66,9 @@ export function clusterDefaults() {
         memory: String(schema[`${prefix}Memory`].default),
     });
     return {
-        workers: Number(schema.workers.default),
         frontend: resources("frontend"),
-        worker: resources("worker"),
+        workerGroups: [defaultGroup({ workers: Number(schema.workers.default), enginesPerWorker: Number(schema.enginesPerWorker.default), ...resources("worker") })],
+        gpuResource: String(schema.gpuResource.default),
         notebook: resources("notebook"),
         notebookStorage: { size: String(schema.notebookStorage.default), storageClass: "", retain: false },
     };

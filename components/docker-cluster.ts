@@ -1,18 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { frontendContainerArgs, notebookContainerArgs, workerContainerArgs } from "../lib/docker-specs";
-import { ImageKind, dockerLabels, dockerNames } from "../lib/names";
+import { DEFAULT_GROUP, ImageKind, clusterNames, dockerLabels } from "../lib/names";
 import * as commands from "../lib/commands";
 import { ClusterArgs, CommandOutputs, childOf, clusterDefaults, commandOutputs } from "./cluster-args";
 
-export interface DockerClusterArgs extends ClusterArgs {
-    /** The stack's name: containers and the network are named after it, so one engine can hold several stacks. */
-    stack: string;
-}
+export type DockerClusterArgs = ClusterArgs;
 
 /**
  * The cluster on the local Docker engine: a network of its own, the controller's container, then
- * one container per worker, each created once the one it needs is healthy. With a notebook, its home
+ * one container per worker of each group, each created once the one it needs is healthy. Names start
+ * with the cluster's prefix, so one engine can hold several stacks. With a notebook, its home
  * folder is a Docker volume that outlives its container.
  */
 export class DockerCluster extends pulumi.ComponentResource {
@@ -30,7 +28,8 @@ export class DockerCluster extends pulumi.ComponentResource {
         super("ipp-cluster:index:DockerCluster", name, {}, opts);
         const defaults = clusterDefaults();
         const { images, instance, sessionKey } = args;
-        const names = dockerNames(args.stack);
+        const names = clusterNames(args.namePrefix);
+        const groups = args.workerGroups ?? defaults.workerGroups;
         const child = childOf(this, name);
         // Fixed names: a replacement must remove the old container (or network) first.
         const fixedName = { deleteBeforeReplace: true };
@@ -40,40 +39,31 @@ export class DockerCluster extends pulumi.ComponentResource {
         const network = child("network", (n, o) => new docker.Network(n, { name: names.network, labels: dockerLabels(instance) }, o), fixedName);
         // Containers refer to the image by pushed digest or local ID, so a rebuilt image replaces them.
         const image = (kind: ImageKind) => (images[kind].pushed ? images[kind].image : images[kind].id);
-        const shared = { network: network.name, sessionKey, instance, shared: args.sharedVolume };
+        const shared = { network: network.name, sessionKey, instance, names, shared: args.sharedVolume };
 
         const frontend = child(
             "frontend",
             (n, o) =>
                 new docker.Container(
                     n,
-                    frontendContainerArgs({ ...shared, name: names.frontend, image: image("frontend"), resources: args.frontendResources ?? defaults.frontend }),
+                    frontendContainerArgs({ ...shared, image: image("frontend"), resources: args.frontendResources ?? defaults.frontend }),
                     o,
                 ),
             container,
         );
 
-        const workerNames = Array.from({ length: args.workers ?? defaults.workers }, (_, i) => names.worker(i + 1));
-        const workers = workerNames.map((containerName, i) => {
-            const hostname = names.workerHostname(i + 1);
-            return child(
-                `worker-${i + 1}`,
-                (n, o) =>
-                    new docker.Container(
-                        n,
-                        workerContainerArgs({
-                            ...shared,
-                            name: containerName,
-                            hostname,
-                            aliases: [hostname],
-                            image: image("worker"),
-                            resources: args.workerResources ?? defaults.worker,
-                        }),
-                        o,
-                    ),
-                { ...container, dependsOn: [frontend] },
-            );
-        });
+        // The default group's containers keep the logical names single-group stacks always had.
+        const role = (group: string, index: number) => (group === DEFAULT_GROUP ? `worker-${index}` : `worker-${group}-${index}`);
+        const workers = groups.flatMap(group =>
+            Array.from({ length: group.workers }, (_, i) =>
+                child(
+                    role(group.name, i + 1),
+                    (n, o) => new docker.Container(n, workerContainerArgs({ ...shared, image: image("worker"), resources: group }, group, i + 1), o),
+                    { ...container, dependsOn: [frontend] },
+                ),
+            ),
+        );
+        const workerNames = groups.flatMap(group => Array.from({ length: group.workers }, (_, i) => names.workerContainer(group.name, i + 1)));
 
         if (args.notebook) {
             const notebook = args.notebook;
@@ -85,8 +75,9 @@ export class DockerCluster extends pulumi.ComponentResource {
                     ? child(
                           "notebook-home",
                           (n, o) => new docker.Volume(n, { name: names.notebookHome, labels: dockerLabels(instance, "frontend") }, o),
-                          // Never replaced: a new volume of the same name is the old one, which the replacement would then delete.
-                          { retainOnDelete: storage.retain, ignoreChanges: ["labels"] },
+                          // Never replaced: a new volume of the same name is the old one, which the replacement would then
+                          // delete; and never renamed, which would leave the notebooks behind in the old one.
+                          { retainOnDelete: storage.retain, ignoreChanges: ["labels", "name"] },
                       )
                     : undefined;
             this.notebookVolume = home?.name;
@@ -97,7 +88,6 @@ export class DockerCluster extends pulumi.ComponentResource {
                         n,
                         notebookContainerArgs({
                             ...shared,
-                            name: names.notebook,
                             image: image("frontend"),
                             resources: notebook.resources ?? defaults.notebook,
                             notebookToken: notebook.token,

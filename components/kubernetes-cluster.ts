@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { RegistryCredentials, Resources, ServiceType } from "../lib/config";
 import { connectionFileContents } from "../lib/runtime";
-import { Component, FILES, ImageKind, NAMES, labels } from "../lib/names";
+import { createHash } from "crypto";
+import { CONTAINERS, ClusterNames, Component, DEFAULT_GROUP, FILES, ImageKind, clusterNames, labels } from "../lib/names";
 import { NOTEBOOK_PORT, portsFor } from "../lib/ports";
 import * as commands from "../lib/commands";
 import * as specs from "../lib/k8s-specs";
@@ -26,17 +27,34 @@ export interface KubernetesClusterArgs extends ClusterArgs {
 
 /** Annotation that carries the image ID, so that a rebuilt image rolls out also when pods refer to it by tag. */
 export const IMAGE_ID_ANNOTATION = "ipp-cluster/image-id";
+/** Annotation on the workers' pods with a digest of their connection file: a new controller address rolls them. */
+export const CONNECTION_ANNOTATION = "ipp-cluster/connection-file";
+
+/** A short digest of the workers' connection file, for CONNECTION_ANNOTATION. */
+export function connectionDigest(names: ClusterNames): string {
+    return createHash("sha256").update(JSON.stringify(connectionFileContents("worker", names))).digest("hex").slice(0, 16);
+}
+
+/**
+ * A worker group's logical name. The default group keeps the name the one Deployment always had, so
+ * an existing stack's Deployment is updated in place.
+ */
+export function workersRole(group: string): string {
+    return group === DEFAULT_GROUP ? "workers" : `workers-${group}`;
+}
 
 /**
  * The cluster on Kubernetes. Created in this order, each naming the one before in `dependsOn`:
- * configmap-fn → configmap-wn → Service → frontend Pod → worker Deployment. With a notebook, its
+ * configmap-fn → configmap-wn → Service → frontend Pod → one worker Deployment per group. Names
+ * start with the cluster's prefix, so stacks can share a namespace. With a notebook, its
  * home folder is a claim (see kubernetes-storage.ts) that the frontend Pod mounts.
  */
 export class KubernetesCluster extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
     readonly frontendPodName: pulumi.Output<string>;
     readonly serviceName: pulumi.Output<string>;
-    readonly deploymentName: pulumi.Output<string>;
+    /** Each worker group's Deployment, by group. */
+    readonly deploymentNames: pulumi.Output<Record<string, string>>;
     /** The commands that run the seed test and open Python or a shell on the frontend or a worker. */
     readonly commands: CommandOutputs;
     /** `kubectl port-forward` of the ports a laptop client needs. */
@@ -57,6 +75,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         super("ipp-cluster:index:KubernetesCluster", name, {}, opts);
         const defaults = clusterDefaults();
         const { instance, images } = args;
+        const names = clusterNames(args.namePrefix);
+        const groups = args.workerGroups ?? defaults.workerGroups;
         const child = childOf(this, name);
 
         // The notebook's home is a claim unless its size is "". Kept on destroy, the claim needs its
@@ -75,7 +95,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                   ).metadata.name
                 : pulumi.output(args.namespace);
         const meta = (component?: Component) => ({ namespace, labels: labels(instance, component) });
-        const claim = adopting && notebookClaim(child, meta("frontend"), storage, adopting);
+        const claim = adopting && notebookClaim(child, { ...meta("frontend"), name: names.notebookHome }, storage, adopting);
 
         const key = child("session-key", (n, o) =>
             new k8s.core.v1.Secret(n, { metadata: meta(), type: "Opaque", stringData: { [FILES.sessionKey]: args.sessionKey } }, o),
@@ -99,16 +119,16 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             : [];
 
         const configmapFn = child("configmap-fn", (n, o) =>
-            new k8s.core.v1.ConfigMap(n, { metadata: meta("frontend"), data: connectionFileContents("frontend") }, o),
+            new k8s.core.v1.ConfigMap(n, { metadata: meta("frontend"), data: connectionFileContents("frontend", names) }, o),
         );
         const configmapWn = child(
             "configmap-wn",
-            (n, o) => new k8s.core.v1.ConfigMap(n, { metadata: meta("worker"), data: connectionFileContents("worker") }, o),
+            (n, o) => new k8s.core.v1.ConfigMap(n, { metadata: meta("worker"), data: connectionFileContents("worker", names) }, o),
             { dependsOn: [configmapFn] },
         );
         const service = child(
             "service",
-            (n, o) => new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: NAMES.controllerService }, spec: specs.controllerServiceSpec(instance) }, o),
+            (n, o) => new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: names.controller }, spec: specs.controllerServiceSpec(instance) }, o),
             { dependsOn: [configmapWn] },
         );
 
@@ -118,7 +138,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const containerSettings = (kind: ImageKind, resources: Resources) => ({
             image: images[kind].image,
             imagePullPolicy: images[kind].imagePullPolicy,
-            resources,
+            resources: { cpu: resources.cpu, memory: resources.memory },
         });
 
         // A fixed name: a replacement deletes the old controller before the new one starts, since two
@@ -129,7 +149,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 new k8s.core.v1.Pod(
                     n,
                     {
-                        metadata: { ...meta("frontend"), name: NAMES.frontendPod, annotations: imageAnnotations("frontend") },
+                        metadata: { ...meta("frontend"), name: names.frontend, annotations: imageAnnotations("frontend") },
                         spec: specs.frontendPodSpec(
                             containerSettings("frontend", args.frontendResources ?? defaults.frontend),
                             { configMapName: configmapFn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets },
@@ -146,20 +166,33 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             { dependsOn: [service], deleteBeforeReplace: true, replaceOnChanges: [`metadata.annotations["${IMAGE_ID_ANNOTATION}"]`] },
         );
 
-        const workerPod = specs.workerPodSpec(
-            containerSettings("worker", args.workerResources ?? defaults.worker),
-            { configMapName: configmapWn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets },
-            args.sharedVolume,
-        );
-        const workers = child(
-            "workers",
-            (n, o) =>
-                new k8s.apps.v1.Deployment(
-                    n,
-                    { metadata: meta("worker"), spec: specs.workerDeploymentSpec(instance, args.workers ?? defaults.workers, workerPod, imageAnnotations("worker")) },
-                    o,
-                ),
-            { dependsOn: [frontend] },
+        // One Deployment per group, named after it. Its name is never changed: the default group of a
+        // stack from before names followed the stack keeps the name Pulumi gave it.
+        const workerSources = { configMapName: configmapWn.metadata.name, secretName: key.metadata.name, imagePullSecrets: pullSecrets };
+        const workerAnnotations = { ...imageAnnotations("worker"), [CONNECTION_ANNOTATION]: connectionDigest(names) };
+        const workers = groups.map(group =>
+            child(
+                workersRole(group.name),
+                (n, o) =>
+                    new k8s.apps.v1.Deployment(
+                        n,
+                        {
+                            metadata: { ...meta("worker"), name: names.workers(group.name) },
+                            spec: specs.workerDeploymentSpec(
+                                instance,
+                                group,
+                                specs.workerPodSpec(containerSettings("worker", group), workerSources, group, {
+                                    instance,
+                                    gpuResource: args.gpuResource ?? defaults.gpuResource,
+                                    shared: args.sharedVolume,
+                                }),
+                                workerAnnotations,
+                            ),
+                        },
+                        o,
+                    ),
+                { dependsOn: [frontend], ignoreChanges: ["metadata.name"] },
+            ),
         );
 
         child("netpol-frontend", (n, o) =>
@@ -170,15 +203,17 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         this.namespace = namespace;
         this.frontendPodName = frontend.metadata.name;
         this.serviceName = service.metadata.name;
-        this.deploymentName = workers.metadata.name;
+        const deployments = pulumi.all(workers.map(w => w.metadata.name));
+        this.deploymentNames = deployments.apply(all => Object.fromEntries(groups.map((g, i) => [g.name, all[i]])));
         this.commands = commandOutputs(
-            pulumi.all([namespace, workers.metadata.name]).apply(([ns, deployment]) =>
-                commands.clusterCommands({ kind: "kubernetes", namespace: ns, pod: NAMES.frontendPod, container: NAMES.controllerContainer }, [
-                    { kind: "kubernetes", namespace: ns, pod: `deployment/${deployment}`, container: NAMES.engineContainer },
-                ]),
+            pulumi.all([namespace, deployments]).apply(([ns, all]) =>
+                commands.clusterCommands(
+                    { kind: "kubernetes", namespace: ns, pod: names.frontend, container: CONTAINERS.controller },
+                    all.map(deployment => ({ kind: "kubernetes" as const, namespace: ns, pod: `deployment/${deployment}`, container: CONTAINERS.engine })),
+                ),
             ),
         );
-        this.clientPortForward = namespace.apply(ns => commands.portForwardCommand(ns, `pod/${NAMES.frontendPod}`, portsFor("clients").map(p => p.port)));
+        this.clientPortForward = namespace.apply(ns => commands.portForwardCommand(ns, `pod/${names.frontend}`, portsFor("clients").map(p => p.port)));
 
         if (args.notebook) {
             const token = args.notebook.token;
@@ -186,14 +221,14 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             const notebookService = child(
                 "notebook-service",
                 (n, o) =>
-                    new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: NAMES.notebookService }, spec: specs.notebookServiceSpec(instance, type) }, o),
+                    new k8s.core.v1.Service(n, { metadata: { ...meta("frontend"), name: names.notebook }, spec: specs.notebookServiceSpec(instance, type) }, o),
                 { dependsOn: [frontend] },
             );
             const balancer = notebookService.status.loadBalancer.ingress.apply(ingress => ingress?.[0]?.hostname ?? ingress?.[0]?.ip ?? "");
             this.notebook = {
                 serviceName: notebookService.metadata.name,
                 claimName: claim?.metadata.name,
-                portForward: namespace.apply(ns => commands.portForwardCommand(ns, `service/${NAMES.notebookService}`, [NOTEBOOK_PORT.port])),
+                portForward: namespace.apply(ns => commands.portForwardCommand(ns, `service/${names.notebook}`, [NOTEBOOK_PORT.port])),
                 nodePort: type === "NodePort" ? notebookService.spec.ports.apply(p => p[0].nodePort) : undefined,
                 externalUrl:
                     type === "LoadBalancer"
@@ -206,7 +241,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             namespace: this.namespace,
             frontendPodName: this.frontendPodName,
             serviceName: this.serviceName,
-            deploymentName: this.deploymentName,
+            deploymentNames: this.deploymentNames,
             ...this.commands,
             clientPortForward: this.clientPortForward,
             notebook: this.notebook,

@@ -4,7 +4,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMES } from "../lib/names";
 import { notebookClaimSpec } from "../lib/k8s-specs";
 import { NotebookStorageArgs, childOf } from "./cluster-args";
 
@@ -30,8 +29,9 @@ export function adoptingProvider(child: Child): k8s.Provider {
 }
 
 /**
- * The claim that holds the notebook's home folder, named `ipp-notebook-home` in the cluster's
- * namespace. It is always declared through the adopting provider, so that turning `retain` on or off
+ * The claim that holds the notebook's home folder, named `<prefix>-notebook-home` in the cluster's
+ * namespace. Its name never changes once it exists (`ignoreChanges`): a claim made when every
+ * cluster's was `ipp-notebook-home` keeps that name and its notebooks, whatever the prefix. It is always declared through the adopting provider, so that turning `retain` on or off
  * never moves it to another provider; with `retain` it is kept on destroy.
  *
  * Nothing about the images or the sizes of the pods reaches it, so none of their changes replaces it.
@@ -41,14 +41,14 @@ export function adoptingProvider(child: Child): k8s.Provider {
  */
 export function notebookClaim(
     child: Child,
-    metadata: { namespace: pulumi.Input<string>; labels: Record<string, string> },
+    metadata: { namespace: pulumi.Input<string>; labels: Record<string, string>; name: string },
     storage: Required<NotebookStorageArgs>,
     provider: k8s.Provider,
 ): k8s.core.v1.PersistentVolumeClaim {
     return child(
         "notebook-home",
         (n, o) =>
-            new k8s.core.v1.PersistentVolumeClaim(n, { metadata: { ...metadata, name: NAMES.notebookClaim }, spec: notebookClaimSpec(storage.size, storage.storageClass) }, o),
-        { provider, retainOnDelete: storage.retain },
+            new k8s.core.v1.PersistentVolumeClaim(n, { metadata, spec: notebookClaimSpec(storage.size, storage.storageClass) }, o),
+        { provider, retainOnDelete: storage.retain, ignoreChanges: ["metadata.name"] },
     );
 }

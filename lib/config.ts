@@ -8,10 +8,11 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { PROJECT, defaultNamespace, registryHost } from "./names";
+import { MAX_PREFIX_LENGTH, PROJECT, defaultNamespace, defaultPrefix, dnsLabel, registryHost } from "./names";
 import { cpuCores, memoryBytes } from "./quantities";
 import { Software, indexUrlProblem, isDebianPackage, isPipRequirement, shownUrl } from "./software";
 import { NotebookStorage, SharedVolume, parseSharedVolume, storageClassProblem, storageSizeProblem } from "./storage";
+import { MAX_ENGINES_PER_WORKER, WorkerGroup, engineMemoryProblem, isResourceName, parseWorkerGroups } from "./groups";
 
 export type ConfigType = "string" | "integer" | "boolean" | "array" | "object";
 
@@ -54,7 +55,10 @@ export interface RegistryLogin {
 /** The validated settings, with defaults applied. The registry password is not here: it stays a secret Output. */
 export interface ClusterConfig {
     target: Target;
-    workers: number;
+    /** Every object name starts with it (`namePrefix`, or `ipp-<stack>`). */
+    namePrefix: string;
+    /** The `app.kubernetes.io/instance` label: `namePrefix` when set, else the stack's name as a DNS label. */
+    instance: string;
     registry: string;
     push: boolean;
     /** Set when images are pushed with credentials (then the password is set too). */
@@ -65,7 +69,10 @@ export interface ClusterConfig {
     /** The user's own packages and base image. */
     software: Software;
     frontend: Resources;
-    worker: Resources;
+    /** The worker groups: `workerGroups`, or the one group `workers`/`enginesPerWorker`/`workerCpu`/`workerMemory` describe. */
+    workerGroups: WorkerGroup[];
+    /** The resource name GPUs are asked for by (nvidia.com/gpu). */
+    gpuResource: string;
     notebook: boolean;
     notebookServiceType: ServiceType;
     notebookResources: Resources;
@@ -198,6 +205,19 @@ class Settings {
         return { cpu, memory };
     }
 
+    /** Whether the stack sets `name` itself (rather than leaving Pulumi.yaml's default). */
+    isSet(name: string): boolean {
+        return this.raw[name] !== undefined;
+    }
+
+    /** An integer from `min` to `max`. */
+    integer(name: string, min: number, max: number): number {
+        const text = this.text(name);
+        const n = /^[0-9]+$/.test(text) ? parseInt(text, 10) : NaN;
+        if (!(n >= min && n <= max)) this.problem(`${key(name)} must be an integer from ${min} to ${max}; got ${shown(text)}.`);
+        return n;
+    }
+
     /** The default Pulumi.yaml gives a setting. */
     defaultOf(name: string): string {
         return String(this.schema[name]?.default ?? "");
@@ -248,6 +268,45 @@ function parseSoftware(s: Settings, osImage: string): Software {
     return { aptPackages, pipPackages, pipIndexUrl, pipExtraIndexUrl, baseImage };
 }
 
+/** The prefix of every object name, and the instance label. */
+function parseNames(s: Settings, stack: string): { namePrefix: string; instance: string } {
+    const namePrefix = s.text("namePrefix");
+    if (namePrefix === "") return { namePrefix: defaultPrefix(stack), instance: dnsLabel(stack) };
+    if (!new RegExp(`^[a-z]([-a-z0-9]{0,${MAX_PREFIX_LENGTH - 2}}[a-z0-9])?$`).test(namePrefix)) {
+        s.problem(
+            `${key("namePrefix")} must be a DNS label of at most ${MAX_PREFIX_LENGTH} characters (lowercase letters, digits and "-", ` +
+                `starting with a letter), such as ipp-alice, or "" for ipp-<stack>; got ${shown(namePrefix)}.`,
+        );
+    }
+    return { namePrefix, instance: namePrefix };
+}
+
+/**
+ * The worker groups: `workerGroups` when set (each group's fields default to enginesPerWorker,
+ * workerCpu and workerMemory), else one group `default` of `workers` pods.
+ */
+function parseWorkers(s: Settings): { workerGroups: WorkerGroup[]; gpuResource: string } {
+    const workers = s.integer("workers", 0, MAX_WORKERS);
+    const enginesPerWorker = s.integer("enginesPerWorker", 1, MAX_ENGINES_PER_WORKER);
+    const worker = s.resources("worker");
+    const text = s.json("workerGroups");
+    const parsed = parseWorkerGroups(text, { workers, enginesPerWorker, ...worker });
+    parsed.problems.forEach(p => s.problem(p));
+    const grouped = parsed.listed;
+    if (grouped && s.isSet("workers")) {
+        s.problem(`${key("workers")} cannot be set together with ${key("workerGroups")}: give each group its own workers (\`pulumi config rm workers\`); got workers ${shown(s.text("workers"))}.`);
+    }
+    if (!grouped && enginesPerWorker >= 1 && enginesPerWorker <= MAX_ENGINES_PER_WORKER) {
+        const problem = engineMemoryProblem(worker.memory, enginesPerWorker, key("workerMemory"));
+        if (problem) s.problem(problem);
+    }
+    const gpuResource = s.text("gpuResource");
+    if (!isResourceName(gpuResource)) {
+        s.problem(`${key("gpuResource")} must be an extended resource name (a domain, "/", a name), such as nvidia.com/gpu or amd.com/gpu; got ${shown(gpuResource)}.`);
+    }
+    return { workerGroups: parsed.groups, gpuResource };
+}
+
 /** The notebook's home folder: its size, class and whether it outlives the stack. */
 function parseNotebookStorage(s: Settings): NotebookStorage {
     const size = s.text("notebookStorage");
@@ -266,11 +325,7 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
 
     const target = s.choice("target", TARGETS);
 
-    const workersText = s.text("workers");
-    const workers = /^[0-9]+$/.test(workersText) ? parseInt(workersText, 10) : NaN;
-    if (!(workers >= 0 && workers <= MAX_WORKERS)) {
-        s.problem(`${key("workers")} must be an integer from 0 to ${MAX_WORKERS}; got ${shown(workersText)}.`);
-    }
+    const names = parseNames(s, stack);
 
     const push = s.boolean("push");
     const createNamespace = s.boolean("createNamespace");
@@ -312,7 +367,7 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
     const software = parseSoftware(s, osImage);
 
     const frontend = s.resources("frontend");
-    const worker = s.resources("worker");
+    const { workerGroups, gpuResource } = parseWorkers(s);
     const notebook = s.boolean("notebook");
     const notebookServiceType = s.choice("notebookServiceType", SERVICE_TYPES);
     const notebookResources = s.resources("notebook");
@@ -321,7 +376,7 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
     shared.problems.forEach(p => s.problem(p));
 
     s.finish();
-    return { target, workers, registry, push, registryLogin, namespace, createNamespace, osImage, software, frontend, worker, notebook, notebookServiceType, notebookResources, notebookStorage, sharedVolume: shared.volume };
+    return { target, ...names, registry, push, registryLogin, namespace, createNamespace, osImage, software, frontend, workerGroups, gpuResource, notebook, notebookServiceType, notebookResources, notebookStorage, sharedVolume: shared.volume };
 }
 
 /** Credentials for pushing and pulling the images; the password stays a secret Output. */

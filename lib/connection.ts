@@ -3,7 +3,6 @@
  * frontend (from the Secret); engines read it from the Secret with `--keyfile`.
  */
 import { ClientPorts, EnginePorts, clientPorts, enginePorts } from "./ports";
-import { NAMES } from "./names";
 
 /** Message packing and signing, shared by every file. The controller asserts they match. */
 export const SESSION = {
@@ -67,13 +66,13 @@ export function clientConnectionFile(endpoint: Endpoint): ClientConnectionFile {
  * binds registration on the client interface only, otherwise). `tcp://*` binds every interface,
  * so the Service, the pod's own hostname and `kubectl port-forward` (loopback) all reach it.
  */
-export function frontendConnectionFiles(frontendHost: string = NAMES.frontendPod) {
+export function frontendConnectionFiles(frontendHost: string) {
     const endpoint = { interface: "tcp://*", location: frontendHost };
     return { engine: engineConnectionFile(endpoint), client: clientConnectionFile(endpoint) };
 }
 
 /** The workers' engine file: they reach the controller through the Service's DNS name. */
-export function workerConnectionFile(serviceHost: string = NAMES.controllerService): EngineConnectionFile {
+export function workerConnectionFile(serviceHost: string): EngineConnectionFile {
     return engineConnectionFile({ interface: `tcp://${serviceHost}`, location: serviceHost });
 }
 

@@ -11,7 +11,8 @@ import type * as docker from "@pulumi/docker";
 import type { Resources } from "./config";
 import type { SharedVolume } from "./storage";
 import { cpuShares, memoryMiB } from "./quantities";
-import { Component, NAMES, PATHS, dockerLabels } from "./names";
+import { ClusterNames, Component, PATHS, dockerLabels, workerLabels } from "./names";
+import type { WorkerGroup } from "./groups";
 import { NOTEBOOK_PORT, portsFor } from "./ports";
 import {
     EnvVar,
@@ -26,6 +27,7 @@ import {
     notebookCommand,
     notebookEnv,
     notebookReadyCommand,
+    POD_NAME_VARIABLE,
     workerEnv,
     workerReadyCommand,
 } from "./runtime";
@@ -43,6 +45,8 @@ export interface DockerContainerSettings {
     hostname: string;
     sessionKey: pulumi.Input<string>;
     instance: string;
+    /** The cluster's names: the connection files name the controller by them. */
+    names: ClusterNames;
     /** The data volume at /home/jupyter/shared; undefined for none. */
     shared?: SharedVolume;
 }
@@ -57,9 +61,9 @@ function privateFile(file: string, content: pulumi.Input<string>) {
 }
 
 /** The keyless connection files (readable by all) and the key. */
-function uploads(component: Component, sessionKey: pulumi.Input<string>) {
+function uploads(component: Component, names: ClusterNames, sessionKey: pulumi.Input<string>) {
     return [
-        ...Object.entries(connectionFileContents(component)).map(([file, content]) => ({
+        ...Object.entries(connectionFileContents(component, names)).map(([file, content]) => ({
             file: `${PATHS.connectionDir}/${file}`,
             content,
             permissions: "0444",
@@ -109,7 +113,7 @@ function container(
         command,
         envs: envs(env),
         user: `${UID}:${UID}`,
-        uploads: uploads(component, s.sessionKey),
+        uploads: uploads(component, s.names, s.sessionKey),
         capabilities: { drops: ["ALL"] },
         securityOpts: ["no-new-privileges"],
         memory: memoryMiB(s.resources.memory),
@@ -127,11 +131,11 @@ function container(
 }
 
 /**
- * The controller's container: reachable as `ipp-frontend` (its own name) and `ipp-controller` (the
- * workers' address); its client ports are published on this machine's loopback, for a laptop client.
+ * The controller's container: reachable as `<prefix>-frontend` (its own name) and `<prefix>-controller`
+ * (the workers' address); its client ports are published on this machine's loopback, for a laptop client.
  */
-export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname">): ContainerArgs {
-    const settings = { ...s, hostname: NAMES.frontendPod, aliases: [NAMES.frontendPod, NAMES.controllerService] };
+export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name">): ContainerArgs {
+    const settings = { ...s, name: s.names.frontend, hostname: s.names.frontend, aliases: [s.names.frontend, s.names.controller] };
     return container("frontend", settings, controllerCommand(s.resources.memory), frontendEnv(), frontendReadyCommand(), {
         ports: loopbackPorts(portsFor("clients").map(p => p.port)),
     });
@@ -144,19 +148,30 @@ export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases"
  * The shared data volume is read-write here.
  */
 export function notebookContainerArgs(
-    s: Omit<DockerContainerSettings, "aliases" | "hostname"> & { notebookToken: pulumi.Input<string>; homeVolume?: pulumi.Input<string> },
+    s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name"> & { notebookToken: pulumi.Input<string>; homeVolume?: pulumi.Input<string> },
 ): ContainerArgs {
-    const settings = { ...s, hostname: NAMES.notebookService, aliases: [NAMES.notebookService] };
+    const settings = { ...s, name: s.names.notebook, hostname: s.names.notebook, aliases: [s.names.notebook] };
     const home: Mount[] = s.homeVolume ? [{ volumeName: s.homeVolume, containerPath: PATHS.home }] : [];
     const args = container("frontend", settings, notebookCommand(), notebookEnv(), notebookReadyCommand(), {
         ports: loopbackPorts([NOTEBOOK_PORT.port]),
         ...volumes([...home, ...sharedMounts(s.shared, false)]),
         ...(s.homeVolume ? { tmpfs: { [PATHS.ipythonDir]: `uid=${UID},gid=${UID},mode=0700` } } : {}),
     });
-    return { ...args, uploads: [...uploads("frontend", s.sessionKey), privateFile(NOTEBOOK_TOKEN_FILE, s.notebookToken)] };
+    return { ...args, uploads: [...uploads("frontend", s.names, s.sessionKey), privateFile(NOTEBOOK_TOKEN_FILE, s.notebookToken)] };
 }
 
-/** A worker's container: healthy only while its engine is registered; the shared data volume read-only when it says so. */
-export function workerContainerArgs(s: DockerContainerSettings): ContainerArgs {
-    return container("worker", s, engineCommand(), workerEnv(), workerReadyCommand(), volumes(sharedMounts(s.shared, s.shared?.readOnly ?? false)));
+/**
+ * Worker `index` (from 1) of `group`: named and reachable as `<prefix>-worker[-<group>]-<index>`,
+ * healthy only while all its engines are registered; the shared data volume read-only when it says so.
+ * A group with GPUs gets the machine's GPUs (the Docker provider cannot ask for a number of them).
+ */
+export function workerContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name">, group: WorkerGroup, index: number): ContainerArgs {
+    const name = s.names.workerContainer(group.name, index);
+    const settings = { ...s, name, hostname: name, aliases: [name] };
+    const env = [...workerEnv(group.name, group.enginesPerWorker), { name: POD_NAME_VARIABLE, value: name }];
+    return container("worker", settings, engineCommand(), env, workerReadyCommand(), {
+        labels: dockerLabels(s.instance, workerLabels(s.instance, group.name)),
+        ...volumes(sharedMounts(s.shared, s.shared?.readOnly ?? false)),
+        ...(group.gpus > 0 ? { gpus: "all" } : {}),
+    });
 }

@@ -5,9 +5,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type * as k8s from "@pulumi/kubernetes";
 import { CONTROLLER_PORTS, NOTEBOOK_PORT, NamedPort, REGISTRATION_PORT, portsFor } from "./ports";
-import { NAMES, PATHS, instanceLabels, labels, selectorLabels } from "./names";
+import { CONTAINERS, GROUP_LABEL, PATHS, instanceLabels, selectorLabels, workerLabels, workerSelectorLabels } from "./names";
 import type { RegistryCredentials, Resources } from "./config";
 import type { SharedVolume } from "./storage";
+import type { WorkerGroup } from "./groups";
 import {
     UID,
     controllerCommand,
@@ -15,6 +16,7 @@ import {
     frontendEnv,
     notebookCommand,
     notebookEnv,
+    POD_NAME_VARIABLE,
     workerEnv,
     workerReadyCommand,
 } from "./runtime";
@@ -181,7 +183,7 @@ function container(
  */
 export function frontendPodSpec(settings: ContainerSettings, sources: PodSources, notebook?: NotebookSettings): PodSpec {
     const profileMount: VolumeMount[] = notebook ? [{ name: "ipython", mountPath: PATHS.ipythonDir }] : [];
-    const controller = container(NAMES.controllerContainer, settings, {
+    const controller = container(CONTAINERS.controller, settings, {
         args: controllerCommand(settings.resources.memory),
         env: frontendEnv(),
         ports: containerPorts(CONTROLLER_PORTS),
@@ -191,7 +193,7 @@ export function frontendPodSpec(settings: ContainerSettings, sources: PodSources
     if (!notebook) return podSpec(sources, [controller], [], 30);
     const shared = sharedData(notebook.shared, false);
     const server = container(
-        NAMES.notebookContainer,
+        CONTAINERS.notebook,
         { ...settings, resources: notebook.resources },
         {
             args: notebookCommand(),
@@ -212,19 +214,65 @@ export function frontendPodSpec(settings: ContainerSettings, sources: PodSources
     return podSpec(sources, [controller, server], volumes, 30, claim !== undefined);
 }
 
+/** Where a group's pods may run, and how they spread. */
+export interface Placement {
+    nodeSelector: Record<string, string>;
+    tolerations: WorkerGroup["tolerations"];
+    affinity?: Record<string, unknown>;
+    priorityClassName: string;
+}
+
 /**
- * A worker pod's spec: one engine, Ready only while that engine is registered; with `shared`, the
- * data volume at /home/jupyter/shared (read-only when it says so).
+ * A group's pods prefer different nodes (`ScheduleAnyway`: never left Pending for it), so that one
+ * node's loss takes few engines; only the current revision's pods count (`pod-template-hash`).
  */
-export function workerPodSpec(settings: ContainerSettings, sources: PodSources, shared?: SharedVolume): PodSpec {
-    const data = sharedData(shared, shared?.readOnly ?? false);
-    const engine = container(NAMES.engineContainer, settings, {
+export function spreadConstraints(selector: Record<string, string>) {
+    return [
+        {
+            maxSkew: 1,
+            topologyKey: "kubernetes.io/hostname",
+            whenUnsatisfiable: "ScheduleAnyway",
+            labelSelector: { matchLabels: selector },
+            matchLabelKeys: ["pod-template-hash"],
+        },
+    ];
+}
+
+/**
+ * A worker pod's spec: the group's `enginesPerWorker` engines in one container, Ready only while all
+ * of them are registered; the group's GPUs as limits of `gpuResource`; its placement, spread over
+ * nodes; with `shared`, the data volume at /home/jupyter/shared (read-only when it says so). Engines
+ * see their group and pod as IPP_WORKER_GROUP and IPP_POD_NAME.
+ */
+export function workerPodSpec(
+    settings: ContainerSettings,
+    sources: PodSources,
+    group: WorkerGroup,
+    options: { instance: string; gpuResource: string; shared?: SharedVolume },
+): PodSpec {
+    const data = sharedData(options.shared, options.shared?.readOnly ?? false);
+    const engine = container(CONTAINERS.engine, settings, {
         args: engineCommand(),
-        env: workerEnv(),
+        env: [...workerEnv(group.name, group.enginesPerWorker), { name: POD_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
         readinessProbe: { exec: { command: workerReadyCommand() }, periodSeconds: 2, failureThreshold: 1 },
         ...(data.mounts.length ? { volumeMounts: data.mounts } : {}),
     });
-    return podSpec(sources, [engine], data.volumes, 15);
+    if (group.gpus > 0) engine.resources = { ...resources(settings.resources), limits: { memory: settings.resources.memory, [options.gpuResource]: String(group.gpus) } };
+    return {
+        ...podSpec(sources, [engine], data.volumes, 15),
+        ...placement(group),
+        topologySpreadConstraints: spreadConstraints(workerSelectorLabels(options.instance, group.name)),
+    };
+}
+
+/** The placement fields a group sets, and only those. */
+function placement(p: Placement): Partial<PodSpec> {
+    return {
+        ...(Object.keys(p.nodeSelector).length ? { nodeSelector: p.nodeSelector } : {}),
+        ...(p.tolerations.length ? { tolerations: p.tolerations } : {}),
+        ...(p.affinity ? { affinity: p.affinity } : {}),
+        ...(p.priorityClassName ? { priorityClassName: p.priorityClassName } : {}),
+    };
 }
 
 /**
@@ -240,20 +288,20 @@ export function notebookClaimSpec(size: string, storageClass = ""): ClaimSpec {
 }
 
 /**
- * The workers' Deployment: `replicas` pods from one template. The selector holds only the labels
+ * A worker group's Deployment: `workers` pods from one template. The selector holds only the labels
  * that never change (selectors are immutable); `annotations` go on the template, so a change of
  * them rolls the pods.
  */
 export function workerDeploymentSpec(
     instance: string,
-    replicas: number,
+    group: Pick<WorkerGroup, "name" | "workers">,
     pod: PodSpec,
     annotations: Record<string, pulumi.Input<string>> = {},
 ): k8s.types.input.apps.v1.DeploymentSpec {
     return {
-        replicas,
-        selector: { matchLabels: selectorLabels(instance, "worker") },
-        template: { metadata: { labels: labels(instance, "worker"), annotations }, spec: pod },
+        replicas: group.workers,
+        selector: { matchLabels: workerSelectorLabels(instance, group.name) },
+        template: { metadata: { labels: workerLabels(instance, group.name), annotations }, spec: pod },
     };
 }
 
@@ -293,10 +341,10 @@ export function frontendNetworkPolicySpec(instance: string, notebook: boolean): 
     };
 }
 
-/** Workers listen on nothing: no ingress at all. */
+/** Workers, of every group, listen on nothing: no ingress at all. */
 export function workerNetworkPolicySpec(instance: string): NetworkPolicySpec {
     return {
-        podSelector: { matchLabels: selectorLabels(instance, "worker") },
+        podSelector: { matchLabels: instanceLabels(instance), matchExpressions: [{ key: GROUP_LABEL, operator: "Exists" }] },
         policyTypes: ["Ingress"],
         ingress: [],
     };

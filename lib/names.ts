@@ -4,21 +4,50 @@
 
 export const PROJECT = "ipp-cluster";
 
-/** Fixed object names: only objects whose name is an interface get one. */
-export const NAMES = {
-    /** The controller Pod; its hostname is the `location` in the frontend's connection files. */
-    frontendPod: "ipp-frontend",
-    /** The Service in front of the controller; its DNS name is the address in the workers' file. */
-    controllerService: "ipp-controller",
-    /** The notebook's own Service: exposing it never exposes the controller's ports. */
-    notebookService: "ipp-notebook",
-    /** Container names. */
-    controllerContainer: "controller",
-    notebookContainer: "notebook",
-    engineContainer: "engine",
-    /** The claim that holds the notebook's home folder: fixed, so that a kept claim is taken up again. */
-    notebookClaim: "ipp-notebook-home",
+/** Container names, the same in every cluster. */
+export const CONTAINERS = {
+    controller: "controller",
+    notebook: "notebook",
+    engine: "engine",
 };
+
+/** The worker group that today's `workers`/`workerCpu`/`workerMemory` settings describe. */
+export const DEFAULT_GROUP = "default";
+/** Longest name prefix and group name: `<prefix>-worker-<group>-<n>` stays a 63-character host name. */
+export const MAX_PREFIX_LENGTH = 30;
+export const MAX_GROUP_LENGTH = 20;
+
+/** The name prefix when `namePrefix` is not set: `ipp-<stack>`, cut to a DNS label of MAX_PREFIX_LENGTH. */
+export function defaultPrefix(stack: string): string {
+    return dnsLabel(`ipp-${stack}`, MAX_PREFIX_LENGTH);
+}
+
+/**
+ * Every object name of one cluster, from its prefix, so that two stacks in one namespace (or on one
+ * Docker engine) share none. Only objects whose name is an interface are named here; the rest are
+ * named by Pulumi.
+ */
+export function clusterNames(prefix: string) {
+    return {
+        prefix,
+        /** The controller Pod (and container); its hostname is the `location` in the frontend's connection files. */
+        frontend: `${prefix}-frontend`,
+        /** The Service in front of the controller (on Docker, a network alias): the address in the workers' file. */
+        controller: `${prefix}-controller`,
+        /** The notebook's own Service (and container): exposing it never exposes the controller's ports. */
+        notebook: `${prefix}-notebook`,
+        /** The claim (on Docker, the volume) that holds the notebook's home folder, taken up again when kept. */
+        notebookHome: `${prefix}-notebook-home`,
+        /** A worker group's Deployment. */
+        workers: (group: string) => `${prefix}-workers-${group}`,
+        /** The Docker network. */
+        network: prefix,
+        /** A worker group's Docker container `index` (from 1); the default group keeps its former names. */
+        workerContainer: (group: string, index: number) =>
+            group === DEFAULT_GROUP ? `${prefix}-worker-${index}` : `${prefix}-worker-${group}-${index}`,
+    };
+}
+export type ClusterNames = ReturnType<typeof clusterNames>;
 
 /** The three images, in build order. */
 export const IMAGES = ["base", "frontend", "worker"] as const;
@@ -58,6 +87,9 @@ export const CLIENT_FILE = `${PATHS.securityDir}/${FILES.client}`;
 
 export type Component = "frontend" | "worker";
 
+/** The label every worker pod carries with its group's name: `kubectl get pods -l ipp-cluster/worker-group`. */
+export const GROUP_LABEL = `${PROJECT}/worker-group`;
+
 /** Labels that select a component's pods. Never put a version here: selectors are immutable. */
 export function selectorLabels(instance: string, component: Component): Record<string, string> {
     return {
@@ -82,9 +114,26 @@ export function labels(instance: string, component?: Component): Record<string, 
     };
 }
 
-/** The same labels in the Docker provider's form. */
-export function dockerLabels(instance: string, component?: Component): { label: string; value: string }[] {
-    return Object.entries(labels(instance, component)).map(([label, value]) => ({ label, value }));
+/**
+ * Labels that select one worker group's pods. The default group keeps the selector workers always
+ * had (a Deployment's selector is immutable); every other group has a component of its own, so that
+ * no group's selector matches another group's pods.
+ */
+export function workerSelectorLabels(instance: string, group: string): Record<string, string> {
+    return group === DEFAULT_GROUP
+        ? selectorLabels(instance, "worker")
+        : { ...instanceLabels(instance), "app.kubernetes.io/component": `worker-${group}` };
+}
+
+/** The full label set of a worker group's pods. */
+export function workerLabels(instance: string, group: string): Record<string, string> {
+    return { ...labels(instance, "worker"), ...workerSelectorLabels(instance, group), [GROUP_LABEL]: group };
+}
+
+/** Labels in the Docker provider's form: the full set of `component`, or the given ones. */
+export function dockerLabels(instance: string, component?: Component | Record<string, string>): { label: string; value: string }[] {
+    const set = typeof component === "object" ? component : labels(instance, component);
+    return Object.entries(set).map(([label, value]) => ({ label, value }));
 }
 
 /** Turns a stack name into a DNS-1123 label (lowercase letters, digits, hyphens; at most 63). */
@@ -111,19 +160,4 @@ export function imageRepository(registry: string, kind: ImageKind): string {
 /** The registry's host (`ghcr.io` of `ghcr.io/org/team`), which is what credentials belong to. */
 export function registryHost(registry: string): string {
     return registry.split("/")[0];
-}
-
-/** Names on a Docker engine, where one engine may hold several stacks: prefixed with the stack. */
-export function dockerNames(stack: string) {
-    const prefix = dnsLabel(`ipp-${stack}`, 40);
-    return {
-        network: prefix,
-        frontend: `${prefix}-frontend`,
-        notebook: `${prefix}-notebook`,
-        /** The Docker volume that holds the notebook's home folder. */
-        notebookHome: `${prefix}-notebook-home`,
-        /** Worker `index` counts from 1, as the workers' hostnames do. */
-        worker: (index: number) => `${prefix}-worker-${index}`,
-        workerHostname: (index: number) => `ipp-worker-${index}`,
-    };
 }

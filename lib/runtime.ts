@@ -2,7 +2,7 @@
  * What runs in the containers, whatever runs the containers: command lines, environment, the files
  * each side needs and how readiness is told. Kubernetes and Docker specs are both built from these.
  */
-import { FILES, PATHS } from "./names";
+import { ClusterNames, FILES, PATHS } from "./names";
 import { frontendConnectionFiles, toJson, workerConnectionFile } from "./connection";
 import { NOTEBOOK_PORT, REGISTRATION_PORT } from "./ports";
 import { memoryBytes } from "./quantities";
@@ -106,9 +106,14 @@ export function notebookEnv(): EnvVar[] {
     ];
 }
 
-/** The worker entrypoint's settings. */
-export function workerEnv(): EnvVar[] {
+/**
+ * The worker entrypoint's settings: `engines` engines in the pod, of `group`. Engines see the group as
+ * IPP_WORKER_GROUP; IPP_POD_NAME (the pod's or container's name) is set by each target its own way.
+ */
+export function workerEnv(group: string, engines: number): EnvVar[] {
     return [
+        { name: "IPP_WORKER_GROUP", value: group },
+        { name: "IPP_ENGINES", value: String(engines) },
         { name: "IPP_ENGINE_FILE", value: ENGINE_FILE },
         { name: "IPP_KEY_FILE", value: KEY_FILE },
         { name: "IPP_READY_FILE", value: PATHS.readyFile },
@@ -117,7 +122,10 @@ export function workerEnv(): EnvVar[] {
     ];
 }
 
-/** Succeeds while the worker's engine is registered. */
+/** The variable that names the engine's pod (Kubernetes) or container (Docker). */
+export const POD_NAME_VARIABLE = "IPP_POD_NAME";
+
+/** Succeeds while all the worker's engines are registered. */
 export function workerReadyCommand(): string[] {
     return ["test", "-e", PATHS.readyFile];
 }
@@ -137,9 +145,12 @@ export function notebookReadyCommand(): string[] {
     return listening(NOTEBOOK_PORT.port);
 }
 
-/** The keyless connection files each side gets, by file name, as file contents. */
-export function connectionFileContents(component: "frontend" | "worker"): Record<string, string> {
-    if (component === "worker") return { [FILES.engine]: toJson(workerConnectionFile()) };
-    const files = frontendConnectionFiles();
+/**
+ * The keyless connection files each side gets, by file name, as file contents: the frontend's name
+ * its own host, the workers' the controller's Service (or network alias).
+ */
+export function connectionFileContents(component: "frontend" | "worker", names: ClusterNames): Record<string, string> {
+    if (component === "worker") return { [FILES.engine]: toJson(workerConnectionFile(names.controller)) };
+    const files = frontendConnectionFiles(names.frontend);
     return { [FILES.engine]: toJson(files.engine), [FILES.client]: toJson(files.client) };
 }

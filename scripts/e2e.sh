@@ -22,7 +22,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 readonly STACK=${IPP_E2E_STACK:-ci}
 readonly NAMESPACE="ipp-$STACK"
-readonly FRONTEND_POD=ipp-frontend
 readonly REGISTRY=${IPP_E2E_REGISTRY:-localhost:5001/ipp}
 readonly WORKERS=${IPP_E2E_WORKERS:-2}
 readonly CLUSTER=${IPP_E2E_CLUSTER:-ipp-e2e}
@@ -149,11 +148,12 @@ seed() {
 
 # Deletes the frontend Pod (a bare Pod: nothing recreates it) and lets `pulumi up --refresh` do it.
 replace_frontend() {
-    local before after
-    before=$(kubectl get pod "$FRONTEND_POD" -n "$NAMESPACE" -o jsonpath='{.metadata.uid}')
-    kubectl delete pod "$FRONTEND_POD" -n "$NAMESPACE" --wait=true --timeout=180s
+    local pod before after
+    pod=$(pulumi stack output frontendPod --stack "$STACK")
+    before=$(kubectl get pod "$pod" -n "$NAMESPACE" -o jsonpath='{.metadata.uid}')
+    kubectl delete pod "$pod" -n "$NAMESPACE" --wait=true --timeout=180s
     pulumi up --refresh --yes --stack "$STACK"
-    after=$(kubectl get pod "$FRONTEND_POD" -n "$NAMESPACE" -o jsonpath='{.metadata.uid}')
+    after=$(kubectl get pod "$pod" -n "$NAMESPACE" -o jsonpath='{.metadata.uid}')
     [[ -n "$after" && "$after" != "$before" ]] || fail "the frontend Pod was not recreated (uid before $before, after '$after')."
     log "frontend Pod recreated (uid $before -> $after)."
 }

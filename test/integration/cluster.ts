@@ -5,8 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CLIENT_FILE, NAMES } from "../../lib/names";
-import { DeclaredObjects, Kubelet, RunningPod } from "./kubelet";
+import { CLIENT_FILE, CONTAINERS } from "../../lib/names";
+import { DeclaredObjects, Kubelet, PodTemplate, RunningPod } from "./kubelet";
 import { docker } from "./docker-cli";
 
 const CHECK = fs.readFileSync(path.join(__dirname, "check_cluster.py"), "utf8");
@@ -18,20 +18,50 @@ export interface CheckResult {
     error?: string;
 }
 
+/** One worker group's Deployment, as the kubelet reads it, with the engines each of its pods runs. */
+export interface WorkerGroupPods {
+    name: string;
+    replicas: number;
+    template: PodTemplate;
+    enginesPerPod: number;
+}
+
+/** IPP_ENGINES of a worker pod template: the engines each of its pods runs. */
+function enginesPerPod(template: PodTemplate): number {
+    const value = template.spec.containers[0].env.find((e: any) => e.name === "IPP_ENGINES")?.value;
+    if (!/^[0-9]+$/.test(value ?? "")) throw new Error(`the worker template sets no IPP_ENGINES (${value})`);
+    return Number(value);
+}
+
 export class TestCluster {
     frontend?: RunningPod;
     workers: RunningPod[] = [];
-    private readonly deployment;
+    /** Every worker group, in the order the program declares them. */
+    readonly groups: WorkerGroupPods[];
 
     constructor(readonly objects: DeclaredObjects, readonly kubelet: Kubelet) {
-        if (objects.pods.length !== 1 || objects.deployments.length !== 1) {
-            throw new Error(`expected one Pod and one Deployment, got ${objects.pods.length} and ${objects.deployments.length}`);
+        if (objects.pods.length !== 1 || objects.deployments.length < 1) {
+            throw new Error(`expected one Pod and a Deployment or more, got ${objects.pods.length} and ${objects.deployments.length}`);
         }
-        this.deployment = kubelet.deploymentTemplate(objects.deployments[0]);
+        this.groups = objects.deployments.map(d => {
+            const deployment = kubelet.deploymentTemplate(d);
+            return { ...deployment, enginesPerPod: enginesPerPod(deployment.template) };
+        });
     }
 
+    /** Worker pods of all groups. */
     get replicas(): number {
-        return this.deployment.replicas;
+        return this.groups.reduce((sum, g) => sum + g.replicas, 0);
+    }
+
+    /** Engines of all groups: what the client sees once every one is registered. */
+    get engines(): number {
+        return this.groups.reduce((sum, g) => sum + g.replicas * g.enginesPerPod, 0);
+    }
+
+    /** The group a running worker pod belongs to. */
+    groupOf(pod: RunningPod): WorkerGroupPods {
+        return this.groups.find(g => g.template === pod.template)!;
     }
 
     async startFrontend(): Promise<RunningPod> {
@@ -40,15 +70,17 @@ export class TestCluster {
         return this.frontend;
     }
 
-    async startWorker(): Promise<RunningPod> {
-        const worker = await this.kubelet.startPod(Kubelet.replicaName(this.deployment.name), this.deployment.template);
+    /** Starts a pod of `group` (the first group by default). */
+    async startWorker(group = this.groups[0]): Promise<RunningPod> {
+        const worker = await this.kubelet.startPod(Kubelet.replicaName(group.name), group.template);
         this.workers.push(worker);
         return worker;
     }
 
-    /** Starts `count` worker pods side by side, as a ReplicaSet does. */
-    async startWorkers(count = this.replicas): Promise<RunningPod[]> {
-        return Promise.all(Array.from({ length: count }, () => this.startWorker()));
+    /** Starts every group's pods side by side, as their ReplicaSets do; or `count` pods of the first group. */
+    async startWorkers(count?: number): Promise<RunningPod[]> {
+        const groups = count === undefined ? this.groups : [{ ...this.groups[0], replicas: count }];
+        return Promise.all(groups.flatMap(g => Array.from({ length: g.replicas }, () => this.startWorker(this.groups.find(x => x.name === g.name)))));
     }
 
     /** As `pulumi up` does: the frontend Ready, then the workers, all Ready. */
@@ -62,13 +94,13 @@ export class TestCluster {
     }
 
     /** Runs a Python program in one of the frontend's containers (the controller's by default). */
-    async python(program: string, args: string[] = [], input?: string, container = NAMES.controllerContainer) {
+    async python(program: string, args: string[] = [], input?: string, container = CONTAINERS.controller) {
         const id = this.frontend!.containers.find(c => c.name === container)!.id;
         return docker(["exec", ...(input !== undefined ? ["-i"] : []), id, "python3", program, ...args], { input, allowFailure: true });
     }
 
     /** Waits (inside the frontend) until exactly `n` engines answer. */
-    async waitAnswering(n = this.replicas, timeoutSeconds = 60): Promise<CheckResult> {
+    async waitAnswering(n = this.engines, timeoutSeconds = 60): Promise<CheckResult> {
         const result = await this.python("-", [CLIENT_FILE, String(n), String(timeoutSeconds)], CHECK);
         const line = result.stdout.trim().split("\n").pop() ?? "";
         try {

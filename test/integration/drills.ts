@@ -11,7 +11,7 @@ export interface DrillResult {
     detail: string;
 }
 
-async function measure(cluster: TestCluster, started: number, limitSeconds: number, n = cluster.replicas): Promise<DrillResult> {
+async function measure(cluster: TestCluster, started: number, limitSeconds: number, n = cluster.engines): Promise<DrillResult> {
     const check = await cluster.waitAnswering(n, limitSeconds * 2);
     const seconds = (Date.now() - started) / 1000;
     return { seconds, ok: check.ok, detail: check.ok ? `ids ${JSON.stringify(check.ids)}` : String(check.error) };
@@ -56,6 +56,6 @@ export async function lostWorker(cluster: TestCluster, limitSeconds = 20): Promi
     const lost = cluster.workers.shift()!;
     const started = Date.now();
     await cluster.kubelet.deletePod(lost, false);
-    await cluster.startWorker();
+    await cluster.startWorker(cluster.groupOf(lost));
     return measure(cluster, started, limitSeconds);
 }

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CLIENT_FILE, NAMES, PATHS } from "../../lib/names";
+import { CLIENT_FILE, CONTAINERS, PATHS } from "../../lib/names";
 import { TestCluster } from "./cluster";
 import { docker } from "./docker-cli";
 import { sleep } from "./kubelet";
@@ -14,7 +14,7 @@ import { startPython } from "./python";
 const CLIENT = fs.readFileSync(path.join(__dirname, "drill_client.py"), "utf8");
 
 function controllerId(cluster: TestCluster): string {
-    return cluster.frontend!.containers.find(c => c.name === NAMES.controllerContainer)!.id;
+    return cluster.frontend!.containers.find(c => c.name === CONTAINERS.controller)!.id;
 }
 
 export interface MapUnderKills {
@@ -32,7 +32,7 @@ export interface MapUnderKills {
  * unregistration) every `everySeconds` and a replacement pod started, as the Deployment would.
  */
 export async function mapUnderKills(cluster: TestCluster, tasks: number, taskSeconds: number, everySeconds: number, retries = 3): Promise<MapUnderKills> {
-    const run = startPython(controllerId(cluster), CLIENT, ["map", CLIENT_FILE, String(cluster.replicas), String(tasks), String(taskSeconds), String(retries), "300"]);
+    const run = startPython(controllerId(cluster), CLIENT, ["map", CLIENT_FILE, String(cluster.engines), String(tasks), String(taskSeconds), String(retries), "300"]);
     await run.printed("STARTED", 120_000);
     const started = Date.now();
     const kills: number[] = [];
@@ -61,7 +61,7 @@ export interface DirectFailure {
 
 /** A call on one engine (a direct view) that takes a minute; that engine's pod is killed mid-call and replaced. */
 export async function directCallOnDeadEngine(cluster: TestCluster): Promise<DirectFailure> {
-    const run = startPython(controllerId(cluster), CLIENT, ["direct", CLIENT_FILE, String(cluster.replicas)]);
+    const run = startPython(controllerId(cluster), CLIENT, ["direct", CLIENT_FILE, String(cluster.engines)]);
     const host = (await run.lineStarting("TARGET ", 120_000)).slice("TARGET ".length);
     await run.printed("SUBMITTED", 30_000);
     const target = cluster.workers.find(w => w.name === host);
@@ -103,7 +103,7 @@ export async function controllerPartition(cluster: TestCluster, frozenSeconds: n
         await docker(["unpause", controller]);
     }
     const started = Date.now();
-    const check = await cluster.waitAnswering(cluster.replicas, limitSeconds * 2);
+    const check = await cluster.waitAnswering(cluster.engines, limitSeconds * 2);
     const seconds = (Date.now() - started) / 1000;
     const engines = await startPython(controller, CLIENT, ["engines", CLIENT_FILE]).result;
     // Each worker writes its engine's session into its readiness file at its next look at the hub.

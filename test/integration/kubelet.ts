@@ -16,6 +16,8 @@ import { cpuCores, cpuShares, memoryBytes } from "../../lib/quantities";
 import { VolumeStandIns } from "./volumes";
 
 const LOOPBACK = "127.0.0.1";
+/** The labels of the one node this kubelet is. */
+const NODE_LABELS: Record<string, string> = { "kubernetes.io/hostname": "test-node", "kubernetes.io/os": "linux", "kubernetes.io/arch": process.arch === "arm64" ? "arm64" : "amd64" };
 
 /** Throws when `obj` has a field outside `allowed`, naming where. */
 function only(obj: object | undefined, allowed: string[], where: string) {
@@ -119,9 +121,13 @@ export class Kubelet {
         const spec = template.spec;
         only(
             spec,
-            ["automountServiceAccountToken", "enableServiceLinks", "securityContext", "terminationGracePeriodSeconds", "imagePullSecrets", "containers", "volumes", "restartPolicy"],
+            [
+                "automountServiceAccountToken", "enableServiceLinks", "securityContext", "terminationGracePeriodSeconds", "imagePullSecrets", "containers", "volumes", "restartPolicy",
+                "nodeSelector", "tolerations", "affinity", "priorityClassName", "topologySpreadConstraints",
+            ],
             "PodSpec",
         );
+        this.schedule(name, spec);
         if (spec.automountServiceAccountToken !== false) throw new Error("the test kubelet only runs pods without a service account token");
         if (spec.enableServiceLinks !== false) throw new Error("the test kubelet only runs pods without service links");
         const podSecurity = spec.securityContext ?? {};
@@ -144,6 +150,21 @@ export class Kubelet {
             containers.push({ name: c.name, id });
         }
         return { name, template, containers, volumeDir };
+    }
+
+    /**
+     * What a scheduler would decide for this one-node cluster: a pod whose nodeSelector the node's
+     * labels do not satisfy, or that asks for GPUs, would stay Pending. Tolerations, affinity, the
+     * priority class and a spread that only prefers (ScheduleAnyway) do not keep a pod off one node.
+     */
+    private schedule(name: string, spec: any) {
+        for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) {
+            if (NODE_LABELS[k] !== v) throw new Error(`pod ${name} would stay Pending: the node has no label ${k}=${v}`);
+        }
+        for (const c of spec.topologySpreadConstraints ?? []) {
+            only(c, ["maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "matchLabelKeys"], "PodSpec.topologySpreadConstraints");
+            if (c.whenUnsatisfiable !== "ScheduleAnyway") throw new Error(`pod ${name}: the test kubelet only knows spreads that prefer (ScheduleAnyway)`);
+        }
     }
 
     private makeVolume(v: any, podDir: string, podSecurity: any): HostVolume {
@@ -239,15 +260,23 @@ export class Kubelet {
         if (c.resources) {
             only(c.resources, ["requests", "limits"], `${where}.resources`);
             only(c.resources.requests, ["cpu", "memory"], `${where}.resources.requests`);
-            only(c.resources.limits, ["cpu", "memory"], `${where}.resources.limits`);
+            for (const k of Object.keys(c.resources.limits ?? {})) {
+                if (!["cpu", "memory"].includes(k)) throw new Error(`${where} would stay Pending: this node has no ${k}`);
+            }
             if (c.resources.requests?.cpu) args.push("--cpu-shares", String(cpuShares(c.resources.requests.cpu)));
             if (c.resources.limits?.cpu) args.push("--cpus", String(cpuCores(c.resources.limits.cpu)));
             if (c.resources.limits?.memory) args.push("--memory", memory(c.resources.limits.memory));
         }
 
         for (const e of c.env ?? []) {
-            only(e, ["name", "value"], `${where}.env ${e.name}`);
-            args.push("--env", `${e.name}=${e.value}`);
+            only(e, ["name", "value", "valueFrom"], `${where}.env ${e.name}`);
+            if (e.valueFrom) {
+                // The downward API's pod name; nothing else.
+                if (e.valueFrom.fieldRef?.fieldPath !== "metadata.name") throw new Error(`${where}.env ${e.name}: the test kubelet knows valueFrom.fieldRef metadata.name only`);
+                args.push("--env", `${e.name}=${pod}`);
+            } else {
+                args.push("--env", `${e.name}=${e.value}`);
+            }
         }
         for (const m of c.volumeMounts ?? []) {
             only(m, ["name", "mountPath", "readOnly"], `${where}.volumeMounts ${m.name}`);

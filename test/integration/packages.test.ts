@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { ProgramRun, find, runProgram } from "../harness";
-import { CLIENT_FILE, NAMES } from "../../lib/names";
+import { CLIENT_FILE, CONTAINERS } from "../../lib/names";
 import { BuildRecord, buildingNewResource } from "./build";
 import { TestCluster } from "./cluster";
 import { ContainerRunner, RunningContainer } from "./containers";
@@ -93,7 +93,7 @@ describe("your own software, built and run for real", function () {
         });
 
         it("the notebook's default kernel runs a Python that imports both", async () => {
-            const notebook = cluster.frontend!.containers.find(c => c.name === NAMES.notebookContainer)!;
+            const notebook = cluster.frontend!.containers.find(c => c.name === CONTAINERS.notebook)!;
             const out = await docker(["exec", "-i", notebook.id, "python3", "-"], { input: KERNEL_CHECK, allowFailure: true });
             assert.strictEqual(out.code, 0, out.stderr);
             const r = lastJson(out.stdout);

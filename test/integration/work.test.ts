@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
 import { ProgramRun, find, runProgram } from "../harness";
-import { CLIENT_FILE, NAMES, PATHS } from "../../lib/names";
+import { CLIENT_FILE, CONTAINERS, PATHS } from "../../lib/names";
 import { HEARTBEAT_MISSES, HEARTBEAT_MS } from "../../lib/runtime";
 import { buildingNewResource } from "./build";
 import { TestCluster } from "./cluster";
@@ -34,7 +34,8 @@ describe("work survives failures, on a real Docker engine", function () {
 
     const container = (name: string) => cluster.frontend!.containers.find(c => c.name === name)!.id;
     const notebookApi = (method: string, api: string, body?: unknown) => httpRequest(method, `${NOTEBOOK}${api}`, auth, body);
-    const claimFile = (name: string) => path.join(kubelet.volumes.claimPath(NAMES.notebookClaim), name);
+    const claimName = () => find(run, "core/v1:PersistentVolumeClaim", "cluster-notebook-home").inputs.metadata.name;
+    const claimFile = (name: string) => path.join(kubelet.volumes.claimPath(claimName()), name);
 
     before(async () => {
         await requireEngine();
@@ -76,7 +77,7 @@ describe("work survives failures, on a real Docker engine", function () {
 
     it("a file the notebook writes into shared/ is read by every engine, and the notebook reads what every engine writes there", async () => {
         const text = randomBytes(16).toString("hex");
-        const write = await docker(["exec", container(NAMES.notebookContainer), "python3", "-c", `open("${PATHS.sharedDir}/from-notebook.txt", "w").write("${text}")`], { allowFailure: true });
+        const write = await docker(["exec", container(CONTAINERS.notebook), "python3", "-c", `open("${PATHS.sharedDir}/from-notebook.txt", "w").write("${text}")`], { allowFailure: true });
         assert.strictEqual(write.code, 0, write.stderr);
         const program =
             `import ipyparallel as ipp; c = ipp.Client("${CLIENT_FILE}"); c.wait_for_engines(${WORKERS}, timeout=60); ` +
@@ -85,7 +86,7 @@ describe("work survives failures, on a real Docker engine", function () {
         const read = await cluster.python("-c", [program]);
         assert.strictEqual(read.code, 0, read.stderr);
         assert.strictEqual(read.stdout.trim(), `[${Array(WORKERS).fill(`'${text}'`).join(", ")}]`);
-        const listed = await docker(["exec", container(NAMES.notebookContainer), "ls", PATHS.sharedDir]);
+        const listed = await docker(["exec", container(CONTAINERS.notebook), "ls", PATHS.sharedDir]);
         const fromEngines = listed.stdout.split("\n").filter(f => f.startsWith("from-") && f !== "from-notebook.txt");
         assert.deepStrictEqual(fromEngines.sort(), cluster.workers.map(w => `from-${w.name}`).sort());
     });
@@ -94,9 +95,9 @@ describe("work survives failures, on a real Docker engine", function () {
         const kernel = await notebookApi("POST", "/api/kernels", { name: "python3" });
         assert.strictEqual(kernel.status, 201, kernel.body);
         const id = JSON.parse(kernel.body).id;
-        const notebook = container(NAMES.notebookContainer);
+        const notebook = container(CONTAINERS.notebook);
         const runCell = async (code: string) => {
-            const out = await cluster.python("-", [`${PATHS.jupyterRuntimeDir}/kernel-${id}.json`, code, "90"], KERNEL_EXEC, NAMES.notebookContainer);
+            const out = await cluster.python("-", [`${PATHS.jupyterRuntimeDir}/kernel-${id}.json`, code, "90"], KERNEL_EXEC, CONTAINERS.notebook);
             assert.strictEqual(out.code, 0, out.stderr);
             return JSON.parse(out.stdout.trim().split("\n").pop()!);
         };
@@ -106,7 +107,7 @@ describe("work survives failures, on a real Docker engine", function () {
         const notebookStarted = await inspect(notebook, "{{.State.StartedAt}}");
 
         const started = Date.now();
-        await docker(["restart", container(NAMES.controllerContainer)]);
+        await docker(["restart", container(CONTAINERS.controller)]);
         const back = await cluster.waitAnswering(WORKERS, 60);
         assert.ok(back.ok, back.error);
         report("controller restarted: every engine answers again", (Date.now() - started) / 1000, 30);
@@ -150,7 +151,7 @@ describe("work survives failures, on a real Docker engine", function () {
     it("after all of this, the notebook's claim holds the notebook and no key, token or keyed file", () => {
         const key = find(run, "core/v1:Secret", "cluster-session-key").inputs.stringData["session-key"];
         const token = find(run, "core/v1:Secret", "cluster-notebook-token").inputs.stringData.token;
-        const files = kubelet.volumes.files(NAMES.notebookClaim);
+        const files = kubelet.volumes.files(claimName());
         assert.ok(files.includes("lost-nothing.ipynb"), `the claim holds ${files.join(", ")}`);
         for (const f of files) {
             assert.doesNotMatch(path.basename(f), /^(ipcontroller-.*\.json|kernel-.*\.json|nbserver-.*\.json|session-key|token)$/, `${f} is a keyed file`);

@@ -19,11 +19,11 @@ describe("stack configuration", () => {
         }
         for (const [good, expected] of [["0", 0], ["64", 64], ["1000", 1000]] as const) {
             it(`accepts workers = ${good}`, () => {
-                assert.strictEqual(parseConfig({ ...REGISTRY, workers: good }, "dev").workers, expected);
+                assert.strictEqual(parseConfig({ ...REGISTRY, workers: good }, "dev").workerGroups[0].workers, expected);
             });
         }
         it("defaults to 2 workers", () => {
-            assert.strictEqual(parseConfig(REGISTRY, "dev").workers, 2);
+            assert.strictEqual(parseConfig(REGISTRY, "dev").workerGroups[0].workers, 2);
         });
     });
 
@@ -107,7 +107,7 @@ describe("stack configuration", () => {
     describe("cpu and memory", () => {
         it("accepts Kubernetes quantities", () => {
             const c = parseConfig({ ...REGISTRY, workerCpu: "2.5", workerMemory: "4Gi", frontendCpu: "750m", frontendMemory: "1G" }, "dev");
-            assert.deepStrictEqual(c.worker, { cpu: "2.5", memory: "4Gi" });
+            assert.deepStrictEqual([c.workerGroups[0].cpu, c.workerGroups[0].memory], ["2.5", "4Gi"]);
             assert.deepStrictEqual(c.frontend, { cpu: "750m", memory: "1G" });
         });
         it("rejects a CPU that is not a positive quantity", () => {
@@ -125,7 +125,7 @@ describe("stack configuration", () => {
     it("reports every problem at once", () => {
         assert.throws(
             () => parseConfig({ workers: "-1", registry: "not a registry", workerCpu: "lots" }, "dev"),
-            (e: Error) => e.message.startsWith("Invalid stack configuration:\n  ipp-cluster:workers") && e.message.split("\n").length === 4,
+            (e: Error) => e.message.startsWith("Invalid stack configuration:\n  ipp-cluster:registry") && e.message.split("\n").length === 4,
         );
     });
 
@@ -140,7 +140,7 @@ describe("stack configuration", () => {
         });
         it("supplies the defaults parseConfig applies", () => {
             const c = parseConfig({ push: "false" }, "dev", { ...schema, workers: { ...schema.workers, default: 7 }, frontendCpu: { ...schema.frontendCpu, default: "3" } });
-            assert.deepStrictEqual([c.workers, c.frontend.cpu], [7, "3"]);
+            assert.deepStrictEqual([c.workerGroups[0].workers, c.frontend.cpu], [7, "3"]);
         });
         it("refuses a setting declared there that the program never reads", () => {
             const extra = { ...schema, gpus: { type: "integer" as const, default: 0, description: "GPUs per worker, unused." } };

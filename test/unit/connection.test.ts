@@ -21,8 +21,8 @@ function pick(file: object, keys: string[]) {
 }
 
 describe("connection files", () => {
-    const frontend = frontendConnectionFiles();
-    const worker = workerConnectionFile();
+    const frontend = frontendConnectionFiles("ipp-lab-frontend");
+    const worker = workerConnectionFile("ipp-lab-controller");
 
     it("the engine files have exactly ipyparallel's engine keys, and no key", () => {
         assert.deepStrictEqual(Object.keys(frontend.engine).sort(), ENGINE_KEYS);
@@ -52,13 +52,13 @@ describe("connection files", () => {
     it("the frontend binds every interface under one interface for both files, located at its own hostname", () => {
         assert.strictEqual(frontend.engine.interface, "tcp://*");
         assert.strictEqual(frontend.client.interface, "tcp://*");
-        assert.strictEqual(frontend.engine.location, "ipp-frontend");
-        assert.strictEqual(frontend.client.location, "ipp-frontend");
+        assert.strictEqual(frontend.engine.location, "ipp-lab-frontend");
+        assert.strictEqual(frontend.client.location, "ipp-lab-frontend");
     });
 
     it("the workers reach the controller through the Service's name", () => {
-        assert.strictEqual(worker.interface, "tcp://ipp-controller");
-        assert.strictEqual(worker.location, "ipp-controller");
+        assert.strictEqual(worker.interface, "tcp://ipp-lab-controller");
+        assert.strictEqual(worker.location, "ipp-lab-controller");
     });
 });
 

@@ -40,13 +40,13 @@ describe("the program on a Docker engine (target: docker)", () => {
     it("names the containers after the stack and gives them the names the connection files use", () => {
         const frontend = find(run, "Container", "cluster-frontend").inputs;
         assert.strictEqual(frontend.name, "ipp-local-frontend");
-        assert.strictEqual(frontend.hostname, "ipp-frontend");
-        assert.deepStrictEqual(frontend.networksAdvanced, [{ name: "ipp-local", aliases: ["ipp-frontend", "ipp-controller"] }]);
+        assert.strictEqual(frontend.hostname, "ipp-local-frontend");
+        assert.deepStrictEqual(frontend.networksAdvanced, [{ name: "ipp-local", aliases: ["ipp-local-frontend", "ipp-local-controller"] }]);
         for (let i = 1; i <= 3; i++) {
             const w = find(run, "Container", `cluster-worker-${i}`).inputs;
             assert.strictEqual(w.name, `ipp-local-worker-${i}`);
-            assert.strictEqual(w.hostname, `ipp-worker-${i}`);
-            assert.deepStrictEqual(w.networksAdvanced, [{ name: "ipp-local", aliases: [`ipp-worker-${i}`] }]);
+            assert.strictEqual(w.hostname, `ipp-local-worker-${i}`);
+            assert.deepStrictEqual(w.networksAdvanced, [{ name: "ipp-local", aliases: [`ipp-local-worker-${i}`] }]);
         }
         assert.strictEqual(find(run, "Network", "cluster-network").inputs.name, "ipp-local");
     });
@@ -70,10 +70,10 @@ describe("the program on a Docker engine (target: docker)", () => {
             assert.ok(isSecretInput(c, ["uploads", String(index), "content"]), `${c.name}: the key must be sent as a secret`);
             if (c.name === "cluster-frontend" || c.name === "cluster-notebook") {
                 const client = JSON.parse(uploads["/etc/ipp/connection/ipcontroller-client.json"].content);
-                assert.deepStrictEqual([engine.interface, client.interface, client.location], ["tcp://*", "tcp://*", "ipp-frontend"]);
+                assert.deepStrictEqual([engine.interface, client.interface, client.location], ["tcp://*", "tcp://*", "ipp-local-frontend"]);
             } else {
                 assert.deepStrictEqual(Object.keys(uploads).sort(), ["/etc/ipp/connection/ipcontroller-engine.json", "/etc/ipp/secret/session-key"]);
-                assert.strictEqual(engine.interface, "tcp://ipp-controller");
+                assert.strictEqual(engine.interface, "tcp://ipp-local-controller");
             }
         }
     });

@@ -12,11 +12,15 @@ import {
     workerPodSpec,
 } from "../../lib/k8s-specs";
 import { promiseOf } from "../harness";
+import { defaultGroup } from "../../lib/groups";
 
 const SETTINGS = { image: "reg.example.com/ipp-frontend@sha256:abc", imagePullPolicy: "IfNotPresent", resources: { cpu: "250m", memory: "2Gi" } };
 const SOURCES = { configMapName: "cm-fn", secretName: "key-secret" };
 const SELECT_FRONTEND = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab", "app.kubernetes.io/component": "frontend" };
 const SELECT_WORKERS = { ...SELECT_FRONTEND, "app.kubernetes.io/component": "worker" };
+const INSTANCE = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab" };
+const GROUP = defaultGroup({ workers: 2, enginesPerWorker: 1, cpu: "500m", memory: "1Gi" });
+const OPTIONS = { instance: "lab", gpuResource: "nvidia.com/gpu" };
 const ENGINE_PORTS: [string, number][] = [
     ["tcp-register", 10100], ["tcp-e-control", 10101], ["tcp-e-mux", 10102], ["tcp-e-task", 10103], ["tcp-e-iopub", 10104],
     ["tcp-e-hb-ping", 10105], ["tcp-e-hb-pong", 10106], ["tcp-e-bcast-0", 10107], ["tcp-e-bcast-1", 10108],
@@ -108,7 +112,7 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
     });
 
     describe("the worker pods", () => {
-        const pod = workerPodSpec({ ...SETTINGS, resources: { cpu: "500m", memory: "1Gi" } }, { configMapName: "cm-wn", secretName: "key-secret" }) as any;
+        const pod = workerPodSpec({ ...SETTINGS, resources: { cpu: "500m", memory: "1Gi" } }, { configMapName: "cm-wn", secretName: "key-secret" }, GROUP, OPTIONS) as any;
         it("run one engine that listens on nothing, Ready only while the readiness file exists", () => {
             assert.deepStrictEqual(pod.containers.map((c: any) => c.name), ["engine"]);
             const engine = pod.containers[0];
@@ -120,11 +124,11 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
         it("leave 15 s to unregister on deletion", () => assert.strictEqual(pod.terminationGracePeriodSeconds, 15));
 
         it("come from a Deployment whose selector is the template's stable labels, never a version", () => {
-            const spec = workerDeploymentSpec("lab", 3, pod, { "ipp-cluster/image-id": "sha256:1" }) as any;
+            const spec = workerDeploymentSpec("lab", { ...GROUP, workers: 3 }, pod, { "ipp-cluster/image-id": "sha256:1" }) as any;
             assert.strictEqual(spec.replicas, 3);
             assert.deepStrictEqual(spec.selector, { matchLabels: SELECT_WORKERS });
             assert.deepStrictEqual(spec.template.metadata, {
-                labels: { ...SELECT_WORKERS, "app.kubernetes.io/part-of": "ipp-cluster", "app.kubernetes.io/managed-by": "pulumi" },
+                labels: { ...SELECT_WORKERS, "app.kubernetes.io/part-of": "ipp-cluster", "app.kubernetes.io/managed-by": "pulumi", "ipp-cluster/worker-group": "default" },
                 annotations: { "ipp-cluster/image-id": "sha256:1" },
             });
         });
@@ -156,7 +160,7 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
 
         it("the notebook writes to the shared volume, which a read-only engine only reads", () => {
             assert.deepStrictEqual(byName(frontend.volumes).shared, { name: "shared", nfs: { server: "nfs.example.com", path: "/exports/data" } });
-            const worker = workerPodSpec(SETTINGS, SOURCES, NFS) as any;
+            const worker = workerPodSpec(SETTINGS, SOURCES, GROUP, { ...OPTIONS, shared: NFS }) as any;
             assert.deepStrictEqual(byName(worker.volumes).shared, { name: "shared", nfs: { server: "nfs.example.com", path: "/exports/data", readOnly: true } });
             assert.deepStrictEqual(byName(worker.containers[0].volumeMounts).shared, { name: "shared", mountPath: "/home/jupyter/shared", readOnly: true });
         });
@@ -174,7 +178,11 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
             assert.deepStrictEqual(frontendNetworkPolicySpec("lab", true).ingress, [rule, { ports: [{ port: "http-notebook", protocol: "TCP" }] }]);
         });
         it("admit nothing to the workers", () => {
-            assert.deepStrictEqual(workerNetworkPolicySpec("lab"), { podSelector: { matchLabels: SELECT_WORKERS }, policyTypes: ["Ingress"], ingress: [] });
+            assert.deepStrictEqual(workerNetworkPolicySpec("lab"), {
+                podSelector: { matchLabels: INSTANCE, matchExpressions: [{ key: "ipp-cluster/worker-group", operator: "Exists" }] },
+                policyTypes: ["Ingress"],
+                ingress: [],
+            });
         });
     });
 

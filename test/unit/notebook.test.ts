@@ -55,7 +55,7 @@ describe("the notebook and the laptop client on Kubernetes", () => {
 
     it("exposes the notebook through a Service of its own that carries no controller port", () => {
         const nb = find(run, "Service", "cluster-notebook-service").inputs;
-        assert.strictEqual(nb.metadata.name, "ipp-notebook");
+        assert.strictEqual(nb.metadata.name, "ipp-dev-notebook");
         assert.strictEqual(nb.spec.type, "ClusterIP");
         assert.deepStrictEqual(nb.spec.ports, [{ name: "http-notebook", port: 8888, targetPort: "http-notebook", protocol: "TCP" }]);
         assert.deepStrictEqual(nb.spec.selector, find(run, "Service", "cluster-service").inputs.spec.selector);
@@ -64,10 +64,10 @@ describe("the notebook and the laptop client on Kubernetes", () => {
 
     it("prints the port-forward commands and the notebook's URL, the URL as a secret", () => {
         const o = run.outputs;
-        assert.strictEqual(o.notebookPortForward, "kubectl port-forward -n ipp-dev service/ipp-notebook 8888");
+        assert.strictEqual(o.notebookPortForward, "kubectl port-forward -n ipp-dev service/ipp-dev-notebook 8888");
         assert.strictEqual(o.notebookUrl, `http://127.0.0.1:8888/?token=${token}`);
         assert.ok(run.secretOutputs.includes("notebookUrl"));
-        assert.strictEqual(o.clientPortForward, "kubectl port-forward -n ipp-dev pod/ipp-frontend 10100 10109 10110 10111 10112 10113 10114");
+        assert.strictEqual(o.clientPortForward, "kubectl port-forward -n ipp-dev pod/ipp-dev-frontend 10100 10109 10110 10111 10112 10113 10114");
     });
 
     it("gives the laptop a client file for the forwarded ports, with the key, as a secret output", () => {

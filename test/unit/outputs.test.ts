@@ -3,8 +3,8 @@ import { runProgram } from "../harness";
 
 const REGISTRY = { registry: "registry.example.com/team" };
 const COMMANDS = ["frontendPython", "frontendShell", "seedTest", "workerShells"];
-const COMMON = ["environment", "imageDigests", "laptopClientFile", "target", "workers", ...COMMANDS];
-const KUBERNETES = [...COMMON, "clientPortForward", "frontendPod", "namespace", "service", "workerDeployment"];
+const COMMON = ["engines", "environment", "imageDigests", "laptopClientFile", "target", "workerGroups", "workers", ...COMMANDS];
+const KUBERNETES = [...COMMON, "clientPortForward", "frontendPod", "namespace", "service", "workerDeployment", "workerDeployments"];
 const DOCKER = [...COMMON, "frontendContainer", "network", "workerContainers"];
 
 const CASES: { what: string; config: Record<string, string>; stack?: string; outputs: string[]; secret: string[] }[] = [

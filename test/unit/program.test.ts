@@ -111,20 +111,20 @@ describe("the program on Kubernetes", function () {
         const fnEngine = JSON.parse(fn["ipcontroller-engine.json"]);
         const fnClient = JSON.parse(fn["ipcontroller-client.json"]);
         const wnEngine = JSON.parse(wn["ipcontroller-engine.json"]);
-        assert.deepStrictEqual([fnEngine.interface, fnEngine.location], ["tcp://*", "ipp-frontend"]);
-        assert.deepStrictEqual([fnClient.interface, fnClient.location], ["tcp://*", "ipp-frontend"]);
-        assert.deepStrictEqual([wnEngine.interface, wnEngine.location], ["tcp://ipp-controller", "ipp-controller"]);
+        assert.deepStrictEqual([fnEngine.interface, fnEngine.location], ["tcp://*", "ipp-dev-frontend"]);
+        assert.deepStrictEqual([fnClient.interface, fnClient.location], ["tcp://*", "ipp-dev-frontend"]);
+        assert.deepStrictEqual([wnEngine.interface, wnEngine.location], ["tcp://ipp-dev-controller", "ipp-dev-controller"]);
         const { interface: _a, location: _b, ...fnPorts } = fnEngine;
         const { interface: _c, location: _d, ...wnPorts } = wnEngine;
         assert.deepStrictEqual(wnPorts, fnPorts, "the workers' ports must be the controller's");
         assert.strictEqual(fnClient.registration, fnEngine.registration);
     });
 
-    it("names the Service ipp-controller, selects the frontend alone, and routes every port to a declared frontend port", () => {
+    it("names the Service <prefix>-controller, selects the frontend alone, and routes every port to a declared frontend port", () => {
         const service = find(run, "Service", "cluster-service").inputs;
         const pod = find(run, "Pod", "cluster-frontend").inputs;
         const workerLabels = find(run, "Deployment", "cluster-workers").inputs.spec.template.metadata.labels;
-        assert.strictEqual(service.metadata.name, "ipp-controller");
+        assert.strictEqual(service.metadata.name, "ipp-dev-controller");
         assert.strictEqual(service.spec.type, "ClusterIP");
         const selects = (labels: Record<string, string>) => Object.entries(service.spec.selector).every(([k, v]) => labels[k] === v);
         assert.ok(selects(pod.metadata.labels), "the selector must match the frontend pod");
@@ -140,7 +140,7 @@ describe("the program on Kubernetes", function () {
 
     it("runs ipcontroller --reuse in a fixed-name Pod that is deleted before it is replaced", () => {
         const pod = find(run, "Pod", "cluster-frontend");
-        assert.strictEqual(pod.inputs.metadata.name, "ipp-frontend");
+        assert.strictEqual(pod.inputs.metadata.name, "ipp-dev-frontend");
         assert.strictEqual(pod.deleteBeforeReplace, true);
         const c = pod.inputs.spec.containers[0];
         assert.strictEqual(c.args[0], "ipcontroller");
@@ -178,7 +178,8 @@ describe("the program on Kubernetes", function () {
             assert.strictEqual(volumes["session-key"].secret.defaultMode, 0o440);
             for (const c of spec.containers) {
                 assert.ok(!JSON.stringify([c.env, c.args, c.command]).includes(key), `${cm}: ${c.name}'s environment or command holds the key`);
-                assert.ok(!c.env.some((e: any) => e.valueFrom), `${c.name} takes no value from a Secret into its environment`);
+                assert.ok(!c.env.some((e: any) => e.valueFrom?.secretKeyRef), `${c.name} takes no value from a Secret into its environment`);
+                assert.deepStrictEqual(c.env.filter((e: any) => e.valueFrom).map((e: any) => e.valueFrom), cm === "configmap-wn" ? [{ fieldRef: { fieldPath: "metadata.name" } }] : []);
             }
         }
     });
@@ -249,10 +250,10 @@ describe("the program on Kubernetes", function () {
 
     it("exports where the cluster is and the exact command that runs the seed's test", () => {
         const o = run.outputs;
-        assert.deepStrictEqual([o.namespace, o.frontendPod, o.service, o.workers], ["ipp-dev", "ipp-frontend", "ipp-controller", 3]);
+        assert.deepStrictEqual([o.namespace, o.frontendPod, o.service, o.workers], ["ipp-dev", "ipp-dev-frontend", "ipp-dev-controller", 3]);
         assert.strictEqual(
             o.seedTest,
-            `kubectl exec -n ipp-dev ipp-frontend -c controller -- python3 -c 'import ipyparallel as ipp; ` +
+            `kubectl exec -n ipp-dev ipp-dev-frontend -c controller -- python3 -c 'import ipyparallel as ipp; ` +
                 `c = ipp.Client("/home/jupyter/.ipython/profile_default/security/ipcontroller-client.json"); ` +
                 `print(c.ids); print(c[:].apply_sync(lambda: "Hello, World"))'`,
         );
@@ -290,7 +291,7 @@ describe("the program with other settings", () => {
             assert.strictEqual(r.inputs.metadata.namespace, "science", r.name);
         }
         assert.strictEqual(run.outputs.namespace, "science");
-        assert.match(run.outputs.seedTest, /^kubectl exec -n science ipp-frontend /);
+        assert.match(run.outputs.seedTest, /^kubectl exec -n science ipp-dev-frontend /);
     });
 
     describe("with push off (images only in the local engine)", () => {

@@ -31,9 +31,9 @@ describe("the notebook's home on Kubernetes", () => {
         run = await runProgram(BASE);
     });
 
-    it("is a 10Gi ReadWriteOnce claim named ipp-notebook-home in the stack's namespace, in the cluster's default class", () => {
+    it("is a 10Gi ReadWriteOnce claim named <prefix>-notebook-home in the stack's namespace, in the cluster's default class", () => {
         const claim = find(run, "PersistentVolumeClaim", "cluster-notebook-home").inputs;
-        assert.deepStrictEqual(claim.metadata.name, "ipp-notebook-home");
+        assert.deepStrictEqual(claim.metadata.name, "ipp-dev-notebook-home");
         assert.deepStrictEqual(claim.metadata.namespace, "ipp-dev");
         assert.deepStrictEqual(claim.spec, { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } });
     });
@@ -49,7 +49,7 @@ describe("the notebook's home on Kubernetes", () => {
 
     it("is mounted at /home/jupyter in the notebook alone, writable by uid 1000 through fsGroup", () => {
         const spec = frontendSpec(run);
-        assert.deepStrictEqual(byName(spec.volumes)["notebook-home"], { name: "notebook-home", persistentVolumeClaim: { claimName: "ipp-notebook-home" } });
+        assert.deepStrictEqual(byName(spec.volumes)["notebook-home"], { name: "notebook-home", persistentVolumeClaim: { claimName: "ipp-dev-notebook-home" } });
         assert.deepStrictEqual(byName(containerOf(spec, "notebook").volumeMounts)["notebook-home"], { name: "notebook-home", mountPath: "/home/jupyter" });
         assert.ok(!containerOf(spec, "controller").volumeMounts.some((m: any) => m.name === "notebook-home"), "the controller has no use for the notebooks");
         assert.deepStrictEqual(spec.securityContext, {
@@ -172,7 +172,7 @@ describe("the notebook's home and the shared volume on Docker", () => {
     it("keeps the notebook's home in a named Docker volume, removed with the stack unless retainNotebookStorage", async () => {
         const volume = find(run, "Volume", "cluster-notebook-home");
         assert.strictEqual(volume.inputs.name, "ipp-local-notebook-home");
-        assert.deepStrictEqual(volume.ignoreChanges, ["labels"], "a replacement would remove the volume it had just taken up");
+        assert.deepStrictEqual(volume.ignoreChanges, ["labels", "name"], "a replacement (or a new name) would remove the volume it had just taken up");
         assert.strictEqual(volume.retainOnDelete, false);
         const kept = await runProgram({ ...LOCAL, retainNotebookStorage: "true" }, { stack: "local" });
         assert.strictEqual(find(kept, "Volume", "cluster-notebook-home").retainOnDelete, true);

@@ -1,9 +1,10 @@
 """The worker entrypoint's supervisor logic (images/worker/ipp-worker), without Docker.
 
-A fake hub on loopback answers the worker's signed `queue_request`s with signed replies whose
-header names the hub, and a fake engine (a small Python script) stands in for `ipengine`. The
-worker is driven directly (one `check()` at a time, or `run()` in a thread with short periods) or,
-for the signal and environment handling, run as the container runs it: as a process.
+A fake hub on loopback answers the worker's signed `connection_request`s with signed replies whose
+header names the hub and whose content lists the registered engines, and a fake engine (a small
+Python script) stands in for `ipengine`. The worker is driven directly (one `check()` at a time, or
+`run()` in a thread with short periods) or, for the signal and environment handling, run as the
+container runs it: as a process.
 """
 import hashlib
 import hmac
@@ -46,9 +47,10 @@ DELIMITER = b"<IDS|MSG>"
 #   sleep            sleeps until it is killed;
 #   nanny            also starts a "nanny" child in a session of its own, then sleeps;
 #   exit:CODE        exits at once with CODE;
-#   exit-after:S     exits with 0 after S seconds.
+#   exit-after:S     exits with 0 after S seconds;
+#   slow-stop:S      sleeps until it is killed, or exits S seconds after a SIGTERM.
 FAKE_ENGINE = r'''
-import json, os, subprocess, sys, time
+import json, os, signal, subprocess, sys, time
 mode, log_dir = sys.argv[1], sys.argv[2]
 flags = sys.argv[3:]
 session = [f.split("=", 1)[1] for f in flags if f.startswith("--Session.session=")][0]
@@ -65,6 +67,11 @@ if mode.startswith("exit:"):
 if mode.startswith("exit-after:"):
     time.sleep(float(mode.split(":")[1]))
     sys.exit(0)
+if mode.startswith("slow-stop:"):
+    def stop(signum, frame):
+        time.sleep(float(mode.split(":")[1]))
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
 while True:
     time.sleep(300)
 '''
@@ -106,8 +113,10 @@ def wait_until(predicate, what, timeout=5.0):
 
 class FakeHub:
     """The controller's hub, as far as the worker sees it: a ROUTER on 127.0.0.1 that drops requests
-    not signed with the key, answers `queue_request` with `queue_reply` (every target registered)
-    or `hub_error` (an unknown target), and records what it was sent and what it answered."""
+    not signed with the key, answers `connection_request` with `connection_reply` listing the
+    registered engines (id -> session id, as ipyparallel's hub does: an engine still registering is
+    not listed), leaves other requests (unregistrations) unanswered, and records what it was sent
+    and what it answered."""
 
     def __init__(self, key, port=None):
         self.key = key
@@ -116,7 +125,7 @@ class FakeHub:
         self.registered = {}  # engine session id -> engine id
         self.silent = False  # receive, but do not answer
         self.requests = []  # (header, content) of every correctly signed request
-        self.answers = []  # (session id asked about, engine id or -1) for every queue_request answered
+        self.answers = []  # (time.monotonic(), {session id: engine id}) for every connection_request answered
         self.bad_requests = 0
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.ROUTER)
@@ -147,8 +156,13 @@ class FakeHub:
     def requests_of_type(self, msg_type):
         return [(h, c) for h, c in list(self.requests) if h["msg_type"] == msg_type]
 
-    def answers_about(self, session_id):
-        return [eid for sid, eid in list(self.answers) if sid == session_id]
+    def answers_about(self, session_id, before=None):
+        """What each answer said of `session_id` (its engine id, or -1 when not listed), oldest first;
+        only answers given before the time.monotonic() `before`, if given."""
+        return [snap.get(session_id, -1) for t, snap in list(self.answers) if before is None or t < before]
+
+    def answer_times(self):
+        return [t for t, _ in list(self.answers)]
 
     def stop(self):
         if not self._stop.is_set():
@@ -176,24 +190,14 @@ class FakeHub:
             return
         header, _parent, _metadata, content = (json.loads(p) for p in parts)
         self.requests.append((header, content))
-        if header["msg_type"] != "queue_request" or self.silent:
+        if header["msg_type"] != "connection_request" or self.silent:
             return
-        targets = content["targets"]
-        ids = [self.registered.get(t) for t in targets]
-        for target, eid in zip(targets, ids):
-            self.answers.append((target, -1 if eid is None else eid))
-        if None in ids:  # what ipyparallel's hub answers for a target it does not know
-            unknown = [t for t, eid in zip(targets, ids) if eid is None]
-            msg_type = "hub_error"
-            reply = {"status": "error", "ename": "IndexError", "evalue": f"No Such Engine: {unknown!r}", "traceback": []}
-        else:
-            msg_type = "queue_reply"
-            reply = {"status": "ok", "unassigned": 0}
-            for eid in ids:
-                reply[str(eid)] = {"queue": 0, "completed": 0, "tasks": 0}
+        snapshot = dict(self.registered)
+        self.answers.append((time.monotonic(), snapshot))
+        reply = {"status": "ok", "engines": {str(eid): sid for sid, eid in snapshot.items()}}
         reply_header = {
             "msg_id": str(uuid.uuid4()),
-            "msg_type": msg_type,
+            "msg_type": "connection_reply",
             "session": self.session,
             "username": "hub",
             "date": datetime.now(timezone.utc).isoformat(),
@@ -259,9 +263,11 @@ class WorkerTest(unittest.TestCase):
     def engine_command(self, mode="sleep"):
         return [sys.executable, self.engine_script, mode, self.engine_log]
 
-    def make_worker(self, mode="sleep", check_seconds=0.05, registration_seconds=60.0):
+    def make_worker(self, mode="sleep", check_seconds=0.05, registration_seconds=60.0, count=1):
         hub = ipp_worker.Hub(self.engine_file, self.key_file)
-        worker = ipp_worker.Worker(self.engine_command(mode), hub, self.ready_file, check_seconds, registration_seconds)
+        worker = ipp_worker.Worker(
+            self.engine_command(mode), hub, self.ready_file, check_seconds, registration_seconds, count
+        )
         self.addCleanup(self.discard_worker, worker)
         return worker
 
@@ -276,12 +282,24 @@ class WorkerTest(unittest.TestCase):
         starts = []
         start_engine = worker.start_engine
 
-        def recording_start_engine():
+        def recording_start_engine(engine, hub):
             starts.append(time.monotonic())
-            start_engine()
+            start_engine(engine, hub)
 
         worker.start_engine = recording_start_engine
         return starts
+
+    def record_readiness(self, worker):
+        """Every readiness the worker sets (True or False), from now on."""
+        history = []
+        set_ready = worker.set_ready
+
+        def recording_set_ready(ready):
+            history.append(ready)
+            set_ready(ready)
+
+        worker.set_ready = recording_set_ready
+        return history
 
     def stop_worker(self, worker):
         worker.stopping = True
@@ -295,8 +313,7 @@ class WorkerTest(unittest.TestCase):
         thread = getattr(worker, "test_thread", None)
         if thread is not None:
             thread.join(15)
-        if worker.engine is not None and worker.engine.poll() is None:
-            worker.stop_engine("the test is over", graceful=False)
+        worker.kill(worker.engines, "the test is over")
         worker.hub.close()
 
     def engines(self):
@@ -323,23 +340,72 @@ class WorkerTest(unittest.TestCase):
     def ready(self):
         return os.path.exists(self.ready_file)
 
+    def ready_lines(self):
+        with open(self.ready_file) as f:
+            return [line.split() for line in f.read().splitlines()]
+
+    def worker_env(self, engines):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("IPP_")}
+        env.update(
+            IPP_ENGINES=str(engines),
+            IPP_ENGINE_FILE=self.engine_file,
+            IPP_KEY_FILE=self.key_file,
+            IPP_READY_FILE=self.ready_file,
+            IPP_CHECK_SECONDS="0.2",
+            IPP_REGISTRATION_SECONDS="120",
+        )
+        return env
+
+    def start_worker_process(self, engines, mode="sleep"):
+        """The worker as the container runs it; returns the process and a function reading its output."""
+        output_path = os.path.join(self.dir, "worker.log")
+        with open(output_path, "wb") as output:
+            proc = subprocess.Popen(
+                [sys.executable, str(SCRIPT), *self.engine_command(mode)],
+                env=self.worker_env(engines),
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+        def stop():
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+        self.addCleanup(stop)
+
+        def log():
+            with open(output_path) as f:
+                return f.read()
+
+        return proc, log
+
     # --- waiting for the controller
 
     def test_waits_for_the_hub_and_starts_no_engine_until_it_answers(self):
-        worker = self.make_worker()
+        worker = self.make_worker(count=3)
+        flags = ["--IPEngine.max_heartbeat_misses=0", "--log-level=WARN"]
+        worker.command = worker.command + flags
+        starts = self.record_starts(worker)
         self.start_worker(worker)
         time.sleep(1.0)  # three unanswered queries
         self.assertEqual(self.engines(), [], "an engine was started before the hub answered")
-        self.assertIsNone(worker.engine)
+        self.assertTrue(all(e.process is None for e in worker.engines))
         self.assertFalse(self.ready())
 
         hub = self.start_hub()
-        engine = self.wait_for_engines(1)[0]
-        self.assertEqual(engine["session"], worker.session_id)
-        self.assertIn(f"--Session.session={engine['session']}", engine["flags"])
-        self.assertEqual(worker.hub_at_start, hub.session, "the worker did not remember which hub answered")
-        first_target = hub.requests_of_type("queue_request")[0][1]["targets"]
-        self.assertNotEqual(first_target, [engine["session"]], "the hub was not asked before the engine started")
+        records = self.wait_for_engines(3)
+        self.assertEqual(len(records), 3)
+        self.assertEqual({r["session"] for r in records}, {e.session_id for e in worker.engines})
+        for record in records:  # the same flags for all, and each its own session
+            self.assertEqual(record["flags"], [*flags, f"--Session.session={record['session']}"])
+        for engine in worker.engines:
+            self.assertEqual(engine.hub_at_start, hub.session, "the worker did not remember which hub answered")
+        answers = hub.answer_times()
+        self.assertLess(answers[0], starts[0], "the hub was not asked before the engines started")
+        # Started together, on the hub's first answer: none waited for another to register.
+        self.assertEqual(len(starts), 3)
+        self.assertEqual(len([t for t in answers if t < starts[-1]]), 1, "the engines were not started together")
         self.assertFalse(self.ready())
         self.assertEqual(hub.bad_requests, 0)
 
@@ -348,9 +414,9 @@ class WorkerTest(unittest.TestCase):
     def test_ready_file_exists_exactly_while_the_hub_reports_the_engine_registered(self):
         hub = self.start_hub()
         worker = self.make_worker()
-        worker.wait_for_hub()
-        worker.start_engine()
-        session = worker.session_id
+        worker.check()  # the hub answers: the engine starts
+        session = worker.engines[0].session_id
+        self.assertIsNotNone(session)
 
         self.assertEqual(worker.check(), ipp_worker.WAIT_SECONDS)
         self.assertFalse(self.ready(), "ready while the engine is still registering")
@@ -358,28 +424,53 @@ class WorkerTest(unittest.TestCase):
         hub.register(session, 3)
         worker.check()
         self.assertTrue(self.ready(), "not ready although the hub reports the engine registered")
-        with open(self.ready_file) as f:
-            self.assertEqual(f.read().split(), ["3", session])
+        self.assertEqual(self.ready_lines(), [["3", session]])
         worker.check()
         self.assertTrue(self.ready())
 
         hub.forget(session)
         worker.check()
         self.assertFalse(self.ready(), "still ready after the hub stopped knowing the engine")
-        self.assertEqual(worker.session_id, session, "restarted after a single miss")
+        self.assertEqual(worker.engines[0].session_id, session, "restarted after a single miss")
 
         hub.register(session, 3)
         worker.check()
         self.assertTrue(self.ready())
         self.assertEqual(hub.bad_requests, 0)
 
+    def test_ready_only_while_all_the_engines_are_registered(self):
+        hub = self.start_hub()
+        worker = self.make_worker(count=3)
+        worker.check()  # the hub answers: the engines start
+        sessions = [e.session_id for e in worker.engines]
+        self.assertEqual(len(set(sessions)), 3)
+        self.wait_for_engines(3)
+
+        hub.register(sessions[0], 10)
+        hub.register(sessions[2], 12)
+        worker.check()
+        self.assertFalse(self.ready(), "ready with 2 of 3 engines registered")
+        worker.check()
+        self.assertFalse(self.ready())
+
+        hub.register(sessions[1], 11)
+        worker.check()
+        self.assertTrue(self.ready(), "not ready with all 3 engines registered")
+        self.assertEqual(self.ready_lines(), [["10", sessions[0]], ["11", sessions[1]], ["12", sessions[2]]])
+
+        hub.forget(sessions[1])
+        worker.check()
+        self.assertFalse(self.ready(), "still ready after the hub stopped knowing one engine of 3")
+        self.assertEqual([e.session_id for e in worker.engines], sessions)
+        self.assertEqual(hub.bad_requests, 0)
+
     def test_unready_but_not_restarted_while_the_hub_does_not_answer(self):
         hub = self.start_hub()
         worker = self.make_worker()
-        worker.wait_for_hub()
-        worker.start_engine()
-        engine = worker.engine
-        hub.register(worker.session_id, 0)
+        worker.check()
+        engine = worker.engines[0]
+        process = engine.process
+        hub.register(engine.session_id, 0)
         worker.check()
         self.assertTrue(self.ready())
 
@@ -387,18 +478,55 @@ class WorkerTest(unittest.TestCase):
         for _ in range(ipp_worker.MISSES_TO_RESTART + 1):
             self.assertEqual(worker.check(), ipp_worker.WAIT_SECONDS)
             self.assertFalse(self.ready())
-        self.assertIs(worker.engine, engine)
-        self.assertIsNone(engine.poll())
+        self.assertIs(engine.process, process)
+        self.assertIsNone(process.poll())
 
         hub.silent = False
         worker.check()
         self.assertTrue(self.ready())
+
+    # --- one question per look
+
+    def test_the_hub_is_asked_once_per_look_however_many_engines_there_are(self):
+        hub = self.start_hub()
+        for count in (1, 8):
+            with self.subTest(count=count):
+                worker = self.make_worker(count=count)
+                queries = lambda: len(hub.requests_of_type("connection_request"))  # noqa: E731
+                before = queries()
+                worker.check()  # the hub answers: all the engines start
+                self.assertEqual(queries() - before, 1)
+                self.assertTrue(all(e.process is not None for e in worker.engines))
+                for i in range(3):  # all registering
+                    worker.check()
+                    self.assertEqual(queries() - before, 2 + i)
+                for i, engine in enumerate(worker.engines[: count // 2]):
+                    hub.register(engine.session_id, 100 * count + i)
+                worker.check()  # some registered, some registering
+                self.assertEqual(queries() - before, 5)
+                for i, engine in enumerate(worker.engines):
+                    hub.register(engine.session_id, 100 * count + i)
+                worker.check()  # all registered
+                self.assertTrue(self.ready())
+                self.assertEqual(len(self.ready_lines()), count)
+                self.assertEqual(queries() - before, 6)
+                unregistered = len(hub.requests_of_type("unregistration_request"))
+                worker.stopping = True
+                worker.run()  # shutdown: one more question, then an unregistration for each
+                self.assertEqual(queries() - before, 7)
+                arrived = lambda: len(hub.requests_of_type("unregistration_request")) - unregistered  # noqa: E731
+                wait_until(lambda: arrived() >= count, "the unregistrations to arrive")
+                time.sleep(0.1)
+                self.assertEqual(arrived(), count)
+        self.assertEqual({h["msg_type"] for h, _ in hub.requests}, {"connection_request", "unregistration_request"})
+        self.assertEqual(hub.bad_requests, 0)
 
     # --- restarts
 
     def test_an_engine_the_hub_has_forgotten_is_killed_with_its_nanny_and_a_new_one_started(self):
         hub = self.start_hub()
         worker = self.make_worker(mode="nanny")
+        starts = self.record_starts(worker)
         self.start_worker(worker)
         first = self.wait_for_engines(1)[0]
         hub.register(first["session"], 0)
@@ -407,12 +535,12 @@ class WorkerTest(unittest.TestCase):
         hub.forget(first["session"])
         second = self.wait_for_engines(2)[1]
         self.assertNotEqual(second["session"], first["session"])
-        self.assertEqual(worker.session_id, second["session"])
+        self.assertEqual(worker.engines[0].session_id, second["session"])
         self.assertFalse(alive(first["pid"]), "the forgotten engine still runs")
         wait_until(lambda: not alive(first["nanny"]), "the forgotten engine's nanny to die", timeout=2)
         self.assertTrue(alive(second["pid"]))
 
-        answers = hub.answers_about(first["session"])
+        answers = hub.answers_about(first["session"], before=starts[1])
         last_registered = max(i for i, eid in enumerate(answers) if eid >= 0)
         self.assertEqual(
             answers[last_registered + 1 :],
@@ -423,9 +551,62 @@ class WorkerTest(unittest.TestCase):
         self.assertFalse(self.ready(), "ready before the new engine registered")
         self.assertEqual(hub.bad_requests, 0)
 
+    def three_registered(self, **worker_options):
+        """A worker of three engines, all registered with a fresh hub: (hub, worker, the engines' records)."""
+        hub = self.start_hub()
+        worker = self.make_worker(count=3, **worker_options)
+        self.start_worker(worker)
+        records = self.wait_for_engines(3)
+        for i, record in enumerate(records):
+            hub.register(record["session"], i)
+        wait_until(self.ready, "the ready file")
+        return hub, worker, records
+
+    def test_one_engine_of_three_that_exits_is_started_again_alone(self):
+        hub, worker, records = self.three_registered()
+        processes = [e.process for e in worker.engines]
+        history = self.record_readiness(worker)
+
+        victim = next(e for e in worker.engines if e.session_id == records[1]["session"])
+        os.kill(records[1]["pid"], signal.SIGKILL)
+        replacement = self.wait_for_engines(4)[3]
+        self.assertEqual(victim.session_id, replacement["session"], "another engine than the one that exited was replaced")
+        for engine, process in zip(worker.engines, processes):
+            if engine is not victim:
+                self.assertIs(engine.process, process, "an engine that kept running was restarted")
+                self.assertIsNone(process.poll())
+        for record in (records[0], records[2]):
+            self.assertTrue(alive(record["pid"]), "an engine that kept running was disturbed")
+        wait_until(lambda: False in history, "the worker to drop readiness")
+        self.assertFalse(self.ready(), "ready while the new engine registers")
+
+        hub.register(replacement["session"], 3)
+        wait_until(self.ready, "the ready file again")
+        self.assertEqual(sorted(self.ready_lines()), sorted([["0", records[0]["session"]], ["2", records[2]["session"]], ["3", replacement["session"]]]))
+        self.assertEqual(len(self.engines()), 4)
+        self.assertEqual(hub.requests_of_type("unregistration_request"), [])
+
+    def test_one_engine_of_three_the_hub_has_forgotten_is_killed_alone(self):
+        hub, worker, records = self.three_registered(mode="nanny")
+        processes = [e.process for e in worker.engines]
+
+        hub.forget(records[0]["session"])
+        replacement = self.wait_for_engines(4)[3]
+        self.assertFalse(alive(records[0]["pid"]), "the forgotten engine still runs")
+        wait_until(lambda: not alive(records[0]["nanny"]), "the forgotten engine's nanny to die", timeout=2)
+        for record in records[1:]:
+            self.assertTrue(alive(record["pid"]), "an engine the hub knows was killed")
+            self.assertTrue(alive(record["nanny"]), "the nanny of an engine the hub knows was killed")
+        self.assertEqual(sum(e.process is not p for e, p in zip(worker.engines, processes)), 1)
+        self.assertFalse(self.ready())
+        hub.register(replacement["session"], 3)
+        wait_until(self.ready, "the ready file again")
+        self.assertEqual(len(self.engines()), 4)
+
     def test_a_new_hub_answering_while_the_engine_registers_restarts_it(self):
         hub = self.start_hub()
         worker = self.make_worker()
+        starts = self.record_starts(worker)
         self.start_worker(worker)
         first = self.wait_for_engines(1)[0]
         wait_until(lambda: hub.answers_about(first["session"]), "the hub to be asked about the engine")
@@ -434,8 +615,8 @@ class WorkerTest(unittest.TestCase):
         second = self.wait_for_engines(2)[1]
         self.assertNotEqual(second["session"], first["session"])
         self.assertFalse(alive(first["pid"]), "the engine registering with the old hub still runs")
-        self.assertEqual(new_hub.answers_about(first["session"]), [-1], "not restarted at the new hub's first answer")
-        wait_until(lambda: worker.hub_at_start == new_hub.session, "the new engine to set out for the new hub")
+        self.assertEqual(new_hub.answers_about(first["session"], before=starts[1]), [-1], "not restarted at the new hub's first answer")
+        wait_until(lambda: worker.engines[0].hub_at_start == new_hub.session, "the new engine to set out for the new hub")
         self.assertEqual(new_hub.requests_of_type("unregistration_request"), [])
 
     def test_an_engine_still_registering_with_the_same_hub_is_left_alone(self):
@@ -463,7 +644,7 @@ class WorkerTest(unittest.TestCase):
         self.assertNotEqual(second["session"], first["session"])
         self.assertGreaterEqual(starts[1] - starts[0], 0.5, "restarted before the registration window and its grace were over")
         self.assertFalse(alive(first["pid"]))
-        self.assertTrue(hub.answers_about(first["session"]))
+        self.assertIn(-1, hub.answers_about(first["session"]))
 
     # --- engines that keep failing
 
@@ -471,15 +652,14 @@ class WorkerTest(unittest.TestCase):
         self.start_hub()
         worker = self.make_worker(mode="exit:3")
         starts, pauses = self.record_starts(worker), []
-        check = worker.check
+        reap = worker.reap
 
-        def recording_check():
-            delay = check()
-            if worker.engine is None:  # the engine had exited
-                pauses.append(delay)
-            return delay
+        def recording_reap(engine):
+            pause = reap(engine)
+            pauses.append(pause)
+            return pause
 
-        worker.check = recording_check
+        worker.reap = recording_reap
         self.start_worker(worker)
         wait_until(lambda: len(starts) >= 5, "five engine starts", timeout=10)
         self.stop_worker(worker)
@@ -494,63 +674,67 @@ class WorkerTest(unittest.TestCase):
         self.start_hub()
         with mock.patch.object(ipp_worker, "QUICK_EXIT_SECONDS", 0.2):
             worker = self.make_worker(mode="exit-after:0.3")
-            worker.backoff = 0.4  # as after earlier failures
-            worker.wait_for_hub()
-            worker.start_engine()
-            wait_until(lambda: worker.engine.poll() is not None, "the engine to exit")
-            self.assertEqual(worker.check(), 0.0)
-        self.assertIsNone(worker.engine)
-        self.assertEqual(worker.backoff, 0.0)
+            engine = worker.engines[0]
+            engine.backoff = 0.4  # as after earlier failures
+            worker.check()
+            first = engine.process
+            wait_until(lambda: first.poll() is not None, "the engine to exit")
+            worker.check()
+        self.assertEqual(engine.backoff, 0.0)
+        self.assertIsNotNone(engine.process, "not started again in the look that found it exited")
+        self.assertIsNot(engine.process, first)
 
     # --- shutdown
 
     def test_sigterm_unregisters_the_engine_stops_it_and_removes_the_ready_file(self):
         hub = self.start_hub()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("IPP_")}
-        env.update(
-            IPP_ENGINE_FILE=self.engine_file,
-            IPP_KEY_FILE=self.key_file,
-            IPP_READY_FILE=self.ready_file,
-            IPP_CHECK_SECONDS="0.2",
-            IPP_REGISTRATION_SECONDS="120",
-        )
-        output_path = os.path.join(self.dir, "worker.log")
-        with open(output_path, "wb") as output:
-            proc = subprocess.Popen(
-                [sys.executable, str(SCRIPT), *self.engine_command()], env=env, stdout=output, stderr=subprocess.STDOUT
-            )
-
-        def log():
-            with open(output_path) as f:
-                return f.read()
-
-        try:
-            engine = self.wait_for_engines(1)[0]
-            hub.register(engine["session"], 7)
-            wait_until(self.ready, "the ready file")
-            proc.send_signal(signal.SIGTERM)
-            self.assertEqual(proc.wait(15), 0, log())
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        proc, log = self.start_worker_process(1)
+        engine = self.wait_for_engines(1)[0]
+        hub.register(engine["session"], 7)
+        wait_until(self.ready, "the ready file")
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(15), 0, log())
 
         unregistrations = hub.requests_of_type("unregistration_request")  # only correctly signed ones count
         self.assertEqual(len(unregistrations), 1, log())
         header, content = unregistrations[0]
         self.assertEqual(content, {"id": 7})
-        queries = hub.requests_of_type("queue_request")
+        queries = hub.requests_of_type("connection_request")
         self.assertEqual(header["session"], queries[-1][0]["session"], "not sent by the worker's session")
         self.assertEqual(hub.bad_requests, 0)
         self.assertFalse(alive(engine["pid"]), "the engine outlived the worker")
         self.assertFalse(self.ready(), "the ready file outlived the worker")
 
+    def test_sigterm_unregisters_all_engines_and_stops_them_together(self):
+        hub = self.start_hub()
+        # Each engine takes a second to stop: one after another, three would take three.
+        proc, log = self.start_worker_process(3, mode="slow-stop:1")
+        records = self.wait_for_engines(3)
+        ids = {record["session"]: 20 + i for i, record in enumerate(records)}
+        for session, eid in ids.items():
+            hub.register(session, eid)
+        wait_until(self.ready, "the ready file")
+        hub.register(records[0]["session"], 40)  # the id the hub gives now is the one that counts
+        ids[records[0]["session"]] = 40
+        wait_until(lambda: ["40", records[0]["session"]] in self.ready_lines(), "the worker to see the new id")
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(15), 0, log())
+        took = time.monotonic() - signalled
+        self.assertLess(took, 2.5, f"stopping 3 engines took {took:.1f} s: not in parallel?\n{log()}")
+
+        unregistrations = hub.requests_of_type("unregistration_request")
+        self.assertEqual(sorted(c["id"] for _, c in unregistrations), sorted(ids.values()), log())
+        for record in records:
+            self.assertFalse(alive(record["pid"]), "an engine outlived the worker")
+        self.assertFalse(self.ready(), "the ready file outlived the worker")
+        self.assertEqual(hub.bad_requests, 0)
+
     def test_stopping_unregisters_nothing_when_the_hub_no_longer_knows_the_engine(self):
         hub = self.start_hub()
         worker = self.make_worker(mode="nanny")
-        worker.wait_for_hub()
-        worker.start_engine()
-        hub.register(worker.session_id, 0)
+        worker.check()
+        hub.register(worker.engines[0].session_id, 0)
         worker.check()
         self.assertTrue(self.ready())
         engine = self.wait_for_engines(1)[0]
@@ -558,36 +742,58 @@ class WorkerTest(unittest.TestCase):
         new_hub = self.replace_hub(hub)  # a controller restart; the new hub gives id 0 to another engine
         new_hub.register(str(uuid.uuid4()), 0)
         worker.check()  # a first miss: not restarted yet
-        self.assertIsNotNone(worker.engine)
+        self.assertIsNotNone(worker.engines[0].process)
 
         worker.stopping = True  # as SIGTERM does
         worker.run()
+        time.sleep(0.2)  # an unregistration would be on its way
         self.assertEqual(new_hub.requests_of_type("unregistration_request"), [], "another engine's id was unregistered")
         self.assertFalse(alive(engine["pid"]))
         # Killed (SIGKILL takes a moment to land), not left running to unregister the old id.
         wait_until(lambda: not alive(engine["nanny"]), "the nanny to die", timeout=2)
         self.assertFalse(self.ready())
 
+    def test_stopping_unregisters_the_engines_the_hub_knows_and_kills_the_others(self):
+        hub = self.start_hub()
+        worker = self.make_worker(mode="nanny", count=3)
+        worker.check()
+        records = self.wait_for_engines(3)
+        by_session = {r["session"]: r for r in records}
+        sessions = [e.session_id for e in worker.engines]
+        hub.register(sessions[0], 5)
+        hub.register(sessions[2], 6)  # the second is still registering
+
+        worker.stopping = True
+        worker.run()
+        unregistered = lambda: sorted(c["id"] for _, c in hub.requests_of_type("unregistration_request"))  # noqa: E731
+        wait_until(lambda: len(unregistered()) >= 2, "the unregistrations to arrive")  # sent on their own
+        time.sleep(0.1)
+        self.assertEqual(unregistered(), [5, 6])
+        for session in sessions:
+            self.assertFalse(alive(by_session[session]["pid"]))
+        wait_until(lambda: not alive(by_session[sessions[1]]["nanny"]), "the unknown engine's nanny to die", timeout=2)
+        self.assertTrue(all(e.process is None for e in worker.engines))
+
     # --- trust
 
     def test_a_reply_with_a_bad_signature_is_not_trusted(self):
         hub = self.start_hub()
         worker = self.make_worker()
-        worker.wait_for_hub()
-        worker.start_engine()
-        engine, session = worker.engine, worker.session_id
+        worker.check()
+        engine = worker.engines[0]
+        process, session = engine.process, engine.session_id
         hub.register(session, 0)
         worker.check()
         self.assertTrue(self.ready())
 
         hub.reply_key = b"not the key"
-        self.assertIsNone(worker.hub.engine_id(session), "a forged reply was taken for an answer")
+        self.assertIsNone(worker.hub.registered(), "a forged reply was taken for an answer")
         hub.forget(session)  # forged "unknown" answers must not restart the engine...
         for _ in range(ipp_worker.MISSES_TO_RESTART + 1):
             worker.check()
-        self.assertIs(worker.engine, engine)
-        self.assertIsNone(engine.poll())
-        self.assertEqual(worker.misses, 0)
+        self.assertIs(engine.process, process)
+        self.assertIsNone(process.poll())
+        self.assertEqual(engine.misses, 0)
         hub.register(session, 0)  # ... nor forged "registered" ones make it ready
         worker.check()
         self.assertFalse(self.ready())
@@ -608,12 +814,14 @@ class WorkerTest(unittest.TestCase):
 
 
 class EnvironmentTest(unittest.TestCase):
-    """The timing values come from the program (lib/runtime.ts) only: no defaults of the script's own."""
+    """The timing values and the number of engines come from the program (lib/runtime.ts) only: no
+    defaults of the script's own."""
 
     def run_worker(self, **overrides):
         with tempfile.TemporaryDirectory(prefix="ipp-worker-test-") as d:
             env = {k: v for k, v in os.environ.items() if not k.startswith("IPP_")}
             env.update(
+                IPP_ENGINES="1",
                 IPP_ENGINE_FILE=os.path.join(d, "missing-engine.json"),
                 IPP_KEY_FILE=os.path.join(d, "missing-key"),
                 IPP_READY_FILE=os.path.join(d, "ready"),
@@ -653,6 +861,27 @@ class EnvironmentTest(unittest.TestCase):
                     self.assertIn(f"environment variable {name} must be a positive number", str(exit.exception.code))
         with mock.patch.dict(os.environ, {"IPP_CHECK_SECONDS": "0.5"}):
             self.assertEqual(ipp_worker.required_seconds("IPP_CHECK_SECONDS"), 0.5)
+
+    def test_the_number_of_engines_is_required_and_from_1_to_256(self):
+        result = self.run_worker(IPP_ENGINES=None)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("environment variable IPP_ENGINES must be set", result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+        for value in ("0", "257", "x"):
+            with self.subTest(value=value):
+                result = self.run_worker(IPP_ENGINES=value)
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn(f"environment variable IPP_ENGINES must be a whole number from 1 to 256, not {value!r}", result.stderr)
+                self.assertNotIn("Traceback", result.stderr)
+        for value in ("-1", "2.5", " 3", "+3", "3_0", "1e2", "\u0663"):
+            with self.subTest(value=value):
+                with mock.patch.dict(os.environ, {"IPP_ENGINES": value}), self.assertRaises(SystemExit) as exit:
+                    ipp_worker.required_count("IPP_ENGINES", 256)
+                self.assertIn("must be a whole number from 1 to 256", str(exit.exception.code))
+        for value, count in (("1", 1), ("16", 16), ("256", 256)):
+            with mock.patch.dict(os.environ, {"IPP_ENGINES": value}):
+                self.assertEqual(ipp_worker.required_count("IPP_ENGINES", 256), count)
+
 
 if __name__ == "__main__":
     unittest.main(buffer=True)
