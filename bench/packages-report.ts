@@ -50,5 +50,6 @@ export function renderPackages(p: PackagesResult): string[] {
         "",
         `Start-up CPU does not grow with the packages (${science.toFixed(2)} s against ${plain.toFixed(2)} s): engines import numpy only when a task uses it. ` +
             "The no-change rebuild stays within its 2 s target. These start-up figures count CPU until every worker is Ready, on a loaded 2-core machine, so they are not comparable with the ready-time table's figure above.",
+        "",
     ];
 }

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import { renderReport } from "./report";
 import { readPackages } from "./packages-report";
+import { readShapes } from "./shapes-report";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
 
 function main() {
@@ -17,6 +18,7 @@ function main() {
     // JSON has no NaN: the missing values that were written as null are read back as NaN.
     const results = JSON.parse(fs.readFileSync(files.results, "utf8"), (_k, v) => (v === null ? NaN : v));
     results.packages = readPackages(files.results);
+    results.shapes = readShapes(files.results);
     fs.writeFileSync(files.report, renderReport(results, files.resultsLink));
     console.log(`[bench] rendered ${files.report} from ${files.results}`);
 }

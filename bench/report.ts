@@ -6,6 +6,7 @@ import type { Sample } from "./run";
 import type { Variant } from "./settings";
 import { renderMemory } from "./memory";
 import { renderPackages } from "./packages-report";
+import { renderShapes } from "./shapes-report";
 import { Stat, show, stat } from "./stats";
 
 /** a / b to two places, or a dash when either is missing. */
@@ -71,6 +72,7 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
     }
     if (r.memory) out(...renderMemory(r.memory));
     if (r.packages) out(...renderPackages(r.packages));
+    if (r.shapes) out(...renderShapes(r.shapes));
     if (samples.length || im) targetSections(sizes, pick, im, r.machine.cores, out);
     out(`The whole run took ${(r.benchSeconds / 60).toFixed(1)} minutes.`, "");
     return lines.join("\n");

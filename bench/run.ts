@@ -18,18 +18,17 @@ import { TestCluster } from "../test/integration/cluster";
 import { REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
 import { frontendRestart, lostWorker } from "../test/integration/drills";
 import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
-import { python, startPython } from "../test/integration/python";
+import { READY_TIMEOUT_SECONDS, Usage, WORKER_ROLES, client, cpuOf, mean, readyController, sum, timeReady, usage } from "./measure";
 import { CLIENT_FILE } from "../lib/names";
 import { controllerCommand, engineCommand } from "../lib/runtime";
 import { renderReport } from "./report";
 import { readPackages } from "./packages-report";
+import { readShapes } from "./shapes-report";
 import { MemoryResult, controllerMemory } from "./memory";
 import { removeStandIns } from "../test/integration/volumes";
 import { BenchSettings, BenchSettingsError, Variant, parseBenchSettings } from "./settings";
 
 const ROOT = path.resolve(__dirname, "..");
-const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
-const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");
 const TASKS = 3000;
 const LABEL = "bench";
 /** Workers for the memory case. */
@@ -59,43 +58,6 @@ function log(message: string) {
 }
 
 
-type Usage = Record<"controller" | "engine" | "nanny" | "worker", [number, number][]>;
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const mean = (xs: number[]) => (xs.length ? sum(xs) / xs.length : 0);
-
-/** Memory and CPU of the ipyparallel processes in these containers, merged by role. */
-async function usage(containers: string[]): Promise<Usage> {
-    const all: Usage[] = await Promise.all(containers.map(c => python(c, RSS, [])));
-    const merged: Usage = { controller: [], engine: [], nanny: [], worker: [] };
-    for (const u of all) for (const role of Object.keys(merged) as (keyof Usage)[]) merged[role].push(...u[role]);
-    return merged;
-}
-
-/** CPU seconds used so far by the processes in these roles. */
-function cpuOf(u: Usage, roles: (keyof Usage)[]): number {
-    return sum(roles.flatMap(role => u[role].map(([, cpu]) => cpu)));
-}
-
-/** What runs for one worker: engine, nanny and (ours) the worker entrypoint. */
-const WORKER_ROLES: (keyof Usage)[] = ["engine", "nanny", "worker"];
-
-/** How long the poller waits for all engines: generous, but a case that never gets there must end. */
-const READY_TIMEOUT_SECONDS = 300;
-/** What the poller prints once it has imported ipyparallel and is polling (client.py), and how long that may take. */
-const POLLING = "READY";
-const POLLING_TIMEOUT_MS = 120_000;
-
-/** Starts the ready poller, launches the engines once it polls, and returns the seconds until all N answered. */
-async function timeReady(clientContainer: string, workers: number, launch: () => Promise<unknown>): Promise<{ seconds: number; failure?: string }> {
-    const poller = startPython(clientContainer, CLIENT, ["ready", CLIENT_FILE, String(workers), String(READY_TIMEOUT_SECONDS)]);
-    await poller.printed(POLLING, POLLING_TIMEOUT_MS);
-    const launched = Date.now() / 1000;
-    await launch();
-    const answer = await poller.result;
-    if (answer.error) return { seconds: NaN, failure: `${answer.error}; ${answer.registered} registered` };
-    return { seconds: answer.answered_at - launched };
-}
-
 function failed(variant: Variant, workers: number, failure: string): Sample {
     return {
         variant, workers, readySeconds: NaN, failure, lbTasksPerSecond: NaN, directTasksPerSecond: NaN,
@@ -107,7 +69,7 @@ function failed(variant: Variant, workers: number, failure: string): Sample {
 async function measureRunning(clientContainer: string, workers: number, containers: string[]) {
     const before = await usage(containers);
     const startupCpuSecondsPerWorker = cpuOf(before, WORKER_ROLES) / workers;
-    const t = await python(clientContainer, CLIENT, ["throughput", CLIENT_FILE, String(workers), String(TASKS)]);
+    const t = await client(clientContainer, ["throughput", CLIENT_FILE, String(workers), String(TASKS)]);
     const u = await usage(containers);
     // Engines and the controller are the same processes before and after, so their CPU grew by this much
     // (the warm-up and the connecting are in it too: a little over the tasks' own share).
@@ -132,9 +94,7 @@ async function measureRunning(clientContainer: string, workers: number, containe
 async function oursOnce(objects: DeclaredObjects, workers: number): Promise<Sample> {
     const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
     try {
-        const frontend = await cluster.startFrontend();
-        await cluster.kubelet.waitReady(frontend, 120_000);
-        const controller = frontend.containers.find(c => c.name === "controller")!.id;
+        const controller = await readyController(cluster);
         const ready = await timeReady(controller, workers, () => cluster.startWorkers());
         if (ready.failure) return failed("ours", workers, ready.failure);
         const readySeconds = ready.seconds;
@@ -319,7 +279,7 @@ async function main(settings: BenchSettings) {
         benchSeconds: (Date.now() - started) / 1000,
     };
     writeResults(results);
-    const report = renderReport({ ...results, packages: readPackages(files.results) }, files.resultsLink);
+    const report = renderReport({ ...results, packages: readPackages(files.results), shapes: readShapes(files.results) }, files.resultsLink);
     fs.writeFileSync(files.report, report);
     console.log(report);
     log(`wrote ${files.results} and ${files.report}`);

@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { readPackages } from "../../bench/packages-report";
+import { readShapes } from "../../bench/shapes-report";
 import { renderReport } from "../../bench/report";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -18,10 +19,11 @@ describe("the benchmark report (npm run bench:report)", () => {
         assert.strictEqual(section(fs.readFileSync(path.join(ROOT, "BENCHMARKS.md"), "utf8")), rendered);
     });
 
-    it("BENCHMARKS.md as a whole is what `npm run bench:report -- --record` renders, the packages' costs included", () => {
+    it("BENCHMARKS.md as a whole is what `npm run bench:report -- --record` renders, the packages' costs and the worker shapes included", () => {
         const results = path.join(ROOT, "bench", "results.json");
-        const report = renderReport({ ...readResults(results), packages: readPackages(results) });
+        const report = renderReport({ ...readResults(results), packages: readPackages(results), shapes: readShapes(results) });
         assert.ok(report.includes("## Your own packages"));
+        assert.ok(report.includes("## 16 engines in three shapes"));
         assert.strictEqual(fs.readFileSync(path.join(ROOT, "BENCHMARKS.md"), "utf8"), report);
     });
 
