@@ -19,6 +19,7 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
     role = {
         "ipcontroller": "controller",
         "ipengine": "engine",
+        "ipp-engine": "engine",
         "ipyparallel.engine.nanny": "nanny",
         "ipp-worker": "worker",
     }.get(program)

@@ -24,6 +24,7 @@ import { controllerCommand, engineCommand } from "../lib/runtime";
 import { renderReport } from "./report";
 import { readPackages } from "./packages-report";
 import { readShapes } from "./shapes-report";
+import { readEngines } from "./engines-report";
 import { MemoryResult, controllerMemory } from "./memory";
 import { removeStandIns } from "../test/integration/volumes";
 import { BenchSettings, BenchSettingsError, Variant, parseBenchSettings } from "./settings";
@@ -91,8 +92,10 @@ async function measureRunning(clientContainer: string, workers: number, containe
     };
 }
 
-async function oursOnce(objects: DeclaredObjects, workers: number): Promise<Sample> {
+/** Our cluster from these declared objects: ready time of all its engines (`workers` in the sample), then the rest. */
+export async function oursOnce(objects: DeclaredObjects): Promise<Sample> {
     const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
+    const workers = cluster.engines;
     try {
         const controller = await readyController(cluster);
         const ready = await timeReady(controller, workers, () => cluster.startWorkers());
@@ -112,9 +115,10 @@ async function oursOnce(objects: DeclaredObjects, workers: number): Promise<Samp
 const START_ENGINES = 'n=$1; shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 & done; wait';
 
 /** ipyparallel's own way: one container of the same image, `ipcontroller`, then N `ipengine` processes. */
-async function baselineOnce(image: string, workers: number, ourFlags: boolean): Promise<Sample> {
+export async function baselineOnce(image: string, workers: number, ourFlags: boolean): Promise<Sample> {
     const controllerArgs = ourFlags ? controllerCommand().filter(a => a !== "--reuse") : ["ipcontroller"];
-    const engineArgs = ourFlags ? engineCommand().filter(a => !a.startsWith("--file=") && !a.startsWith("--keyfile=")) : ["ipengine"];
+    // ipyparallel's own engine (with its own nanny), with our flags but for the files.
+    const engineArgs = ourFlags ? ["ipengine", ...engineCommand().slice(1).filter(a => !a.startsWith("--file=") && !a.startsWith("--keyfile="))] : ["ipengine"];
     const id = (await docker(["run", "-d", "--network=host", "--label", `${TEST_LABEL}=${LABEL}`, "--entrypoint", "sleep", image, "infinity"])).stdout.trim();
     try {
         await docker(["exec", "-d", id, ...controllerArgs]);
@@ -135,7 +139,7 @@ async function baselineOnce(image: string, workers: number, ourFlags: boolean): 
     }
 }
 
-async function recovery(objects: DeclaredObjects, reps: number, results: Record<string, number[]>, saved: () => void) {
+export async function recovery(objects: DeclaredObjects, reps: number, results: Record<string, number[]>, saved: () => void) {
     for (let r = 0; r < reps; r++) {
         for (const [name, drill] of [["frontendRestart", frontendRestart], ["lostWorker", lostWorker]] as const) {
             const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
@@ -224,7 +228,7 @@ async function main(settings: BenchSettings) {
     const samples: Sample[] = [];
     if (settings.cases.includes("compare")) {
         // One unrecorded run first: the first containers after a build pay for a cold page cache.
-        const warmUp = await oursOnce(await runFor(4), 4);
+        const warmUp = await oursOnce(await runFor(4));
         log(`warm-up (not recorded): ours N=4 ready ${warmUp.readySeconds.toFixed(1)} s`);
 
         for (const workers of settings.sizes) {
@@ -233,7 +237,7 @@ async function main(settings: BenchSettings) {
             for (let r = 0; r < reps; r++) {
                 for (const variant of settings.variants) {
                     const sample =
-                        variant === "ours" ? await oursOnce(objects, workers) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
+                        variant === "ours" ? await oursOnce(objects) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
                     samples.push(sample);
                     writeResults({ partial: true, samples });
                     if (sample.failure) {
@@ -279,22 +283,24 @@ async function main(settings: BenchSettings) {
         benchSeconds: (Date.now() - started) / 1000,
     };
     writeResults(results);
-    const report = renderReport({ ...results, packages: readPackages(files.results), shapes: readShapes(files.results) }, files.resultsLink);
+    const report = renderReport({ ...results, packages: readPackages(files.results), shapes: readShapes(files.results), engines: readEngines(files.results) }, files.resultsLink);
     fs.writeFileSync(files.report, report);
     console.log(report);
     log(`wrote ${files.results} and ${files.report}`);
 }
 
-let settings: BenchSettings;
-try {
-    settings = parseBenchSettings(process.env, process.argv.slice(2));
-} catch (e) {
-    if (!(e instanceof BenchSettingsError)) throw e;
-    console.error(e.message);
-    process.exit(2);
+if (require.main === module) {
+    let settings: BenchSettings;
+    try {
+        settings = parseBenchSettings(process.env, process.argv.slice(2));
+    } catch (e) {
+        if (!(e instanceof BenchSettingsError)) throw e;
+        console.error(e.message);
+        process.exit(2);
+    }
+    main(settings).catch(e => {
+        console.error(e);
+        if (fs.existsSync(settings.files.results)) log(`what it measured before it stopped is in ${settings.files.results}`);
+        process.exit(1);
+    });
 }
-main(settings).catch(e => {
-    console.error(e);
-    if (fs.existsSync(settings.files.results)) log(`what it measured before it stopped is in ${settings.files.results}`);
-    process.exit(1);
-});

@@ -50,10 +50,13 @@ export function controllerCommand(memoryLimit?: string): string[] {
     ];
 }
 
-/** `ipengine` with the workers' keyless file and the key from its own file. */
+/**
+ * The engine (`ipp-engine`: ipengine, with the worker's entrypoint as its nanny, see
+ * images/worker/ipp-engine) with the workers' keyless file and the key from its own file.
+ */
 export function engineCommand(): string[] {
     return [
-        "ipengine",
+        "ipp-engine",
         `--file=${ENGINE_FILE}`,
         `--keyfile=${KEY_FILE}`,
         "--timeout=30",

@@ -25,7 +25,7 @@ for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
         cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0")
     except OSError:
         continue
-    if any(part.endswith(b"/ipengine") for part in cmd[:2]):
+    if any(part.endswith((b"/ipengine", b"/ipp-engine")) for part in cmd[:2]):
         os.kill(pid, signal.SIGKILL)
         print(pid)
         break

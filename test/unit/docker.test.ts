@@ -96,7 +96,7 @@ describe("the program on a Docker engine (target: docker)", () => {
         assert.strictEqual(frontend.wait, true);
         assert.match(frontend.healthcheck.tests.join(" "), /^CMD python3 -c .*create_connection\(\("127\.0\.0\.1", 10100\)/);
         const worker = find(run, "Container", "cluster-worker-1").inputs;
-        assert.strictEqual(worker.command[0], "ipengine");
+        assert.strictEqual(worker.command[0], "ipp-engine");
         assert.strictEqual(worker.restart, "unless-stopped");
         assert.strictEqual(worker.wait, true);
         const ready = worker.envs.find((e: string) => e.startsWith("IPP_READY_FILE=")).split("=")[1];

@@ -148,11 +148,11 @@ describe("the program on Kubernetes", function () {
         assert.deepStrictEqual(c.readinessProbe.tcpSocket, { port: "tcp-register" });
     });
 
-    it("runs ipengine in `workers` replicas, Ready only while the engine is registered", () => {
+    it("runs ipp-engine (ipengine, the worker its nanny) in `workers` replicas, Ready only while the engine is registered", () => {
         const d = find(run, "Deployment", "cluster-workers").inputs;
         assert.strictEqual(d.spec.replicas, 3);
         const c = d.spec.template.spec.containers[0];
-        assert.strictEqual(c.args[0], "ipengine");
+        assert.strictEqual(c.args[0], "ipp-engine");
         assert.ok(c.args.includes("--file=/etc/ipp/connection/ipcontroller-engine.json"));
         assert.ok(c.args.includes("--keyfile=/etc/ipp/secret/session-key"));
         const readyFile = c.env.find((e: any) => e.name === "IPP_READY_FILE").value;

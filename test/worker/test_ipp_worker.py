@@ -77,6 +77,43 @@ while True:
 '''
 
 
+# Stands in for `ipp-engine`: asks the worker (IPP_NANNY_SOCKET) to be its nanny, with CONTROL_URL as
+# the controller's control port, records the answer (LOG_DIR/<session>.json), then serves its control
+# socket as an engine does: every message it gets is appended to LOG_DIR/<session>.control and sent
+# back as it came; a SIGINT is noted in LOG_DIR/<session>.sigint.
+NANNY_ENGINE = r'''
+import json, os, signal, socket, sys, time
+import zmq
+log_dir, control_url = sys.argv[1], sys.argv[2]
+flags = sys.argv[3:]
+session = [f.split("=", 1)[1] for f in flags if f.startswith("--Session.session=")][0]
+def interrupted(signum, frame):
+    open(os.path.join(log_dir, session + ".sigint"), "w").close()
+signal.signal(signal.SIGINT, interrupted)
+conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+conn.connect(os.environ["IPP_NANNY_SOCKET"])
+request = {"pid": os.getpid(), "engine_id": 7, "identity": session, "control_url": control_url, "registration_url": "tcp://127.0.0.1:9"}
+conn.sendall(json.dumps(request).encode() + b"\n")
+url = conn.makefile("rb").readline().decode().strip()
+record = {"pid": os.getpid(), "session": session, "nanny_url": url, "time": time.time(), "flags": flags}
+path = os.path.join(log_dir, session + ".json")
+with open(path + ".tmp", "w") as f:
+    json.dump(record, f)
+os.replace(path + ".tmp", path)
+if not url:
+    sys.exit(3)
+control = zmq.Context().socket(zmq.ROUTER)
+control.identity = session.encode()
+control.connect(url)
+while True:
+    if control.poll(100):
+        frames = control.recv_multipart()
+        with open(os.path.join(log_dir, session + ".control"), "a") as f:
+            f.write(json.dumps([x.decode("utf8", "replace") for x in frames]) + "\n")
+        control.send_multipart(frames)
+'''
+
+
 def sign(key, frames):
     mac = hmac.new(key, digestmod=hashlib.sha256)
     for frame in frames:
@@ -811,6 +848,135 @@ class WorkerTest(unittest.TestCase):
         self.assertEqual(self.engines(), [], "an engine started on a forged answer")
         hub.reply_key = self.key
         self.wait_for_engines(1)
+
+
+class NannyTest(unittest.TestCase):
+    """The worker as its engines' nanny: signals, the control channel relayed, prompt unregistration."""
+
+    setUp = WorkerTest.setUp
+    start_hub = WorkerTest.start_hub
+    start_worker = WorkerTest.start_worker
+    stop_worker = WorkerTest.stop_worker
+    discard_worker = WorkerTest.discard_worker
+    engines = WorkerTest.engines
+    wait_for_engines = WorkerTest.wait_for_engines
+    kill_engines = WorkerTest.kill_engines
+
+    def nanny_worker(self, count=1):
+        """A running worker of `count` nanny-asking engines, a hub, and a controller control port (ROUTER)."""
+        hub = self.start_hub()
+        context = zmq.Context()
+        self.addCleanup(context.term)
+        control = context.socket(zmq.ROUTER)
+        control.linger = 0
+        control.router_mandatory = True
+        self.addCleanup(control.close)
+        control_port = control.bind_to_random_port("tcp://127.0.0.1")
+        script = os.path.join(self.dir, "nanny-engine.py")
+        with open(script, "w") as f:
+            f.write(NANNY_ENGINE)
+        command = [sys.executable, script, self.engine_log, f"tcp://127.0.0.1:{control_port}"]
+        worker = ipp_worker.Worker(
+            command, ipp_worker.Hub(self.engine_file, self.key_file), self.ready_file, 0.05, 60.0, count, os.path.join(self.dir, "nanny.sock")
+        )
+        self.addCleanup(self.discard_worker, worker)
+        self.start_worker(worker)
+        records = wait_until(lambda: [r for r in self.engines() if "nanny_url" in r][:count] if len([r for r in self.engines() if "nanny_url" in r]) >= count else None, "the engines' nanny requests")
+        for i, record in enumerate(records):
+            hub.register(record["session"], i)
+        return hub, worker, control, records
+
+    def send_control(self, control, identity, msg_type, content, key=None):
+        """Sends a control message to the engine `identity` through the controller's port, once it can be routed."""
+        header = {"msg_id": str(uuid.uuid4()), "msg_type": msg_type, "session": "client", "username": "test", "date": "2026-01-01T00:00:00Z", "version": "5.3"}
+        parts = [json.dumps(p).encode() for p in (header, {}, {}, content)]
+
+        def sent():
+            try:
+                control.send_multipart([identity.encode(), DELIMITER, sign(key or self.key, parts), *parts])
+                return True
+            except zmq.ZMQError:  # not connected yet
+                return False
+
+        wait_until(sent, "the nanny's connection to the controller's control port")
+        return header
+
+    def receive(self, control, timeout=2.0):
+        if not control.poll(int(timeout * 1000)):
+            return None
+        frames = control.recv_multipart()
+        i = frames.index(DELIMITER)
+        parts = frames[i + 2 : i + 6]
+        self.assertEqual(frames[i + 1], sign(self.key, parts), "an unsigned (or wrongly signed) reply")
+        header, parent, _metadata, content = (json.loads(p) for p in parts)
+        return {"from": frames[0].decode(), "header": header, "parent": parent, "content": content}
+
+    def control_log(self, record):
+        path = os.path.join(self.engine_log, record["session"] + ".control")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f]
+
+    def test_a_signal_request_is_answered_by_the_worker_and_delivered_to_that_engine_alone(self):
+        _hub, _worker, control, records = self.nanny_worker(count=2)
+        target, other = records
+        request = self.send_control(control, target["session"], "signal_request", {"sig": 2})
+        reply = self.receive(control)
+        self.assertIsNotNone(reply, "no signal_reply")
+        self.assertEqual((reply["from"], reply["header"]["msg_type"], reply["parent"]["msg_id"], reply["content"]), (target["session"], "signal_reply", request["msg_id"], {"status": "ok"}))
+        sigint = lambda r: os.path.exists(os.path.join(self.engine_log, r["session"] + ".sigint"))
+        wait_until(lambda: sigint(target), "SIGINT in the engine", timeout=2)
+        self.assertFalse(sigint(other), "the other engine was signalled")
+        self.assertEqual(self.control_log(target), [], "the signal request reached the engine's control socket")
+        # By name, as a client may send it.
+        self.send_control(control, other["session"], "signal_request", {"sig": "SIGINT"})
+        self.assertEqual(self.receive(control)["content"], {"status": "ok"})
+        wait_until(lambda: sigint(other), "SIGINT in the other engine", timeout=2)
+
+    def test_other_control_messages_go_to_the_engine_and_its_replies_back(self):
+        _hub, _worker, control, [record] = self.nanny_worker()
+        request = self.send_control(control, record["session"], "abort_request", {"msg_ids": ["x"]})
+        echoed = self.receive(control)
+        self.assertIsNotNone(echoed, "the engine's reply did not come back through the worker")
+        self.assertEqual((echoed["from"], echoed["header"]["msg_id"]), (record["session"], request["msg_id"]))
+        [seen] = self.control_log(record)
+        self.assertIn("abort_request", "".join(seen))
+
+    def test_a_bad_signature_or_an_unknown_signal_changes_nothing(self):
+        _hub, _worker, control, [record] = self.nanny_worker()
+        self.send_control(control, record["session"], "signal_request", {"sig": 9}, key=b"wrong")
+        self.assertIsNone(self.receive(control, timeout=0.5), "answered a forged request")
+        self.send_control(control, record["session"], "signal_request", {"sig": "SIGNOPE"})
+        reply = self.receive(control)
+        self.assertEqual((reply["content"]["status"], reply["content"]["ename"]), ("error", "ValueError"))
+        self.assertTrue(alive(record["pid"]), "the engine was signalled")
+
+    def test_an_engine_killed_with_sigkill_is_unregistered_at_once_and_started_again(self):
+        hub, _worker, _control, [record] = self.nanny_worker()
+        killed = time.monotonic()
+        os.kill(record["pid"], signal.SIGKILL)
+        wait_until(lambda: hub.requests_of_type("unregistration_request"), "the unregistration", timeout=2)
+        self.assertLess(time.monotonic() - killed, 1.0, "the hub was told late")
+        self.assertEqual([c for _, c in hub.requests_of_type("unregistration_request")], [{"id": 0}])
+        wait_until(lambda: len([r for r in self.engines() if "nanny_url" in r]) >= 2, "the engine to be started again", timeout=3)
+
+    def test_an_engine_the_worker_kills_is_not_unregistered(self):
+        hub, worker, _control, [record] = self.nanny_worker()
+        wait_until(lambda: worker.engines[0].nanny is not None and worker.engines[0].engine_id is not None, "the engine to be registered")
+        hub.forget(record["session"])  # a new controller would have given its id to another engine
+        wait_until(lambda: not alive(record["pid"]), "the forgotten engine to be killed", timeout=3)
+        time.sleep(0.3)
+        self.assertEqual(hub.requests_of_type("unregistration_request"), [], "a forgotten engine's id was unregistered")
+
+    def test_a_request_from_a_process_that_is_no_engine_of_the_worker_is_refused(self):
+        _hub, worker, _control, _records = self.nanny_worker()
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(worker.nannies.path)
+        conn.sendall(json.dumps({"pid": os.getpid(), "engine_id": 1, "identity": "x", "control_url": "tcp://127.0.0.1:9", "registration_url": "tcp://127.0.0.1:9"}).encode() + b"\n")
+        conn.settimeout(2)
+        self.assertEqual(conn.recv(100), b"", "a stranger got a nanny")
+        conn.close()
 
 
 class EnvironmentTest(unittest.TestCase):

@@ -1,0 +1,83 @@
+/**
+ * `npm run bench:engines`: what starting and supervising engines costs, ours (the worker entrypoint
+ * as every engine's nanny) against ipyparallel's own processes in the same image (`ipcontroller`,
+ * then N `ipengine`, default settings), on a real Docker engine with the images the program builds:
+ *   - at 4 and 16 engines, in interleaved turns: ready time, start-up CPU per engine, throughput
+ *     (load-balanced and direct);
+ *   - at 16 engines: the controller restarted, until every engine answers again (and a lost worker);
+ *   - 128 engines, once each: ours as 16 pods × 8 engines, and the stock baseline.
+ * Writes engines.json beside the main results (bench/out/, or with --record bench/), which
+ * `npm run bench:report` renders into BENCHMARKS.md.
+ *
+ *   IPP_BENCH_REPS  turns (default 3)
+ *   --record        write bench/engines.json instead of bench/out/engines.json
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runProgram } from "../test/harness";
+import { buildingNewResource } from "../test/integration/build";
+import { REGISTRY, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
+import { DeclaredObjects } from "../test/integration/kubelet";
+import { parseBenchFiles } from "./settings";
+import { Sample, baselineOnce, oursOnce, recovery } from "./run";
+import { EnginesResult, enginesFile } from "./engines-report";
+
+const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
+const SIZES = [4, 16];
+
+function log(message: string) {
+    console.log(`[bench:engines] ${message}`);
+}
+
+function describe(s: Sample): string {
+    if (s.failure) return `${s.variant} N=${s.workers}: ${s.failure}`;
+    return (
+        `${s.variant} N=${s.workers}: ready ${s.readySeconds.toFixed(1)} s, start-up CPU ${s.startupCpuSecondsPerWorker.toFixed(2)} s/engine, ` +
+        `lb ${s.lbTasksPerSecond.toFixed(0)}/s, direct ${s.directTasksPerSecond.toFixed(0)}/s`
+    );
+}
+
+async function main() {
+    const files = parseBenchFiles(process.env, process.argv.slice(2));
+    const out = enginesFile(files.results);
+    await requireEngine();
+    await removeTestContainers();
+    const declare = async (config: Record<string, string>) =>
+        new DeclaredObjects(await runProgram({ registry: REGISTRY, ...config }, { newResource: buildingNewResource([]) }));
+    const bySize = new Map<number, DeclaredObjects>();
+    for (const n of SIZES) bySize.set(n, await declare({ workers: String(n) }));
+    const image = bySize.get(4)!.pods[0].inputs.spec.containers[0].image;
+    const result: EnginesResult = { date: new Date().toISOString(), cores: os.cpus().length, reps: REPS, samples: [], recovery: { frontendRestart: [], lostWorker: [] }, large: [] };
+    const save = () => {
+        fs.mkdirSync(path.dirname(out), { recursive: true });
+        fs.writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+    };
+
+    log(`warm-up (not recorded): ${describe(await oursOnce(bySize.get(4)!))}`);
+    for (let r = 0; r < REPS; r++) {
+        for (const n of SIZES) {
+            for (const sample of [await oursOnce(bySize.get(n)!), await baselineOnce(image, n, false)]) {
+                result.samples.push(sample);
+                log(describe(sample));
+                save();
+            }
+        }
+    }
+    await recovery(bySize.get(16)!, REPS, result.recovery, save);
+
+    const large = await declare({ workers: "16", enginesPerWorker: "8", workerMemory: "2Gi" });
+    for (const sample of [await oursOnce(large), await baselineOnce(image, 128, false)]) {
+        result.large.push({ ...sample, shape: sample.variant === "ours" ? "16 pods × 8 engines" : "one container, 128 ipengine" });
+        log(describe(sample));
+        save();
+    }
+    await removeTestContainers();
+    save();
+    log(`wrote ${out}`);
+}
+
+main().catch(e => {
+    console.error(e);
+    process.exit(1);
+});

@@ -1,0 +1,135 @@
+/**
+ * The worker entrypoint as the engines' nanny, on real containers (2 worker pods × 2 engines): a
+ * client's SIGINT interrupts one engine's task, and an engine killed with SIGKILL is reported gone
+ * at once, its task failing with EngineError.
+ */
+import * as assert from "assert";
+import { runProgram } from "../harness";
+import { CLIENT_FILE, CONTAINERS } from "../../lib/names";
+import { buildingNewResource } from "./build";
+import { TestCluster } from "./cluster";
+import { REGISTRY, docker, removeTestContainers, requireEngine } from "./docker-cli";
+import { DeclaredObjects, Kubelet } from "./kubelet";
+import { startPython } from "./python";
+
+const RUN_LABEL = `nanny-${process.pid}-${Date.now()}`;
+
+/**
+ * python3 - CLIENT_FILE N MODE: with N engines answering, runs `time.sleep(60)` on the first engine,
+ * prints `PID <engine's pid> <engine's pod>` and `STARTED`, then
+ *   interrupt: sends it SIGINT through the client and reports how the task ended and how soon;
+ *   kill:      waits for the task to end (the test kills the engine) and reports how and when.
+ * Then checks that the engine (or, after a kill, every engine left) runs the next task.
+ */
+const CLIENT = `
+import json, os, signal, sys, time
+import ipyparallel as ipp
+path, n, mode = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rc = ipp.Client(path, timeout=30)
+rc.wait_for_engines(n, timeout=60)
+target = rc.ids[0]
+view = rc[target]
+pid, pod = view.apply_sync(lambda: (__import__("os").getpid(), __import__("os").environ["IPP_POD_NAME"]))
+ar = view.apply_async(lambda: __import__("time").sleep(60))
+time.sleep(1.0)
+print("PID", pid, pod, flush=True)
+started = time.time()
+if mode == "interrupt":
+    rc.send_signal(signal.SIGINT, targets=[target], block=True)
+else:
+    print("STARTED", flush=True)
+try:
+    ar.get(timeout=30)
+    outcome = "finished"
+except ipp.error.RemoteError as e:
+    outcome = e.ename
+except Exception as e:
+    outcome = type(e).__name__
+ended = time.time()
+if mode == "interrupt":
+    after = view.apply_sync(lambda: "next")
+else:
+    after = rc[[i for i in rc.ids if i != target]].apply_sync(lambda: "next")
+print(json.dumps({"outcome": outcome, "since_signal": ended - started, "ended_at": ended, "after": after, "ids": rc.ids}))
+`;
+
+/** Counts the container's Python programs by name (the script, or the module run with -m). */
+const LIST_PROGRAMS = `
+import json, os
+counts = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        argv = open(f"/proc/{pid}/cmdline").read().split("\\0")
+    except OSError:
+        continue
+    if len(argv) > 1 and os.path.basename(argv[0]).startswith("python"):
+        program = argv[2] if argv[1] == "-m" else os.path.basename(argv[1])
+        counts[program] = counts.get(program, 0) + 1
+print(json.dumps(counts))
+`;
+
+describe("the worker as the engines' nanny, on a real Docker engine", function () {
+    this.timeout(20 * 60_000);
+    let cluster: TestCluster;
+
+    before(async () => {
+        await requireEngine();
+        await removeTestContainers();
+        const run = await runProgram({ registry: REGISTRY, workers: "2", enginesPerWorker: "2" }, { newResource: buildingNewResource([]) });
+        const objects = new DeclaredObjects(run);
+        cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+        await cluster.up();
+        const check = await cluster.waitAnswering(4, 60);
+        assert.ok(check.ok, check.error);
+    });
+
+    it("runs no second Python process per engine: the worker is each engine's nanny", async () => {
+        for (const pod of cluster.workers) {
+            const programs = await docker(["exec", pod.containers[0].id, "python3", "-c", LIST_PROGRAMS]);
+            const counts = JSON.parse(programs.stdout);
+            assert.deepStrictEqual(counts, { "ipp-worker": 1, "ipp-engine": 2 }, `${pod.name} runs ${programs.stdout}`);
+            assert.match(await cluster.logs(pod, 200), /its control channel goes through this worker/);
+        }
+    });
+
+    afterEach(async function () {
+        if (this.currentTest?.state === "failed") {
+            for (const pod of [cluster.frontend!, ...cluster.workers]) console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
+        }
+    });
+
+    after(async () => {
+        await cluster?.down();
+        await removeTestContainers();
+    });
+
+    const controller = () => cluster.frontend!.containers.find(c => c.name === CONTAINERS.controller)!.id;
+
+    it("a client's SIGINT interrupts a running time.sleep(60) on that engine within 2 s, and the engine runs the next task", async () => {
+        const run = startPython(controller(), CLIENT, [CLIENT_FILE, "4", "interrupt"]);
+        const result = await run.result;
+        console.log(`      SIGINT: the task ended with ${result.outcome} ${result.since_signal.toFixed(2)} s after send_signal (limit 2 s)`);
+        assert.strictEqual(result.outcome, "KeyboardInterrupt");
+        assert.ok(result.since_signal <= 2, `${result.since_signal.toFixed(2)} s`);
+        assert.strictEqual(result.after, "next");
+    });
+
+    it("an engine killed with SIGKILL is reported gone at once: its task fails with EngineError within 2 s", async () => {
+        const run = startPython(controller(), CLIENT, [CLIENT_FILE, "4", "kill"]);
+        const [, pid, pod] = (await run.lineStarting("PID ", 90_000)).split(" ");
+        await run.printed("STARTED", 10_000);
+        const worker = cluster.workers.find(w => w.name === pod);
+        assert.ok(worker, `no worker pod is named ${pod}`);
+        const killedAt = Date.now() / 1000;
+        await docker(["exec", worker.containers[0].id, "kill", "-KILL", pid]);
+        const result = await run.result;
+        const seconds = result.ended_at - killedAt;
+        console.log(`      SIGKILL: the task failed with ${result.outcome} ${seconds.toFixed(2)} s after the kill (limit 2 s)`);
+        assert.strictEqual(result.outcome, "EngineError");
+        assert.ok(seconds <= 2, `${seconds.toFixed(2)} s`);
+        assert.deepStrictEqual(result.after, ["next", "next", "next"]);
+        // The worker starts the engine again: 4 engines answer.
+        const check = await cluster.waitAnswering(4, 30);
+        assert.ok(check.ok, check.error);
+    });
+});
