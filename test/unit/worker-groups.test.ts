@@ -173,8 +173,9 @@ describe("worker groups on Kubernetes", () => {
             ]);
         });
 
-        it("declares objects that pass the Kubernetes schema", async () => {
+        it("declares objects that pass the Kubernetes schema, and makes the runtime warn about nothing", async () => {
             await validateObjects(run);
+            assert.deepStrictEqual(run.warnings, []);
         });
     });
 
@@ -254,6 +255,7 @@ describe("worker groups on Docker", () => {
         ]);
         assert.deepStrictEqual(run.outputs.workerContainers, ["ipp-local-worker-1", "ipp-local-worker-2", "ipp-local-worker-big-1"]);
         assert.deepStrictEqual([run.outputs.workers, run.outputs.engines], [3, 4]);
+        assert.deepStrictEqual(run.warnings, []);
     });
 
     it("tells each engine its group, its container and its engines; asks Docker for the GPUs of a group that has some", () => {
