@@ -53,11 +53,13 @@ else:
 print(json.dumps({"outcome": outcome, "since_signal": ended - started, "ended_at": ended, "after": after, "ids": rc.ids}))
 `;
 
-/** Counts the container's Python programs by name (the script, or the module run with -m). */
+/** Counts the container's Python programs by name (the script, or the module run with -m), itself left out. */
 const LIST_PROGRAMS = `
 import json, os
 counts = {}
 for pid in filter(str.isdigit, os.listdir("/proc")):
+    if int(pid) == os.getpid():  # this listing itself
+        continue
     try:
         argv = open(f"/proc/{pid}/cmdline").read().split("\\0")
     except OSError:
