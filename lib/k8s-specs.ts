@@ -34,6 +34,8 @@ export interface ContainerSettings {
     image: pulumi.Input<string>;
     imagePullPolicy: string;
     resources: Resources;
+    /** Limits besides memory, such as a group's GPUs (`nvidia.com/gpu: "1"`). */
+    extraLimits?: Record<string, string>;
 }
 
 /** What both pods share: where the connection files and the key come from. */
@@ -63,8 +65,8 @@ const containerSecurity = {
 };
 
 /** CPU is requested, not limited (a limit would throttle computations on idle nodes); memory is both. */
-function resources(r: Resources) {
-    return { requests: { cpu: r.cpu, memory: r.memory }, limits: { memory: r.memory } };
+function resources(r: Resources, extraLimits: Record<string, string> = {}) {
+    return { requests: { cpu: r.cpu, memory: r.memory }, limits: { memory: r.memory, ...extraLimits } };
 }
 
 /** The volumes every pod mounts: keyless files, the key, and writable home and /tmp. */
@@ -168,7 +170,7 @@ function container(
         image: settings.image,
         imagePullPolicy: settings.imagePullPolicy,
         ...fields,
-        resources: resources(settings.resources),
+        resources: resources(settings.resources, settings.extraLimits),
         securityContext: containerSecurity,
         volumeMounts: [...volumeMounts(home), ...(fields.volumeMounts ?? [])],
     };
@@ -251,13 +253,13 @@ export function workerPodSpec(
     options: { instance: string; gpuResource: string; shared?: SharedVolume },
 ): PodSpec {
     const data = sharedData(options.shared, options.shared?.readOnly ?? false);
-    const engine = container(CONTAINERS.engine, settings, {
+    const gpus = group.gpus > 0 ? { extraLimits: { [options.gpuResource]: String(group.gpus) } } : {};
+    const engine = container(CONTAINERS.engine, { ...settings, ...gpus }, {
         args: engineCommand(),
         env: [...workerEnv(group.name, group.enginesPerWorker), { name: POD_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
         readinessProbe: { exec: { command: workerReadyCommand() }, periodSeconds: 2, failureThreshold: 1 },
         ...(data.mounts.length ? { volumeMounts: data.mounts } : {}),
     });
-    if (group.gpus > 0) engine.resources = { ...resources(settings.resources), limits: { memory: settings.resources.memory, [options.gpuResource]: String(group.gpus) } };
     return {
         ...podSpec(sources, [engine], data.volumes, 15),
         ...placement(group),
