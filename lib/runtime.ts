@@ -122,6 +122,8 @@ export function workerEnv(group: string, engines: number): EnvVar[] {
         { name: "IPP_READY_FILE", value: PATHS.readyFile },
         { name: "IPP_CHECK_SECONDS", value: String(ENGINE_CHECK_SECONDS) },
         { name: "IPP_REGISTRATION_SECONDS", value: String(REGISTRATION_SECONDS) },
+        // Engines start as forks of one process that has imported them (see images/worker/ipp-worker).
+        { name: "IPP_FORK_ENGINES", value: "1" },
     ];
 }
 

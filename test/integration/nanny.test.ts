@@ -53,21 +53,36 @@ else:
 print(json.dumps({"outcome": outcome, "since_signal": ended - started, "ended_at": ended, "after": after, "ids": rc.ids}))
 `;
 
-/** Counts the container's Python programs by name (the script, or the module run with -m), itself left out. */
+/** python3 - CLIENT_FILE: each engine's pod, a draw from `random` and 16 bytes of os.urandom. */
+const RANDOM_DRAWS = `
+import json, sys, ipyparallel as ipp
+rc = ipp.Client(sys.argv[1])
+rc.wait_for_engines(4, timeout=60)
+def draws():
+    import os, random
+    return os.environ["IPP_POD_NAME"], random.random(), os.urandom(16).hex()
+print(json.dumps(rc[:].apply_sync(draws)))
+`;
+
+/**
+ * Counts the container's processes by name (/proc/PID/comm: a script's name, or the name the fork
+ * server gives itself and its engines), this listing left out, and tells each engine's parent.
+ */
 const LIST_PROGRAMS = `
 import json, os
-counts = {}
+counts, parents, pids = {}, {}, {}
 for pid in filter(str.isdigit, os.listdir("/proc")):
     if int(pid) == os.getpid():  # this listing itself
         continue
     try:
-        argv = open(f"/proc/{pid}/cmdline").read().split("\\0")
+        name = open(f"/proc/{pid}/comm").read().strip()
+        ppid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
     except OSError:
         continue
-    if len(argv) > 1 and os.path.basename(argv[0]).startswith("python"):
-        program = argv[2] if argv[1] == "-m" else os.path.basename(argv[1])
-        counts[program] = counts.get(program, 0) + 1
-print(json.dumps(counts))
+    counts[name] = counts.get(name, 0) + 1
+    parents.setdefault(name, []).append(ppid)
+    pids.setdefault(name, []).append(int(pid))
+print(json.dumps({"counts": counts, "worker": pids.get("ipp-worker"), "engineParents": parents.get("ipp-engine", [])}))
 `;
 
 describe("the worker as the engines' nanny, on a real Docker engine", function () {
@@ -85,12 +100,27 @@ describe("the worker as the engines' nanny, on a real Docker engine", function (
         assert.ok(check.ok, check.error);
     });
 
-    it("runs no second Python process per engine: the worker is each engine's nanny", async () => {
+    it("runs no second Python process per engine: the worker is each engine's nanny and parent, engines fork from one server", async () => {
         for (const pod of cluster.workers) {
             const programs = await docker(["exec", pod.containers[0].id, "python3", "-c", LIST_PROGRAMS]);
-            const counts = JSON.parse(programs.stdout);
-            assert.deepStrictEqual(counts, { "ipp-worker": 1, "ipp-engine": 2 }, `${pod.name} runs ${programs.stdout}`);
-            assert.match(await cluster.logs(pod, 200), /its control channel goes through this worker/);
+            const { counts, worker, engineParents } = JSON.parse(programs.stdout);
+            assert.deepStrictEqual(counts, { tini: 1, "ipp-worker": 1, "ipp-fork-server": 1, "ipp-engine": 2 }, `${pod.name} runs ${programs.stdout}`);
+            assert.deepStrictEqual(engineParents, [worker[0], worker[0]], `${pod.name}: ${programs.stdout}`);
+            const logs = await cluster.logs(pod, 200);
+            assert.match(logs, /its control channel goes through this worker/);
+            assert.match(logs, /forked engine \d+ \(\S+\) as pid \d+/);
+        }
+    });
+
+    it("gives forked engines of one pod their own random numbers", async () => {
+        const out = await cluster.python("-", [CLIENT_FILE], RANDOM_DRAWS);
+        assert.strictEqual(out.code, 0, out.stderr);
+        const draws: [string, number, string][] = JSON.parse(out.stdout.trim().split("\n").pop()!);
+        for (const pod of new Set(draws.map(d => d[0]))) {
+            const mine = draws.filter(d => d[0] === pod);
+            assert.strictEqual(mine.length, 2, out.stdout);
+            assert.notStrictEqual(mine[0][1], mine[1][1], `random.random() repeats across ${pod}'s engines`);
+            assert.notStrictEqual(mine[0][2], mine[1][2], `os.urandom repeats across ${pod}'s engines`);
         }
     });
 

@@ -114,6 +114,54 @@ while True:
 '''
 
 
+# Stands in for `ipp-engine` as a program the fork server loads (IPP_FORK_ENGINES=1): `preload()`
+# notes the process it ran in (and leaves a file LOG_DIR/preload-<pid>, LOG_DIR from the environment's
+# FAKE_ENGINE_LOG); `main(argv)` records how the engine was started (LOG_DIR/<session>.json), then
+#   sleep      sleeps until it is killed;
+#   orphan     leaves a process behind whose parent has exited (it exits itself 0.3 s later), then sleeps.
+# Run as a script, it runs main(sys.argv[1:]) without preload().
+FORK_ENGINE = r'''
+import json, os, sys, time
+PRELOADED_IN = None
+
+def preload():
+    global PRELOADED_IN
+    PRELOADED_IN = os.getpid()
+    open(os.path.join(os.environ["FAKE_ENGINE_LOG"], f"preload-{os.getpid()}"), "w").close()
+
+def main(argv):
+    mode, log_dir = argv[0], argv[1]
+    flags = argv[2:]
+    session = [f.split("=", 1)[1] for f in flags if f.startswith("--Session.session=")][0]
+    with open("/proc/self/comm") as f:
+        comm = f.read().strip()
+    record = {"pid": os.getpid(), "ppid": os.getppid(), "session": session, "flags": flags, "mode": mode,
+              "preloaded_in": PRELOADED_IN, "comm": comm, "nanny_socket": os.environ.get("IPP_NANNY_SOCKET"),
+              "time": time.time()}
+    if mode == "orphan":
+        read, write = os.pipe()
+        middle = os.fork()
+        if middle == 0:
+            orphan = os.fork()
+            if orphan == 0:
+                time.sleep(0.3)
+                os._exit(0)
+            os.write(write, str(orphan).encode())
+            os._exit(0)
+        record["orphan"] = int(os.read(read, 64))
+        os.waitpid(middle, 0)
+    path = os.path.join(log_dir, session + ".json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(record, f)
+    os.replace(path + ".tmp", path)
+    while True:
+        time.sleep(300)
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
+'''
+
+
 def sign(key, frames):
     mac = hmac.new(key, digestmod=hashlib.sha256)
     for frame in frames:
@@ -393,13 +441,23 @@ class WorkerTest(unittest.TestCase):
         )
         return env
 
-    def start_worker_process(self, engines, mode="sleep"):
-        """The worker as the container runs it; returns the process and a function reading its output."""
+    def start_worker_process(self, engines, mode="sleep", fork=False):
+        """The worker as the container runs it; returns the process and a function reading its output.
+        `fork`: with IPP_FORK_ENGINES=1 and the fork server's fake engine program."""
         output_path = os.path.join(self.dir, "worker.log")
+        env = self.worker_env(engines)
+        command = self.engine_command(mode)
+        if fork:
+            program = os.path.join(self.dir, "fork-engine")
+            with open(program, "w") as f:
+                f.write(f"#!{sys.executable}\n{FORK_ENGINE}")
+            os.chmod(program, 0o755)
+            env.update(IPP_FORK_ENGINES="1", FAKE_ENGINE_LOG=self.engine_log)
+            command = [program, mode, self.engine_log]
         with open(output_path, "wb") as output:
             proc = subprocess.Popen(
-                [sys.executable, str(SCRIPT), *self.engine_command(mode)],
-                env=self.worker_env(engines),
+                [sys.executable, str(SCRIPT), *command],
+                env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT,
             )
@@ -656,6 +714,25 @@ class WorkerTest(unittest.TestCase):
         wait_until(lambda: worker.engines[0].hub_at_start == new_hub.session, "the new engine to set out for the new hub")
         self.assertEqual(new_hub.requests_of_type("unregistration_request"), [])
 
+    def test_a_registered_engine_a_new_hub_does_not_list_is_restarted_at_its_first_answer(self):
+        hub = self.start_hub()
+        worker = self.make_worker(check_seconds=0.3)
+        starts = self.record_starts(worker)
+        self.start_worker(worker)
+        first = self.wait_for_engines(1)[0]
+        hub.register(first["session"], 0)
+        wait_until(self.ready, "the ready file")
+
+        new_hub = self.replace_hub(hub)
+        second = self.wait_for_engines(2)[1]
+        self.assertFalse(alive(first["pid"]), "the engine the new hub does not know still runs")
+        self.assertEqual(
+            new_hub.answers_about(first["session"], before=starts[1]), [-1], "not restarted at the new hub's first answer"
+        )
+        self.assertEqual(new_hub.requests_of_type("unregistration_request"), [])
+        new_hub.register(second["session"], 0)
+        wait_until(self.ready, "the ready file again")
+
     def test_an_engine_still_registering_with_the_same_hub_is_left_alone(self):
         hub = self.start_hub()
         worker = self.make_worker(registration_seconds=60)
@@ -720,6 +797,72 @@ class WorkerTest(unittest.TestCase):
         self.assertEqual(engine.backoff, 0.0)
         self.assertIsNotNone(engine.process, "not started again in the look that found it exited")
         self.assertIsNot(engine.process, first)
+
+    # --- engines forked from the fork server
+
+    def fork_server_pid(self):
+        preloads = [name for name in os.listdir(self.engine_log) if name.startswith("preload-")]
+        self.assertEqual(len(preloads), 1, f"preload() ran {len(preloads)} times")
+        return int(preloads[0].split("-")[1])
+
+    def test_forked_engines_are_the_workers_children_and_share_one_preload(self):
+        hub = self.start_hub()
+        proc, log = self.start_worker_process(3, fork=True)
+        records = self.wait_for_engines(3)
+        server = self.fork_server_pid()
+        self.assertNotEqual(server, proc.pid)
+        for i, record in enumerate(records):
+            self.assertEqual(record["ppid"], proc.pid, f"engine {i} is not the worker's child\n{log()}")
+            self.assertEqual(record["preloaded_in"], server, "an engine not forked from the fork server")
+            self.assertNotEqual(record["pid"], server)
+            self.assertEqual(record["comm"], "ipp-engine")
+            self.assertEqual(record["flags"], [f"--Session.session={record['session']}"])
+            self.assertEqual(record["nanny_socket"], os.path.join(self.dir, f"ipp-nanny-{proc.pid}.sock"))
+            hub.register(record["session"], i)
+        self.assertEqual(len({r["session"] for r in records}), 3)
+        wait_until(self.ready, "the ready file")
+        with open(f"/proc/{server}/comm") as f:
+            self.assertEqual(f.read().strip(), "ipp-fork-server")
+
+        # One killed: the worker reaps it (no zombie left) and forks another, again its own child.
+        os.kill(records[1]["pid"], signal.SIGKILL)
+        fourth = self.wait_for_engines(4)[3]
+        self.assertEqual(fourth["ppid"], proc.pid)
+        self.assertEqual(fourth["preloaded_in"], server)
+        wait_until(lambda: not os.path.exists(f"/proc/{records[1]['pid']}"), "the killed engine to be reaped")
+        self.assertIn(f"exited with -9", log())
+
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(15), 0, log())
+        for record in [*records, fourth]:
+            self.assertFalse(alive(record["pid"]), "an engine outlived the worker")
+        wait_until(lambda: not alive(server), "the fork server to end with the worker")
+
+    def test_what_a_forked_engine_leaves_behind_is_reaped(self):
+        self.start_hub()
+        proc, log = self.start_worker_process(1, mode="orphan", fork=True)
+        record = self.wait_for_engines(1)[0]
+        orphan = record["orphan"]
+        wait_until(lambda: not os.path.exists(f"/proc/{orphan}"), "the orphan to be reaped", timeout=3)
+        self.assertTrue(alive(record["pid"]))
+
+    def test_without_its_fork_server_the_worker_starts_engines_as_new_processes(self):
+        hub = self.start_hub()
+        proc, log = self.start_worker_process(2, fork=True)
+        records = self.wait_for_engines(2)
+        server = self.fork_server_pid()
+        os.kill(server, signal.SIGKILL)
+        os.kill(records[0]["pid"], signal.SIGKILL)
+        try:
+            third = self.wait_for_engines(3)[2]
+        except AssertionError as e:
+            raise AssertionError(log()) from e
+        self.assertIsNone(third["preloaded_in"], "started from a fork server that was killed?")
+        self.assertEqual(third["ppid"], proc.pid)
+        self.assertIn("the fork server failed", log())
+        hub.register(third["session"], 0)
+        hub.register(records[1]["session"], 1)
+        wait_until(self.ready, "the ready file")
 
     # --- shutdown
 
@@ -1027,6 +1170,14 @@ class EnvironmentTest(unittest.TestCase):
                     self.assertIn(f"environment variable {name} must be a positive number", str(exit.exception.code))
         with mock.patch.dict(os.environ, {"IPP_CHECK_SECONDS": "0.5"}):
             self.assertEqual(ipp_worker.required_seconds("IPP_CHECK_SECONDS"), 0.5)
+
+    def test_fork_engines_is_0_or_1(self):
+        for value in ("yes", "2", " 1"):
+            with self.subTest(value=value):
+                result = self.run_worker(IPP_FORK_ENGINES=value)
+                self.assertNotEqual(result.returncode, 0)
+                self.assertIn(f"environment variable IPP_FORK_ENGINES must be 0 or 1, not {value!r}", result.stderr)
+                self.assertNotIn("Traceback", result.stderr)
 
     def test_the_number_of_engines_is_required_and_from_1_to_256(self):
         result = self.run_worker(IPP_ENGINES=None)
