@@ -3,8 +3,10 @@
  * as every engine's nanny) against ipyparallel's own processes in the same image (`ipcontroller`,
  * then N `ipengine`, default settings), on a real Docker engine with the images the program builds:
  *   - at 4 and 16 engines, in interleaved turns: ready time, start-up CPU per engine, throughput
- *     (load-balanced and direct);
- *   - at 16 engines: the controller restarted, until every engine answers again (and a lost worker);
+ *     (load-balanced and direct), ours in two shapes: one engine per pod (the default) and engines
+ *     packed PACKED to a pod (1 × 4 and 2 × 8), where engines fork from their pod's fork server;
+ *   - at 16 engines, both shapes: the controller restarted, until every engine answers again (and a
+ *     lost worker);
  *   - 128 engines, once each: ours as 16 pods × 8 engines, and the stock baseline.
  * Writes engines.json beside the main results (bench/out/, or with --record bench/), which
  * `npm run bench:report` renders into BENCHMARKS.md.
@@ -25,6 +27,8 @@ import { EnginesResult, enginesFile } from "./engines-report";
 
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
 const SIZES = [4, 16];
+/** Engines per pod in the packed shape (fewer when there are fewer engines). */
+const PACKED = 8;
 
 function log(message: string) {
     console.log(`[bench:engines] ${message}`);
@@ -46,9 +50,14 @@ async function main() {
     const declare = async (config: Record<string, string>) =>
         new DeclaredObjects(await runProgram({ registry: REGISTRY, ...config }, { newResource: buildingNewResource([]) }));
     const bySize = new Map<number, DeclaredObjects>();
-    for (const n of SIZES) bySize.set(n, await declare({ workers: String(n) }));
+    const packedBySize = new Map<number, DeclaredObjects>();
+    for (const n of SIZES) {
+        bySize.set(n, await declare({ workers: String(n) }));
+        const perPod = Math.min(n, PACKED);
+        packedBySize.set(n, await declare({ workers: String(n / perPod), enginesPerWorker: String(perPod), workerMemory: "2Gi" }));
+    }
     const image = bySize.get(4)!.pods[0].inputs.spec.containers[0].image;
-    const result: EnginesResult = { date: new Date().toISOString(), cores: os.cpus().length, reps: REPS, samples: [], recovery: { frontendRestart: [], lostWorker: [] }, large: [] };
+    const result: EnginesResult = { date: new Date().toISOString(), cores: os.cpus().length, reps: REPS, samples: [], packed: [], recovery: { frontendRestart: [], lostWorker: [] }, packedRecovery: { frontendRestart: [], lostWorker: [] }, large: [] };
     const save = () => {
         fs.mkdirSync(path.dirname(out), { recursive: true });
         fs.writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
@@ -62,9 +71,14 @@ async function main() {
                 log(describe(sample));
                 save();
             }
+            const packed = await oursOnce(packedBySize.get(n)!);
+            result.packed.push(packed);
+            log(`packed ${Math.min(n, PACKED)} to a pod: ${describe(packed)}`);
+            save();
         }
     }
     await recovery(bySize.get(16)!, REPS, result.recovery, save);
+    await recovery(packedBySize.get(16)!, REPS, result.packedRecovery, save);
 
     const large = await declare({ workers: "16", enginesPerWorker: "8", workerMemory: "2Gi" });
     for (const sample of [await oursOnce(large), await baselineOnce(image, 128, false)]) {

@@ -1,5 +1,5 @@
 """Resident memory (kB) and CPU time used so far (s) of this container's ipyparallel processes, by
-role. Prints one JSON line: {"controller": [[rss, cpu], ...], "engine": [...], "nanny": [...], "worker": [...]}.
+role (the worker's fork server counts as the worker). Prints one JSON line: {"controller": [[rss, cpu], ...], "engine": [...], "nanny": [...], "worker": [...]}.
 """
 import json
 import os
@@ -14,14 +14,19 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         cpu = (int(fields[11]) + int(fields[12])) / TICK
     except (OSError, StopIteration, IndexError, ValueError):
         continue
-    # python3 SCRIPT ... or python3 -m MODULE ...: the program is the script's name or the module.
+    # The name a process gives itself (the worker, its fork server and the engines forked from it
+    # share one command line), else python3 SCRIPT ... or python3 -m MODULE ...: the script's name or the module.
+    comm = open(f"/proc/{pid}/comm").read().strip() if os.path.exists(f"/proc/{pid}/comm") else ""
     program = argv[2] if argv[1:2] == ["-m"] else os.path.basename(argv[1]) if len(argv) > 1 else ""
+    if comm in ("ipp-engine", "ipp-fork-server", "ipp-worker"):
+        program = comm
     role = {
         "ipcontroller": "controller",
         "ipengine": "engine",
         "ipp-engine": "engine",
         "ipyparallel.engine.nanny": "nanny",
         "ipp-worker": "worker",
+        "ipp-fork-server": "worker",
     }.get(program)
     if role is None:
         continue

@@ -22,10 +22,10 @@ const KILL_ONE_ENGINE = `
 import os, signal
 for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
     try:
-        cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0")
+        name = open(f"/proc/{pid}/comm").read().strip()  # what the worker's fork server names each engine
     except OSError:
         continue
-    if any(part.endswith((b"/ipengine", b"/ipp-engine")) for part in cmd[:2]):
+    if name == "ipp-engine":
         os.kill(pid, signal.SIGKILL)
         print(pid)
         break
