@@ -840,11 +840,20 @@ class WorkerTest(unittest.TestCase):
 
     def test_what_a_forked_engine_leaves_behind_is_reaped(self):
         self.start_hub()
-        proc, log = self.start_worker_process(1, mode="orphan", fork=True)
+        proc, log = self.start_worker_process(2, mode="orphan", fork=True)
+        for record in self.wait_for_engines(2):
+            self.assertIsNotNone(record["preloaded_in"], "not forked")
+            orphan = record["orphan"]
+            wait_until(lambda: not os.path.exists(f"/proc/{orphan}"), "the orphan to be reaped", timeout=3)
+            self.assertTrue(alive(record["pid"]))
+
+    def test_a_worker_of_one_engine_starts_it_as_a_new_process(self):
+        self.start_hub()
+        proc, log = self.start_worker_process(1, fork=True)
         record = self.wait_for_engines(1)[0]
-        orphan = record["orphan"]
-        wait_until(lambda: not os.path.exists(f"/proc/{orphan}"), "the orphan to be reaped", timeout=3)
-        self.assertTrue(alive(record["pid"]))
+        self.assertIsNone(record["preloaded_in"], "forked from a fork server")
+        self.assertEqual(record["ppid"], proc.pid)
+        self.assertEqual([n for n in os.listdir(self.engine_log) if n.startswith("preload-")], [], "a fork server started")
 
     def test_without_its_fork_server_the_worker_starts_engines_as_new_processes(self):
         hub = self.start_hub()
