@@ -3,6 +3,8 @@
     python3 - ready CLIENT_FILE N TIMEOUT        -> {"answered_at": unix time}  when N engines answer
     python3 - throughput CLIENT_FILE N TASKS     -> {"lb_tasks_per_s": ..., "direct_tasks_per_s": ..., "tasks_run": ..., "client_cpu_s": ...}
     python3 - pids CLIENT_FILE                   -> {"engine_pids": [...]}  the engines' process ids
+    python3 - broadcast CLIENT_FILE N ROUNDS     -> {"direct_s": [...], "broadcast_s": [...]}  seconds per call to all
+                                                    N engines, through each view, ROUNDS calls each, interleaved
     python3 - stream CLIENT_FILE N TASKS         -> {"tasks": ..., "ok": ..., "seconds": ...}  one load-balanced map of
                                                     TASKS trivial tasks, one task per message, all submitted at once
 
@@ -103,6 +105,26 @@ def stream(path, n, tasks):
     return {"tasks": len(results), "ok": results == [None] * tasks, "seconds": seconds}
 
 
+def broadcast(path, n, rounds):
+    """Seconds per call of a no-op on every engine, through the direct view (the client sends one
+    message per engine, through the mux scheduler) and the broadcast view (one message, fanned out
+    by the broadcast scheduler's tree), interleaved."""
+    client = ipp.Client(path, timeout=30)
+    client.wait_for_engines(n, timeout=120)
+    views = {"direct_s": client[:], "broadcast_s": client.broadcast_view()}
+    out = {name: [] for name in views}
+    for view in views.values():
+        view.apply_sync(noop)  # warm up
+    for _ in range(rounds):
+        for name, view in views.items():
+            start = time.perf_counter()
+            results = view.apply_sync(noop)
+            out[name].append(time.perf_counter() - start)
+            if len(results) != n:
+                return {"error": f"{name}: {len(results)} results from {n} engines"}
+    return out
+
+
 def pids(path):
     client = ipp.Client(path, timeout=30)
     return {"engine_pids": client[:].apply_sync(os.getpid)}
@@ -114,6 +136,8 @@ if __name__ == "__main__":
         out = ready(path, int(sys.argv[3]), float(sys.argv[4]))
     elif mode == "throughput":
         out = throughput(path, int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "broadcast":
+        out = broadcast(path, int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "stream":
         out = stream(path, int(sys.argv[3]), int(sys.argv[4]))
     else:

@@ -65,8 +65,9 @@ export function renderEngines(r: EnginesResult, before: Sample[] = []): string[]
         "## Starting and supervising engines",
         "",
         `Measured ${r.date.slice(0, 10)} by \`npm run bench:engines\` on ${r.cores} cores, ${r.reps} interleaved turns after one unrecorded warm-up, ` +
-            "with the worker entrypoint as every engine's nanny (no second Python process per engine), against ipyparallel's own " +
-            "`ipcontroller` and N `ipengine` with default settings in the same image. The sections above were measured earlier, before that change.",
+            "with the worker entrypoint as every engine's nanny (no second Python process per engine) and, in pods of several engines, " +
+            "the engines forked from one process that has imported them, against ipyparallel's own " +
+            "`ipcontroller` and N `ipengine` with default settings in the same image. The sections above were measured earlier, before those changes.",
         "",
         "| | ours, one engine per pod | ours, packed 4 or 8 to a pod (1 × 4, 2 × 8) | stock baseline |",
         "| --- | --- | --- | --- |",
@@ -89,11 +90,16 @@ export function renderEngines(r: EnginesResult, before: Sample[] = []): string[]
         ]),
         ...[4, 16].flatMap(n => [throughput(n, "lbTasksPerSecond", "load-balanced"), throughput(n, "directTasksPerSecond", "direct")]),
         "",
-        "What bounds the missed targets: with the nanny's interpreter gone, what each engine still costs is ipengine's own start " +
-            "(a Python process importing ipyparallel and IPython, IPython's terminal support included, then registering), and on two shared " +
-            "cores 16 of those take most of the ready time. A controller restart restarts every engine from scratch, so it costs about a cold start. " +
-            "Starting engines from an already-imported process (fork) and leaving out imports engines never use are what would lower both; " +
-            "neither is done yet. Throughput figures on this machine spread by ±20 % between turns (see above), so a difference of 1 % is not a change.",
+        "What bounds the missed targets. One engine per pod: each pod still starts one Python interpreter that imports ipyparallel, " +
+            "IPython and ipykernel (about 1 CPU-second here), so that shape's start-up CPU per engine stays above 0.8 s; a fork server " +
+            "there would only add a second interpreter (measured: 0.45 CPU-s more per pod), so a pod of one engine has none. " +
+            "A controller restart: traced once with 2 × 8 (all answering after 8.3 s), the restarted frontend took 2.9 s until the " +
+            "controller's heartbeat was up (`docker restart` of the pod's two containers, then ipcontroller's own start); the workers " +
+            "noticed the new controller on their next question (a question left unanswered takes 2 s, then 1 s of waiting), killed " +
+            "their engines and forked new ones, which registered between 6.0 and 8.0 s (the hub takes new hearts once per 1 s " +
+            "heartbeat period); the drill's checker, a new Python process in the restarted container, answered at 8.3 s. With one " +
+            "engine per pod, 16 new interpreters on the same 2 cores add about 4 s more. Throughput figures on this machine spread by " +
+            "±20 % between turns (see above), so a difference of a few per cent is not a change.",
         "",
     ];
 }
