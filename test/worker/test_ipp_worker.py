@@ -800,10 +800,14 @@ class WorkerTest(unittest.TestCase):
 
     # --- engines forked from the fork server
 
+    def preloads(self):
+        """The pids of the processes that ran the fake program's preload()."""
+        return [int(name.split("-")[1]) for name in os.listdir(self.engine_log) if name.startswith("preload-")]
+
     def fork_server_pid(self):
-        preloads = [name for name in os.listdir(self.engine_log) if name.startswith("preload-")]
+        preloads = self.preloads()
         self.assertEqual(len(preloads), 1, f"preload() ran {len(preloads)} times")
-        return int(preloads[0].split("-")[1])
+        return preloads[0]
 
     def test_forked_engines_are_the_workers_children_and_share_one_preload(self):
         hub = self.start_hub()
@@ -853,11 +857,11 @@ class WorkerTest(unittest.TestCase):
         record = self.wait_for_engines(1)[0]
         self.assertIsNone(record["preloaded_in"], "forked from a fork server")
         self.assertEqual(record["ppid"], proc.pid)
-        self.assertEqual([n for n in os.listdir(self.engine_log) if n.startswith("preload-")], [], "a fork server started")
+        self.assertEqual(self.preloads(), [], "a fork server started")
 
     def test_without_its_fork_server_the_worker_starts_engines_as_new_processes(self):
         hub = self.start_hub()
-        proc, log = self.start_worker_process(2, fork=True)
+        proc, log = self.start_worker_process(2, mode="orphan", fork=True)
         records = self.wait_for_engines(2)
         server = self.fork_server_pid()
         os.kill(server, signal.SIGKILL)
@@ -868,6 +872,8 @@ class WorkerTest(unittest.TestCase):
             raise AssertionError(log()) from e
         self.assertIsNone(third["preloaded_in"], "started from a fork server that was killed?")
         self.assertEqual(third["ppid"], proc.pid)
+        orphan = third["orphan"]  # still this worker's to reap, the fork server gone
+        wait_until(lambda: not os.path.exists(f"/proc/{orphan}"), "the orphan to be reaped", timeout=3)
         self.assertIn("the fork server failed", log())
         hub.register(third["session"], 0)
         hub.register(records[1]["session"], 1)
