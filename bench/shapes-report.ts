@@ -60,7 +60,9 @@ export function renderShapes(r: ShapesResult): string[] {
         ...rows,
         "",
         `4 × 4 is ready in ${(four / one).toFixed(2)} × the time of 16 × 1, and 2 × 8 in ${(eight / one).toFixed(2)} ×. ` +
-            "The start-up CPU counts the engines, their nannies and the entrypoints; on this machine every shape shares the same two cores, so the time follows the CPU.",
+            "The start-up CPU counts the engines and, in each pod, the worker entrypoint (every engine's nanny) and, with more than one " +
+            "engine, its fork server; on this machine every shape shares the same two cores, so the time follows the CPU. The memory is " +
+            "each pod's cgroup, in which the pages forked engines share with their server count once.",
         "",
     ];
 }

@@ -43,8 +43,9 @@ export const MAX_ENGINES = 1000;
 export const MAX_ENGINES_PER_WORKER = 256;
 /**
  * Memory an engine needs at rest, with room for its first tasks: each pod's memory limit must hold
- * this much per engine (measured: a pod of 4 idle engines, with their nannies and the entrypoint,
- * holds 398 MiB).
+ * this much per engine (measured idle with `npm run bench:shapes`: 66 MiB for a pod of one engine,
+ * 32 MiB per engine in pods of 4; an engine forked from its pod's fork server shares pages with it
+ * only until it writes to them).
  */
 export const ENGINE_MEMORY = "160Mi";
 
