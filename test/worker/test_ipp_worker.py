@@ -1161,6 +1161,12 @@ class EnvironmentTest(unittest.TestCase):
                 [sys.executable, str(SCRIPT), "ipengine"], env=env, capture_output=True, text=True, timeout=30
             )
 
+    def assert_refused(self, result, message):
+        """The worker exited with an error naming the problem, not with a traceback."""
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(message, result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+
     def test_registration_and_check_seconds_are_required(self):
         for name in ("IPP_REGISTRATION_SECONDS", "IPP_CHECK_SECONDS"):
             with self.subTest(name=name):
@@ -1175,9 +1181,7 @@ class EnvironmentTest(unittest.TestCase):
         for name in ("IPP_REGISTRATION_SECONDS", "IPP_CHECK_SECONDS"):
             with self.subTest(name=name):
                 result = self.run_worker(**{name: "0"})
-                self.assertNotEqual(result.returncode, 0)
-                self.assertIn(f"environment variable {name} must be a positive number", result.stderr)
-                self.assertNotIn("Traceback", result.stderr)
+                self.assert_refused(result, f"environment variable {name} must be a positive number")
             for value in ("-5", "soon", "nan", "inf", "1e999"):
                 with self.subTest(name=name, value=value):
                     with mock.patch.dict(os.environ, {name: value}), self.assertRaises(SystemExit) as exit:
@@ -1190,21 +1194,15 @@ class EnvironmentTest(unittest.TestCase):
         for value in ("yes", "2", " 1"):
             with self.subTest(value=value):
                 result = self.run_worker(IPP_FORK_ENGINES=value)
-                self.assertNotEqual(result.returncode, 0)
-                self.assertIn(f"environment variable IPP_FORK_ENGINES must be 0 or 1, not {value!r}", result.stderr)
-                self.assertNotIn("Traceback", result.stderr)
+                self.assert_refused(result, f"environment variable IPP_FORK_ENGINES must be 0 or 1, not {value!r}")
 
     def test_the_number_of_engines_is_required_and_from_1_to_256(self):
         result = self.run_worker(IPP_ENGINES=None)
-        self.assertNotEqual(result.returncode, 0)
-        self.assertIn("environment variable IPP_ENGINES must be set", result.stderr)
-        self.assertNotIn("Traceback", result.stderr)
+        self.assert_refused(result, "environment variable IPP_ENGINES must be set")
         for value in ("0", "257", "x"):
             with self.subTest(value=value):
                 result = self.run_worker(IPP_ENGINES=value)
-                self.assertNotEqual(result.returncode, 0)
-                self.assertIn(f"environment variable IPP_ENGINES must be a whole number from 1 to 256, not {value!r}", result.stderr)
-                self.assertNotIn("Traceback", result.stderr)
+                self.assert_refused(result, f"environment variable IPP_ENGINES must be a whole number from 1 to 256, not {value!r}")
         for value in ("-1", "2.5", " 3", "+3", "3_0", "1e2", "\u0663"):
             with self.subTest(value=value):
                 with mock.patch.dict(os.environ, {"IPP_ENGINES": value}), self.assertRaises(SystemExit) as exit:
