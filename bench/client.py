@@ -85,7 +85,9 @@ def throughput(path, n, tasks, rounds=3):
             r.get()
         direct_rates.append(len(results) * len(dv) / (time.perf_counter() - start))
         tasks_run += tasks + len(results) * len(dv)
-    median = lambda xs: sorted(xs)[len(xs) // 2]
+    def median(xs):
+        return sorted(xs)[len(xs) // 2]
+
     return {
         "lb_tasks_per_s": median(lb_rates),
         "direct_tasks_per_s": median(direct_rates),

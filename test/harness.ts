@@ -174,6 +174,8 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
     try {
         // As `pulumi up` runs it: inside the stack, the exported function called, its result turned into stack outputs.
         await pulumi.runtime.runInPulumiStack(async () => {
+            // Loaded afresh for every run (its modules were just cleared), so not an import.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
             const exported = opts.program ?? require(path.join(ROOT, "index.ts"));
             program = typeof exported === "function" ? await exported() : exported;
             return program;

@@ -112,7 +112,7 @@ describe("your own software, built and run for real", function () {
     });
 
     describe("the same settings on the docker target", () => {
-        let started: RunningContainer[] = [];
+        const started: RunningContainer[] = [];
         let runner: ContainerRunner;
 
         after(async () => {
