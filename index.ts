@@ -121,9 +121,7 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
     // Marked secret here too, so that every input it reaches is sent as a secret.
     const sessionKey = pulumi.secret(new random.RandomBytes("session-key", { length: 32 }).hex);
     // The notebook's access token: there is no unauthenticated access to the notebook.
-    const notebookToken = settings.notebook
-        ? pulumi.secret(new random.RandomPassword("notebook-token", { length: 48, special: false }).result)
-        : undefined;
+    const notebookToken = settings.notebook ? pulumi.secret(new random.RandomPassword("notebook-token", { length: 48, special: false }).result) : undefined;
 
     const cluster: ClusterArgs = {
         instance: settings.instance,
@@ -145,7 +143,9 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
             target: settings.target,
             workers: settings.workerGroups.reduce((sum, g) => sum + g.workers, 0),
             engines: totalEngines(settings.workerGroups),
-            workerGroups: Object.fromEntries(settings.workerGroups.map(g => [g.name, { workers: g.workers, enginesPerWorker: g.enginesPerWorker, gpus: g.gpus }])),
+            workerGroups: Object.fromEntries(
+                settings.workerGroups.map(g => [g.name, { workers: g.workers, enginesPerWorker: g.enginesPerWorker, gpus: g.gpus }]),
+            ),
             imageDigests: { base: images.refs.base.id, frontend: images.refs.frontend.id, worker: images.refs.worker.id },
             environment: images.environment,
             laptopClientFile: sessionKey.apply(key => JSON.stringify(connection.laptopClientFile(key), null, 2)),

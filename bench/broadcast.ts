@@ -42,7 +42,9 @@ async function main() {
             if (answer.error) throw new Error(`${engines} engines: ${answer.error}`);
             results[String(engines)] = answer;
             const ms = (xs: number[]) => show(stat(xs.map(x => x * 1000)), 1);
-            console.log(`[bench:broadcast] ${engines} engines (${pods} pods × ${PER_POD}): ms per call to all, direct ${ms(answer.direct_s)}, broadcast ${ms(answer.broadcast_s)}`);
+            console.log(
+                `[bench:broadcast] ${engines} engines (${pods} pods × ${PER_POD}): ms per call to all, direct ${ms(answer.direct_s)}, broadcast ${ms(answer.broadcast_s)}`,
+            );
         } finally {
             await cluster.down();
         }

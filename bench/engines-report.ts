@@ -38,7 +38,12 @@ const verdict = (met: boolean, by: string) => (met ? `met (${by})` : `**missed**
  */
 export function renderEngines(r: EnginesResult, before: Sample[] = []): string[] {
     const pick = (samples: Sample[], variant: string, n: number, f: (s: Sample) => number): Stat =>
-        stat(samples.filter(s => s.variant === variant && s.workers === n && !s.failure).map(f).filter(Number.isFinite));
+        stat(
+            samples
+                .filter(s => s.variant === variant && s.workers === n && !s.failure)
+                .map(f)
+                .filter(Number.isFinite),
+        );
     const packed = r.packed ?? [];
     const packedRecovery = r.packedRecovery ?? { frontendRestart: [], lostWorker: [] };
     const row = (n: number, what: string, f: (s: Sample) => number, digits = 1) =>

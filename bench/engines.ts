@@ -57,7 +57,16 @@ async function main() {
         packedBySize.set(n, await declare({ workers: String(n / perPod), enginesPerWorker: String(perPod), workerMemory: "2Gi" }));
     }
     const image = bySize.get(4)!.pods[0].inputs.spec.containers[0].image;
-    const result: EnginesResult = { date: new Date().toISOString(), cores: os.cpus().length, reps: REPS, samples: [], packed: [], recovery: { frontendRestart: [], lostWorker: [] }, packedRecovery: { frontendRestart: [], lostWorker: [] }, large: [] };
+    const result: EnginesResult = {
+        date: new Date().toISOString(),
+        cores: os.cpus().length,
+        reps: REPS,
+        samples: [],
+        packed: [],
+        recovery: { frontendRestart: [], lostWorker: [] },
+        packedRecovery: { frontendRestart: [], lostWorker: [] },
+        large: [],
+    };
     const save = () => {
         fs.mkdirSync(path.dirname(out), { recursive: true });
         fs.writeFileSync(out, JSON.stringify(result, null, 2) + "\n");

@@ -140,4 +140,3 @@ export function renderMemory(m: MemoryResult): string[] {
         ...(m.notes ?? []).flatMap(note => [note, ""]),
     ];
 }
-

@@ -80,7 +80,10 @@ async function main() {
 
     const cpu: Record<"plain" | "science", number[]> = { plain: [], science: [] };
     for (let r = 0; r < REPS; r++) {
-        for (const [name, config] of [["plain", {}], ["science", SCIENCE]] as const) {
+        for (const [name, config] of [
+            ["plain", {}],
+            ["science", SCIENCE],
+        ] as const) {
             cpu[name].push(await startupCpu(config));
             log(`start-up CPU per worker, ${name}: ${cpu[name].at(-1)!.toFixed(2)} s`);
         }

@@ -24,7 +24,12 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
     const samples: Sample[] = r.samples;
     const sizes: number[] = [...new Set(samples.map(s => s.workers))];
     const pick = (variant: Variant, workers: number, f: (s: Sample) => number) =>
-        stat(samples.filter(s => s.variant === variant && s.workers === workers).map(f).filter(Number.isFinite));
+        stat(
+            samples
+                .filter(s => s.variant === variant && s.workers === workers)
+                .map(f)
+                .filter(Number.isFinite),
+        );
     const lines: string[] = [];
     const out = (...l: string[]) => lines.push(...l);
 
@@ -48,7 +53,14 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
     // A run of some cases only (IPP_BENCH_CASES) reports those.
     if (samples.length) compareSections(samples, sizes, pick, r.machine.cores, out);
     if (Object.keys(r.recovery ?? {}).length) {
-        out("## Recovery (ours)", "", "Seconds from the event until every engine answers again.", "", "| workers | frontend restart | lost worker (killed, replacement started) |", "| --- | --- | --- |");
+        out(
+            "## Recovery (ours)",
+            "",
+            "Seconds from the event until every engine answers again.",
+            "",
+            "| workers | frontend restart | lost worker (killed, replacement started) |",
+            "| --- | --- | --- |",
+        );
         for (const [n, rec] of Object.entries<any>(r.recovery)) out(`| ${n} | ${show(stat(rec.frontendRestart))} | ${show(stat(rec.lostWorker))} |`);
         out("");
     }
@@ -98,8 +110,14 @@ function compareSections(samples: Sample[], sizes: number[], pick: Pick, cores: 
         const base = pick("baseline", n, s => s.readySeconds);
         out(
             `| ${n} | ${show(ours)} | ${show(base)} | ${show(pick("baselineOurFlags", n, s => s.readySeconds))} | ` +
-                `${ratio(ours.median, base.median)} | ${show(pick("ours", n, s => s.startupCpuSecondsPerWorker), 2)} / ` +
-                `${show(pick("baseline", n, s => s.startupCpuSecondsPerWorker), 2)} |`,
+                `${ratio(ours.median, base.median)} | ${show(
+                    pick("ours", n, s => s.startupCpuSecondsPerWorker),
+                    2,
+                )} / ` +
+                `${show(
+                    pick("baseline", n, s => s.startupCpuSecondsPerWorker),
+                    2,
+                )} |`,
         );
     }
 
@@ -109,7 +127,13 @@ function compareSections(samples: Sample[], sizes: number[], pick: Pick, cores: 
         for (const f of failures) out(`- ${f.variant}, ${f.workers} workers: ${f.failure}.`);
     }
 
-    out("", "## Throughput", "", "Trivial tasks per second: a load-balanced view (`map`, one task per message) and a direct view (`apply` to all engines).", "");
+    out(
+        "",
+        "## Throughput",
+        "",
+        "Trivial tasks per second: a load-balanced view (`map`, one task per message) and a direct view (`apply` to all engines).",
+        "",
+    );
     out(
         "| workers | load-balanced, ours | load-balanced, baseline | ratio | direct, ours | direct, baseline | ratio |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -135,12 +159,23 @@ function compareSections(samples: Sample[], sizes: number[], pick: Pick, cores: 
             const part = (k: "client" | "controller" | "engines") => pick(v, n, s => s.cpuMsPerTask?.[k] ?? NaN).median;
             const [c, k, e] = [part("client"), part("controller"), part("engines")];
             if (![c, k, e].every(Number.isFinite)) continue;
-            out(`| ${n} | ${v} | ${c.toFixed(2)} | ${k.toFixed(2)} | ${e.toFixed(2)} | ${(c + k + e).toFixed(2)} | ${((1000 * cores) / (c + k + e)).toFixed(0)} |`);
+            out(
+                `| ${n} | ${v} | ${c.toFixed(2)} | ${k.toFixed(2)} | ${e.toFixed(2)} | ${(c + k + e).toFixed(2)} | ${((1000 * cores) / (c + k + e)).toFixed(0)} |`,
+            );
         }
     }
 
-    out("", "## Memory after the throughput run", "", "Resident memory in MiB. Controller: its main process, and with the 8 processes it forks. Per engine: engine plus its nanny.", "");
-    out("| workers | controller main, ours / baseline | controller total, ours / baseline | per engine, ours / baseline | worker entrypoint, ours |", "| --- | --- | --- | --- | --- |");
+    out(
+        "",
+        "## Memory after the throughput run",
+        "",
+        "Resident memory in MiB. Controller: its main process, and with the 8 processes it forks. Per engine: engine plus its nanny.",
+        "",
+    );
+    out(
+        "| workers | controller main, ours / baseline | controller total, ours / baseline | per engine, ours / baseline | worker entrypoint, ours |",
+        "| --- | --- | --- | --- | --- |",
+    );
     const mib = (kb: number) => (Number.isFinite(kb) ? (kb / 1024).toFixed(0) : "–");
     for (const n of sizes) {
         const m = (v: Variant, f: (s: Sample) => number) => mib(pick(v, n, f).median);
@@ -174,7 +209,10 @@ function targetSections(sizes: number[], pick: Pick, im: any, cores: number, out
         );
     }
     for (const n of sizes) {
-        for (const [what, f] of [["load-balanced", (s: Sample) => s.lbTasksPerSecond], ["direct", (s: Sample) => s.directTasksPerSecond]] as const) {
+        for (const [what, f] of [
+            ["load-balanced", (s: Sample) => s.lbTasksPerSecond],
+            ["direct", (s: Sample) => s.directTasksPerSecond],
+        ] as const) {
             const r = pick("ours", n, f).median / pick("baseline", n, f).median;
             if (!Number.isFinite(r)) {
                 out(`| ${what} throughput ≥ 1.0 × baseline (aim 1.5) at ${n} workers | not comparable: a side never had all engines |`);

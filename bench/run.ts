@@ -58,11 +58,18 @@ function log(message: string) {
     console.log(`[bench] ${message}`);
 }
 
-
 function failed(variant: Variant, workers: number, failure: string): Sample {
     return {
-        variant, workers, readySeconds: NaN, failure, lbTasksPerSecond: NaN, directTasksPerSecond: NaN,
-        controllerRssKb: NaN, controllerMainRssKb: NaN, engineRssKb: NaN, startupCpuSecondsPerWorker: NaN,
+        variant,
+        workers,
+        readySeconds: NaN,
+        failure,
+        lbTasksPerSecond: NaN,
+        directTasksPerSecond: NaN,
+        controllerRssKb: NaN,
+        controllerMainRssKb: NaN,
+        engineRssKb: NaN,
+        startupCpuSecondsPerWorker: NaN,
     };
 }
 
@@ -118,7 +125,14 @@ const START_ENGINES = 'n=$1; shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&
 export async function baselineOnce(image: string, workers: number, ourFlags: boolean): Promise<Sample> {
     const controllerArgs = ourFlags ? controllerCommand().filter(a => a !== "--reuse") : ["ipcontroller"];
     // ipyparallel's own engine (with its own nanny), with our flags but for the files.
-    const engineArgs = ourFlags ? ["ipengine", ...engineCommand().slice(1).filter(a => !a.startsWith("--file=") && !a.startsWith("--keyfile="))] : ["ipengine"];
+    const engineArgs = ourFlags
+        ? [
+              "ipengine",
+              ...engineCommand()
+                  .slice(1)
+                  .filter(a => !a.startsWith("--file=") && !a.startsWith("--keyfile=")),
+          ]
+        : ["ipengine"];
     const id = (await docker(["run", "-d", "--network=host", "--label", `${TEST_LABEL}=${LABEL}`, "--entrypoint", "sleep", image, "infinity"])).stdout.trim();
     try {
         await docker(["exec", "-d", id, ...controllerArgs]);
@@ -127,7 +141,9 @@ export async function baselineOnce(image: string, workers: number, ourFlags: boo
             await sleep(250);
         }
         const variant = ourFlags ? "baselineOurFlags" : "baseline";
-        const ready = await timeReady(id, workers, () => docker(["exec", "-d", id, "bash", "-c", START_ENGINES, "start-engines", String(workers), ...engineArgs]));
+        const ready = await timeReady(id, workers, () =>
+            docker(["exec", "-d", id, "bash", "-c", START_ENGINES, "start-engines", String(workers), ...engineArgs]),
+        );
         if (ready.failure) {
             const alive = (await usage([id])).engine.length;
             return failed(variant, workers, `${ready.failure}; ${alive} of ${workers} ipengine processes still running`);
@@ -141,7 +157,10 @@ export async function baselineOnce(image: string, workers: number, ourFlags: boo
 
 export async function recovery(objects: DeclaredObjects, reps: number, results: Record<string, number[]>, saved: () => void) {
     for (let r = 0; r < reps; r++) {
-        for (const [name, drill] of [["frontendRestart", frontendRestart], ["lostWorker", lostWorker]] as const) {
+        for (const [name, drill] of [
+            ["frontendRestart", frontendRestart],
+            ["lostWorker", lostWorker],
+        ] as const) {
             const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
             try {
                 await cluster.up();
@@ -200,7 +219,16 @@ function common(s: BenchSettings) {
     return {
         date: new Date().toISOString(),
         machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), kernel: os.release() },
-        settings: { tasks: TASKS, repetitions: s.reps, sizes: s.sizes, variants: s.variants, stackConfig: s.stackConfig, readyTimeoutSeconds: READY_TIMEOUT_SECONDS, controller: controllerCommand(), engine: engineCommand() },
+        settings: {
+            tasks: TASKS,
+            repetitions: s.reps,
+            sizes: s.sizes,
+            variants: s.variants,
+            stackConfig: s.stackConfig,
+            readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
+            controller: controllerCommand(),
+            engine: engineCommand(),
+        },
     };
 }
 
@@ -220,7 +248,9 @@ async function main(settings: BenchSettings) {
     const builds: BuildRecord[] = [];
     const started = Date.now();
     const runFor = async (workers: number, records: BuildRecord[] = []) =>
-        new DeclaredObjects(await runProgram({ ...settings.stackConfig, registry: REGISTRY, workers: String(workers) }, { newResource: buildingNewResource(records) }));
+        new DeclaredObjects(
+            await runProgram({ ...settings.stackConfig, registry: REGISTRY, workers: String(workers) }, { newResource: buildingNewResource(records) }),
+        );
     const first = await runFor(1, builds);
     const frontendImage = first.pods[0].inputs.spec.containers[0].image;
     log(`images built: ${builds.map(b => `${b.name} ${b.seconds.toFixed(1)} s`).join(", ")}`);
@@ -236,8 +266,7 @@ async function main(settings: BenchSettings) {
             const reps = workers >= 64 ? Math.min(settings.reps, 1) : settings.reps;
             for (let r = 0; r < reps; r++) {
                 for (const variant of settings.variants) {
-                    const sample =
-                        variant === "ours" ? await oursOnce(objects) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
+                    const sample = variant === "ours" ? await oursOnce(objects) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
                     samples.push(sample);
                     writeResults({ partial: true, samples });
                     if (sample.failure) {
@@ -257,7 +286,9 @@ async function main(settings: BenchSettings) {
     const recoveryResults: Record<number, Record<string, number[]>> = {};
     for (const workers of settings.cases.includes("recovery") ? settings.sizes.filter(n => n <= 16) : []) {
         recoveryResults[workers] = { frontendRestart: [], lostWorker: [] };
-        await recovery(await runFor(workers), Math.min(settings.reps, 3), recoveryResults[workers], () => writeResults({ partial: true, samples, recovery: recoveryResults }));
+        await recovery(await runFor(workers), Math.min(settings.reps, 3), recoveryResults[workers], () =>
+            writeResults({ partial: true, samples, recovery: recoveryResults }),
+        );
     }
 
     const images = settings.cases.includes("images") ? await imageCosts(builds, Math.min(settings.reps, 3)) : undefined;
@@ -283,7 +314,10 @@ async function main(settings: BenchSettings) {
         benchSeconds: (Date.now() - started) / 1000,
     };
     writeResults(results);
-    const report = renderReport({ ...results, packages: readPackages(files.results), shapes: readShapes(files.results), engines: readEngines(files.results) }, files.resultsLink);
+    const report = renderReport(
+        { ...results, packages: readPackages(files.results), shapes: readShapes(files.results), engines: readEngines(files.results) },
+        files.resultsLink,
+    );
     fs.writeFileSync(files.report, report);
     console.log(report);
     log(`wrote ${files.results} and ${files.report}`);

@@ -114,14 +114,17 @@ function reps(value: string, problems: string[]): number {
 function variants(value: string, problems: string[]): Variant[] {
     const why = listProblem(value, v => (VARIANTS as readonly string[]).includes(v), "a variant");
     if (why) {
-        problems.push(`IPP_BENCH_VARIANTS must be one or more of ${VARIANTS.join(", ")}, separated by commas and each at most once; got ${shown(value)}: ${why}.`);
+        problems.push(
+            `IPP_BENCH_VARIANTS must be one or more of ${VARIANTS.join(", ")}, separated by commas and each at most once; got ${shown(value)}: ${why}.`,
+        );
     }
     return entries(value) as Variant[];
 }
 
 function cases(value: string, problems: string[]): Case[] {
     const why = listProblem(value, c => (CASES as readonly string[]).includes(c), "a case");
-    if (why) problems.push(`IPP_BENCH_CASES must be one or more of ${CASES.join(", ")}, separated by commas and each at most once; got ${shown(value)}: ${why}.`);
+    if (why)
+        problems.push(`IPP_BENCH_CASES must be one or more of ${CASES.join(", ")}, separated by commas and each at most once; got ${shown(value)}: ${why}.`);
     return entries(value) as Case[];
 }
 

@@ -75,7 +75,9 @@ async function main() {
         for (const [pods, perPod] of SHAPES) {
             const s = await once(objects.get(`${pods}x${perPod}`)!, pods, perPod);
             samples.push(s);
-            log(`${pods} pods × ${perPod}: ready ${s.readySeconds.toFixed(1)} s, start-up CPU ${s.startupCpuSecondsPerEngine.toFixed(2)} s/engine, ${s.memoryMiBPerEngine.toFixed(0)} MiB/engine`);
+            log(
+                `${pods} pods × ${perPod}: ready ${s.readySeconds.toFixed(1)} s, start-up CPU ${s.startupCpuSecondsPerEngine.toFixed(2)} s/engine, ${s.memoryMiBPerEngine.toFixed(0)} MiB/engine`,
+            );
         }
     }
     await removeTestContainers();

@@ -67,7 +67,9 @@ export function clusterDefaults() {
     });
     return {
         frontend: resources("frontend"),
-        workerGroups: [defaultGroup({ workers: Number(schema.workers.default), enginesPerWorker: Number(schema.enginesPerWorker.default), ...resources("worker") })],
+        workerGroups: [
+            defaultGroup({ workers: Number(schema.workers.default), enginesPerWorker: Number(schema.enginesPerWorker.default), ...resources("worker") }),
+        ],
         gpuResource: String(schema.gpuResource.default),
         notebook: resources("notebook"),
         notebookStorage: { size: String(schema.notebookStorage.default), storageClass: "", retain: false },

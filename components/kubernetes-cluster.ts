@@ -32,7 +32,10 @@ export const CONNECTION_ANNOTATION = "ipp-cluster/connection-file";
 
 /** A short digest of the workers' connection file, for CONNECTION_ANNOTATION. */
 export function connectionDigest(names: ClusterNames): string {
-    return createHash("sha256").update(JSON.stringify(connectionFileContents("worker", names))).digest("hex").slice(0, 16);
+    return createHash("sha256")
+        .update(JSON.stringify(connectionFileContents("worker", names)))
+        .digest("hex")
+        .slice(0, 16);
 }
 
 /**
@@ -87,39 +90,46 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         const keepNamespace = claimed && storage.retain ? { provider: adopting, retainOnDelete: true } : {};
 
         const namespace =
-            args.createNamespace ?? true
-                ? child(
-                      "namespace",
-                      (n, o) => new k8s.core.v1.Namespace(n, { metadata: { name: args.namespace, labels: labels(instance) } }, o),
-                      keepNamespace,
-                  ).metadata.name
+            (args.createNamespace ?? true)
+                ? child("namespace", (n, o) => new k8s.core.v1.Namespace(n, { metadata: { name: args.namespace, labels: labels(instance) } }, o), keepNamespace)
+                      .metadata.name
                 : pulumi.output(args.namespace);
         const meta = (component?: Component) => ({ namespace, labels: labels(instance, component) });
         const claim = adopting && notebookClaim(child, { ...meta("frontend"), name: names.notebookHome }, storage, adopting);
 
-        const key = child("session-key", (n, o) =>
-            new k8s.core.v1.Secret(n, { metadata: meta(), type: "Opaque", stringData: { [FILES.sessionKey]: args.sessionKey } }, o),
+        const key = child(
+            "session-key",
+            (n, o) => new k8s.core.v1.Secret(n, { metadata: meta(), type: "Opaque", stringData: { [FILES.sessionKey]: args.sessionKey } }, o),
         );
         const notebookToken =
             args.notebook &&
-            child("notebook-token", (n, o) =>
-                new k8s.core.v1.Secret(n, { metadata: meta("frontend"), type: "Opaque", stringData: { [FILES.notebookToken]: args.notebook!.token } }, o),
+            child(
+                "notebook-token",
+                (n, o) =>
+                    new k8s.core.v1.Secret(n, { metadata: meta("frontend"), type: "Opaque", stringData: { [FILES.notebookToken]: args.notebook!.token } }, o),
             );
         const credentials = args.registryCredentials;
         const pullSecrets = credentials
             ? [
-                  child("registry-credentials", (n, o) =>
-                      new k8s.core.v1.Secret(
-                          n,
-                          { metadata: meta(), type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": specs.dockerConfigJson(credentials) } },
-                          o,
-                      ),
+                  child(
+                      "registry-credentials",
+                      (n, o) =>
+                          new k8s.core.v1.Secret(
+                              n,
+                              {
+                                  metadata: meta(),
+                                  type: "kubernetes.io/dockerconfigjson",
+                                  stringData: { ".dockerconfigjson": specs.dockerConfigJson(credentials) },
+                              },
+                              o,
+                          ),
                   ).metadata.name,
               ]
             : [];
 
-        const configmapFn = child("configmap-fn", (n, o) =>
-            new k8s.core.v1.ConfigMap(n, { metadata: meta("frontend"), data: connectionFileContents("frontend", names) }, o),
+        const configmapFn = child(
+            "configmap-fn",
+            (n, o) => new k8s.core.v1.ConfigMap(n, { metadata: meta("frontend"), data: connectionFileContents("frontend", names) }, o),
         );
         const configmapWn = child(
             "configmap-wn",
@@ -195,10 +205,19 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             ),
         );
 
-        child("netpol-frontend", (n, o) =>
-            new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("frontend"), spec: specs.frontendNetworkPolicySpec(instance, args.notebook !== undefined) }, o),
+        child(
+            "netpol-frontend",
+            (n, o) =>
+                new k8s.networking.v1.NetworkPolicy(
+                    n,
+                    { metadata: meta("frontend"), spec: specs.frontendNetworkPolicySpec(instance, args.notebook !== undefined) },
+                    o,
+                ),
         );
-        child("netpol-workers", (n, o) => new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("worker"), spec: specs.workerNetworkPolicySpec(instance) }, o));
+        child(
+            "netpol-workers",
+            (n, o) => new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("worker"), spec: specs.workerNetworkPolicySpec(instance) }, o),
+        );
 
         this.namespace = namespace;
         this.frontendPodName = frontend.metadata.name;
@@ -213,7 +232,13 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 ),
             ),
         );
-        this.clientPortForward = namespace.apply(ns => commands.portForwardCommand(ns, `pod/${names.frontend}`, portsFor("clients").map(p => p.port)));
+        this.clientPortForward = namespace.apply(ns =>
+            commands.portForwardCommand(
+                ns,
+                `pod/${names.frontend}`,
+                portsFor("clients").map(p => p.port),
+            ),
+        );
 
         if (args.notebook) {
             const token = args.notebook.token;

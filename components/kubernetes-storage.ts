@@ -23,8 +23,14 @@ export function adoptingProvider(child: Child): k8s.Provider {
         CLUSTER_SETTINGS.map(name => [name, pulumi.runtime.getConfig(`kubernetes:${name}`)] as const).filter(([, value]) => value !== undefined),
     );
     const kubeconfig = settings.kubeconfig;
-    return child("adopting-provider", (n, o) =>
-        new k8s.Provider(n, { ...settings, ...(kubeconfig !== undefined ? { kubeconfig: pulumi.secret(kubeconfig) } : {}), upsertExistingObjects: true }, o),
+    return child(
+        "adopting-provider",
+        (n, o) =>
+            new k8s.Provider(
+                n,
+                { ...settings, ...(kubeconfig !== undefined ? { kubeconfig: pulumi.secret(kubeconfig) } : {}), upsertExistingObjects: true },
+                o,
+            ),
     );
 }
 
@@ -47,8 +53,7 @@ export function notebookClaim(
 ): k8s.core.v1.PersistentVolumeClaim {
     return child(
         "notebook-home",
-        (n, o) =>
-            new k8s.core.v1.PersistentVolumeClaim(n, { metadata, spec: notebookClaimSpec(storage.size, storage.storageClass) }, o),
+        (n, o) => new k8s.core.v1.PersistentVolumeClaim(n, { metadata, spec: notebookClaimSpec(storage.size, storage.storageClass) }, o),
         { provider, retainOnDelete: storage.retain, ignoreChanges: ["metadata.name"] },
     );
 }

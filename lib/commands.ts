@@ -22,9 +22,7 @@ export function shellQuote(word: string): string {
 }
 
 /** A container to run commands in: a pod's container via kubectl, or a container on a Docker engine. */
-export type ExecTarget =
-    | { kind: "kubernetes"; namespace: string; pod: string; container: string }
-    | { kind: "docker"; container: string };
+export type ExecTarget = { kind: "kubernetes"; namespace: string; pod: string; container: string } | { kind: "docker"; container: string };
 
 /** `kubectl exec` or `docker exec`, quoted for a shell. */
 export function execCommand(where: ExecTarget, command: string[], interactive = false): string {

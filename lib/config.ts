@@ -113,7 +113,8 @@ function shown(value: string): string {
 
 /** Why `registry` is not a registry path, or undefined when it is one. */
 export function registryProblem(registry: string): string | undefined {
-    const allowed = "a lowercase registry host with an optional port and lowercase path, without a scheme, such as ghcr.io/org/team, docker.io/alice or localhost:5000";
+    const allowed =
+        "a lowercase registry host with an optional port and lowercase path, without a scheme, such as ghcr.io/org/team, docker.io/alice or localhost:5000";
     const [host, ...path] = registry.split("/");
     if (!REGISTRY_HOST.test(host) || !path.every(p => REPOSITORY_PART.test(p))) {
         return `${key("registry")} must be ${allowed}; got ${shown(registry)}.`;
@@ -143,7 +144,10 @@ class Settings {
     readonly problems: string[] = [];
     private readonly read = new Set<string>();
 
-    constructor(private readonly raw: RawConfig, private readonly schema: Record<string, ConfigKey>) {}
+    constructor(
+        private readonly raw: RawConfig,
+        private readonly schema: Record<string, ConfigKey>,
+    ) {}
 
     text(name: string): string {
         const spec = this.schema[name];
@@ -294,7 +298,9 @@ function parseWorkers(s: Settings): { workerGroups: WorkerGroup[]; gpuResource: 
     parsed.problems.forEach(p => s.problem(p));
     const grouped = parsed.listed;
     if (grouped && s.isSet("workers")) {
-        s.problem(`${key("workers")} cannot be set together with ${key("workerGroups")}: give each group its own workers (\`pulumi config rm workers\`); got workers ${shown(s.text("workers"))}.`);
+        s.problem(
+            `${key("workers")} cannot be set together with ${key("workerGroups")}: give each group its own workers (\`pulumi config rm workers\`); got workers ${shown(s.text("workers"))}.`,
+        );
     }
     if (!grouped && enginesPerWorker >= 1 && enginesPerWorker <= MAX_ENGINES_PER_WORKER) {
         const problem = engineMemoryProblem(worker.memory, enginesPerWorker, key("workerMemory"));
@@ -302,7 +308,9 @@ function parseWorkers(s: Settings): { workerGroups: WorkerGroup[]; gpuResource: 
     }
     const gpuResource = s.text("gpuResource");
     if (!isResourceName(gpuResource)) {
-        s.problem(`${key("gpuResource")} must be an extended resource name (a domain, "/", a name), such as nvidia.com/gpu or amd.com/gpu; got ${shown(gpuResource)}.`);
+        s.problem(
+            `${key("gpuResource")} must be an extended resource name (a domain, "/", a name), such as nvidia.com/gpu or amd.com/gpu; got ${shown(gpuResource)}.`,
+        );
     }
     return { workerGroups: parsed.groups, gpuResource };
 }
@@ -376,7 +384,25 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
     shared.problems.forEach(p => s.problem(p));
 
     s.finish();
-    return { target, ...names, registry, push, registryLogin, namespace, createNamespace, osImage, software, frontend, workerGroups, gpuResource, notebook, notebookServiceType, notebookResources, notebookStorage, sharedVolume: shared.volume };
+    return {
+        target,
+        ...names,
+        registry,
+        push,
+        registryLogin,
+        namespace,
+        createNamespace,
+        osImage,
+        software,
+        frontend,
+        workerGroups,
+        gpuResource,
+        notebook,
+        notebookServiceType,
+        notebookResources,
+        notebookStorage,
+        sharedVolume: shared.volume,
+    };
 }
 
 /** Credentials for pushing and pulling the images; the password stays a secret Output. */

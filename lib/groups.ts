@@ -103,7 +103,17 @@ class Problems {
 
 /** The one group today's settings describe. */
 export function defaultGroup(d: GroupDefaults): WorkerGroup {
-    return { name: DEFAULT_GROUP, workers: d.workers, enginesPerWorker: d.enginesPerWorker, cpu: d.cpu, memory: d.memory, gpus: 0, nodeSelector: {}, tolerations: [], priorityClassName: "" };
+    return {
+        name: DEFAULT_GROUP,
+        workers: d.workers,
+        enginesPerWorker: d.enginesPerWorker,
+        cpu: d.cpu,
+        memory: d.memory,
+        gpus: 0,
+        nodeSelector: {},
+        tolerations: [],
+        priorityClassName: "",
+    };
 }
 
 /**
@@ -136,7 +146,9 @@ export function parseWorkerGroups(text: string, defaults: GroupDefaults): { grou
     const engines = totalEngines(groups);
     if (counted && engines > MAX_ENGINES) {
         const what = value.length ? "over all groups" : `(${key("workers")} × ${key("enginesPerWorker")})`;
-        p.list.push(`The cluster may have at most ${MAX_ENGINES} engines ${what}; got ${engines} (${groups.map(g => `${g.name}: ${g.workers} × ${g.enginesPerWorker}`).join(", ")}).`);
+        p.list.push(
+            `The cluster may have at most ${MAX_ENGINES} engines ${what}; got ${engines} (${groups.map(g => `${g.name}: ${g.workers} × ${g.enginesPerWorker}`).join(", ")}).`,
+        );
     }
     return { groups, listed: value.length > 0, problems: p.list };
 }
@@ -164,7 +176,11 @@ function parseGroup(raw: unknown, path: string, d: GroupDefaults, p: Problems): 
     }
     const name = raw.name;
     if (typeof name !== "string" || !GROUP_NAME.test(name)) {
-        p.add(`${path}.name`, `a DNS label of at most ${MAX_GROUP_LENGTH} characters (lowercase letters, digits and "-", starting with a letter), such as gpu`, name);
+        p.add(
+            `${path}.name`,
+            `a DNS label of at most ${MAX_GROUP_LENGTH} characters (lowercase letters, digits and "-", starting with a letter), such as gpu`,
+            name,
+        );
     }
     const count = (field: string, min: number, max: number, fallback?: number) => {
         const value = raw[field] ?? fallback;
@@ -215,8 +231,14 @@ function parseNodeSelector(raw: unknown, path: string, p: Problems): Record<stri
         return {};
     }
     for (const [k, v] of Object.entries(raw)) {
-        if (!isLabelKey(k)) p.add(`${path} key`, 'a label key: an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" and ".", such as node.kubernetes.io/instance-type', k);
-        if (typeof v !== "string" || !LABEL_VALUE.test(v)) p.add(`${path}.${k}`, 'a label value: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit', v);
+        if (!isLabelKey(k))
+            p.add(
+                `${path} key`,
+                'a label key: an optional DNS prefix and "/", then at most 63 letters, digits, "-", "_" and ".", such as node.kubernetes.io/instance-type',
+                k,
+            );
+        if (typeof v !== "string" || !LABEL_VALUE.test(v))
+            p.add(`${path}.${k}`, 'a label value: at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit', v);
     }
     return raw as Record<string, string>;
 }
@@ -241,8 +263,10 @@ function parseTolerations(raw: unknown, path: string, p: Problems): Toleration[]
             p.add(`${at}.key`, "a taint key such as nvidia.com/gpu", t.key);
         }
         if (operator === "Exists" && t.value !== undefined && t.value !== "") p.add(`${at}.value`, 'empty when "operator" is "Exists"', t.value);
-        if (t.value !== undefined && (typeof t.value !== "string" || !LABEL_VALUE.test(t.value))) p.add(`${at}.value`, "a taint value: at most 63 letters, digits, \"-\", \"_\" and \".\"", t.value);
-        if (t.effect !== undefined && !EFFECTS.includes(t.effect as string)) p.add(`${at}.effect`, "NoSchedule, PreferNoSchedule, NoExecute or empty (every effect)", t.effect);
+        if (t.value !== undefined && (typeof t.value !== "string" || !LABEL_VALUE.test(t.value)))
+            p.add(`${at}.value`, 'a taint value: at most 63 letters, digits, "-", "_" and "."', t.value);
+        if (t.effect !== undefined && !EFFECTS.includes(t.effect as string))
+            p.add(`${at}.effect`, "NoSchedule, PreferNoSchedule, NoExecute or empty (every effect)", t.effect);
         if (t.tolerationSeconds !== undefined) {
             if (t.effect !== "NoExecute") p.add(`${at}.tolerationSeconds`, 'set only with "effect": "NoExecute"', t.tolerationSeconds);
             else if (!(integer(t.tolerationSeconds) >= 0)) p.add(`${at}.tolerationSeconds`, "an integer of at least 0", t.tolerationSeconds);

@@ -9,17 +9,7 @@ import { CONTAINERS, GROUP_LABEL, PATHS, instanceLabels, selectorLabels, workerL
 import type { RegistryCredentials, Resources } from "./config";
 import type { SharedVolume } from "./storage";
 import type { WorkerGroup } from "./groups";
-import {
-    UID,
-    controllerCommand,
-    engineCommand,
-    frontendEnv,
-    notebookCommand,
-    notebookEnv,
-    POD_NAME_VARIABLE,
-    workerEnv,
-    workerReadyCommand,
-} from "./runtime";
+import { UID, controllerCommand, engineCommand, frontendEnv, notebookCommand, notebookEnv, POD_NAME_VARIABLE, workerEnv, workerReadyCommand } from "./runtime";
 
 type PodSpec = k8s.types.input.core.v1.PodSpec;
 type Container = k8s.types.input.core.v1.Container;
@@ -126,13 +116,7 @@ function podSecurity(persistentHome: boolean) {
     };
 }
 
-function podSpec(
-    sources: PodSources,
-    containers: Container[],
-    extraVolumes: Volume[],
-    terminationGracePeriodSeconds: number,
-    persistentHome = false,
-): PodSpec {
+function podSpec(sources: PodSources, containers: Container[], extraVolumes: Volume[], terminationGracePeriodSeconds: number, persistentHome = false): PodSpec {
     return {
         automountServiceAccountToken: false,
         enableServiceLinks: false,
@@ -159,12 +143,7 @@ function tcpReadiness(port: NamedPort) {
 }
 
 /** A container whose home folder is the volume `home` (the pod's emptyDir `home` by default). */
-function container(
-    name: string,
-    settings: ContainerSettings,
-    fields: Partial<Container> & { volumeMounts?: VolumeMount[] },
-    home = "home",
-): Container {
+function container(name: string, settings: ContainerSettings, fields: Partial<Container> & { volumeMounts?: VolumeMount[] }, home = "home"): Container {
     return {
         name,
         image: settings.image,
@@ -254,12 +233,16 @@ export function workerPodSpec(
 ): PodSpec {
     const data = sharedData(options.shared, options.shared?.readOnly ?? false);
     const gpus = group.gpus > 0 ? { extraLimits: { [options.gpuResource]: String(group.gpus) } } : {};
-    const engine = container(CONTAINERS.engine, { ...settings, ...gpus }, {
-        args: engineCommand(),
-        env: [...workerEnv(group.name, group.enginesPerWorker), { name: POD_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
-        readinessProbe: { exec: { command: workerReadyCommand() }, periodSeconds: 2, failureThreshold: 1 },
-        ...(data.mounts.length ? { volumeMounts: data.mounts } : {}),
-    });
+    const engine = container(
+        CONTAINERS.engine,
+        { ...settings, ...gpus },
+        {
+            args: engineCommand(),
+            env: [...workerEnv(group.name, group.enginesPerWorker), { name: POD_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+            readinessProbe: { exec: { command: workerReadyCommand() }, periodSeconds: 2, failureThreshold: 1 },
+            ...(data.mounts.length ? { volumeMounts: data.mounts } : {}),
+        },
+    );
     return {
         ...podSpec(sources, [engine], data.volumes, 15),
         ...placement(group),

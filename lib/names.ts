@@ -43,8 +43,7 @@ export function clusterNames(prefix: string) {
         /** The Docker network. */
         network: prefix,
         /** A worker group's Docker container `index` (from 1); the default group keeps its former names. */
-        workerContainer: (group: string, index: number) =>
-            group === DEFAULT_GROUP ? `${prefix}-worker-${index}` : `${prefix}-worker-${group}-${index}`,
+        workerContainer: (group: string, index: number) => (group === DEFAULT_GROUP ? `${prefix}-worker-${index}` : `${prefix}-worker-${group}-${index}`),
     };
 }
 export type ClusterNames = ReturnType<typeof clusterNames>;
@@ -120,9 +119,7 @@ export function labels(instance: string, component?: Component): Record<string, 
  * no group's selector matches another group's pods.
  */
 export function workerSelectorLabels(instance: string, group: string): Record<string, string> {
-    return group === DEFAULT_GROUP
-        ? selectorLabels(instance, "worker")
-        : { ...instanceLabels(instance), "app.kubernetes.io/component": `worker-${group}` };
+    return group === DEFAULT_GROUP ? selectorLabels(instance, "worker") : { ...instanceLabels(instance), "app.kubernetes.io/component": `worker-${group}` };
 }
 
 /** The full label set of a worker group's pods. */

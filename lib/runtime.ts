@@ -102,11 +102,7 @@ export function frontendEnv(): EnvVar[] {
  * which may be a persistent volume.
  */
 export function notebookEnv(): EnvVar[] {
-    return [
-        ...frontendEnv(),
-        { name: "JUPYTER_TOKEN_FILE", value: NOTEBOOK_TOKEN_FILE },
-        { name: "JUPYTER_RUNTIME_DIR", value: PATHS.jupyterRuntimeDir },
-    ];
+    return [...frontendEnv(), { name: "JUPYTER_TOKEN_FILE", value: NOTEBOOK_TOKEN_FILE }, { name: "JUPYTER_RUNTIME_DIR", value: PATHS.jupyterRuntimeDir }];
 }
 
 /**

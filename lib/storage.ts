@@ -82,7 +82,9 @@ export function parseSharedVolume(text: string, target: "kubernetes" | "docker")
     if (Object.keys(value).length === 0) return { problems };
 
     for (const k of Object.keys(value).filter(k => ![...SOURCES, "readOnly"].includes(k))) {
-        problems.push(`${SHARED}.${k} is not a field of the shared volume, which takes claimName, nfs (server and path), hostPath and readOnly; got ${shown(value)}.`);
+        problems.push(
+            `${SHARED}.${k} is not a field of the shared volume, which takes claimName, nfs (server and path), hostPath and readOnly; got ${shown(value)}.`,
+        );
     }
     const named = SOURCES.filter(s => value[s] !== undefined);
     if (named.length !== 1) {
@@ -99,8 +101,8 @@ export function parseSharedVolume(text: string, target: "kubernetes" | "docker")
         const claimName = value.claimName;
         const [valid, what] =
             target === "docker"
-                ? [DOCKER_VOLUME, "a Docker volume (letters, digits, \"_\", \".\" and \"-\", such as ipp-data)"]
-                : [DNS_SUBDOMAIN, "a PersistentVolumeClaim in the cluster's namespace (lowercase letters, digits, \"-\" and \".\", such as data)"];
+                ? [DOCKER_VOLUME, 'a Docker volume (letters, digits, "_", "." and "-", such as ipp-data)']
+                : [DNS_SUBDOMAIN, 'a PersistentVolumeClaim in the cluster\'s namespace (lowercase letters, digits, "-" and ".", such as data)'];
         if (typeof claimName !== "string" || !valid.test(claimName)) problems.push(`${SHARED}.claimName must name ${what}; got ${shown(claimName)}.`);
         volume = { kind: "claim", claimName: String(claimName), readOnly };
     } else if (named[0] === "nfs") {
@@ -110,7 +112,9 @@ export function parseSharedVolume(text: string, target: "kubernetes" | "docker")
         if (target !== "docker") {
             problems.push(`${SHARED}.hostPath is for the docker target only: a pod must not reach into its node's disk. On Kubernetes use claimName or nfs.`);
         } else if (typeof hostPath !== "string" || !ABSOLUTE_PATH.test(hostPath)) {
-            problems.push(`${SHARED}.hostPath must be an absolute path of a folder on this machine, without ":" or ",", such as /srv/data; got ${shown(hostPath)}.`);
+            problems.push(
+                `${SHARED}.hostPath must be an absolute path of a folder on this machine, without ":" or ",", such as /srv/data; got ${shown(hostPath)}.`,
+            );
         }
         volume = { kind: "hostPath", hostPath: String(hostPath), readOnly };
     }
@@ -126,7 +130,9 @@ function nfsVolume(nfs: unknown, target: string, readOnly: boolean, problems: st
         return undefined;
     }
     if (!isObject(nfs)) {
-        problems.push(`${SHARED}.nfs must be an object with a server and a path, such as {"server": "nfs.example.com", "path": "/exports/data"}; got ${shown(nfs)}.`);
+        problems.push(
+            `${SHARED}.nfs must be an object with a server and a path, such as {"server": "nfs.example.com", "path": "/exports/data"}; got ${shown(nfs)}.`,
+        );
         return undefined;
     }
     for (const k of Object.keys(nfs).filter(k => !["server", "path"].includes(k))) {

@@ -64,7 +64,11 @@ export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id:
             break;
         }
         case "random:index/randomPassword:RandomPassword":
-            state.result = createHash("sha256").update(args.name).digest("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, args.inputs.length);
+            state.result = createHash("sha256")
+                .update(args.name)
+                .digest("base64")
+                .replace(/[^A-Za-z0-9]/g, "")
+                .slice(0, args.inputs.length);
             break;
         case "command:local:Command":
             // What the base image records, for the environment the stack reports.
@@ -205,7 +209,7 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
 
 /** Waits until the engine's RPC queue is drained and `count` has stayed the same a few times. */
 async function settle(count: () => number) {
-    for (let stable = 0, last = NaN; stable < 3; ) {
+    for (let stable = 0, last = NaN; stable < 3;) {
         await (pulumi.runtime as any).waitForRPCs();
         await new Promise(r => setTimeout(r, 20));
         const now = count();

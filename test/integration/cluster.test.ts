@@ -102,7 +102,10 @@ describe("the cluster on a real Docker engine", function () {
         const attempts: Record<string, [string, RegExp]> = {
             "the keyless file": [`import ipyparallel as ipp; ipp.Client("${keyless}", timeout=5)`, /Error/],
             "an empty key": [`import json, ipyparallel as ipp; f = json.load(open("${keyless}")); f["key"] = ""; ipp.Client(f, timeout=5)`, /TimeoutError/],
-            "a wrong key": [`import json, ipyparallel as ipp; f = json.load(open("${keyless}")); f["key"] = "0" * 64; ipp.Client(f, timeout=5)`, /TimeoutError/],
+            "a wrong key": [
+                `import json, ipyparallel as ipp; f = json.load(open("${keyless}")); f["key"] = "0" * 64; ipp.Client(f, timeout=5)`,
+                /TimeoutError/,
+            ],
         };
         for (const [what, [program, error]] of Object.entries(attempts)) {
             const out = await cluster.python("-c", [program]);
@@ -175,7 +178,10 @@ describe("the integration test's own guard", () => {
         const objects = new DeclaredObjects({ resources: [], outputs: {}, secretOutputs: [], warnings: [] });
         const kubelet = new Kubelet(objects, RUN_LABEL);
         await assert.rejects(
-            kubelet.startPod("x", { metadata: {}, spec: { automountServiceAccountToken: false, enableServiceLinks: false, hostNetwork: true, containers: [] } }),
+            kubelet.startPod("x", {
+                metadata: {},
+                spec: { automountServiceAccountToken: false, enableServiceLinks: false, hostNetwork: true, containers: [] },
+            }),
             /does not understand PodSpec\.hostNetwork/,
         );
     });
@@ -235,4 +241,3 @@ describe("the notebook and the laptop client, on a real Docker engine", function
         assert.strictEqual(await laptopGreetings(image, run.outputs.laptopClientFile, RUN_LABEL), "['Hello, World', 'Hello, World']");
     });
 });
-

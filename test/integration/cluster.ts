@@ -39,7 +39,10 @@ export class TestCluster {
     /** Every worker group, in the order the program declares them. */
     readonly groups: WorkerGroupPods[];
 
-    constructor(readonly objects: DeclaredObjects, readonly kubelet: Kubelet) {
+    constructor(
+        readonly objects: DeclaredObjects,
+        readonly kubelet: Kubelet,
+    ) {
         if (objects.pods.length !== 1 || objects.deployments.length < 1) {
             throw new Error(`expected one Pod and a Deployment or more, got ${objects.pods.length} and ${objects.deployments.length}`);
         }

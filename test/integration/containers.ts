@@ -17,9 +17,28 @@ import { shellQuote } from "../../lib/commands";
 import { sleep } from "./kubelet";
 
 const KNOWN = [
-    "name", "hostname", "image", "command", "envs", "user", "uploads", "capabilities", "securityOpts",
-    "memory", "cpuShares", "restart", "networksAdvanced", "healthcheck", "wait", "waitTimeout", "labels",
-    "destroyGraceSeconds", "mustRun", "ports", "volumes", "tmpfs",
+    "name",
+    "hostname",
+    "image",
+    "command",
+    "envs",
+    "user",
+    "uploads",
+    "capabilities",
+    "securityOpts",
+    "memory",
+    "cpuShares",
+    "restart",
+    "networksAdvanced",
+    "healthcheck",
+    "wait",
+    "waitTimeout",
+    "labels",
+    "destroyGraceSeconds",
+    "mustRun",
+    "ports",
+    "volumes",
+    "tmpfs",
 ];
 
 function only(obj: object | undefined, allowed: string[], where: string) {
@@ -39,7 +58,10 @@ export class ContainerRunner {
     readonly volumes: Declared[];
     private readonly hosts = new Set<string>();
 
-    constructor(run: ProgramRun, private readonly runLabel: string) {
+    constructor(
+        run: ProgramRun,
+        private readonly runLabel: string,
+    ) {
         this.containers = ofType(run, "docker:index/container:Container");
         this.volumes = ofType(run, "docker:index/volume:Volume");
         for (const c of this.containers) {
@@ -53,7 +75,10 @@ export class ContainerRunner {
     async createVolumes() {
         for (const v of this.volumes) {
             only(v.inputs, ["name", "labels"], `volume ${v.name}`);
-            await this.ensureVolume(v.inputs.name, (v.inputs.labels ?? []).map((l: any) => `${l.label}=${l.value}`));
+            await this.ensureVolume(
+                v.inputs.name,
+                (v.inputs.labels ?? []).map((l: any) => `${l.label}=${l.value}`),
+            );
         }
     }
 
@@ -81,8 +106,10 @@ export class ContainerRunner {
         only(c, KNOWN, `container ${declared.name}`);
         const args = [
             "create",
-            "--name", c.name,
-            "--label", `${TEST_LABEL}=${this.runLabel}`,
+            "--name",
+            c.name,
+            "--label",
+            `${TEST_LABEL}=${this.runLabel}`,
             "--network=host",
             ...[...this.hosts].flatMap(h => ["--add-host", `${h}:127.0.0.1`]),
         ];
@@ -140,8 +167,15 @@ export class ContainerRunner {
             fs.writeFileSync(path.join(stage, relative), u.content);
             const mode = u.permissions ?? (u.executable ? "0744" : "0644");
             const tar = spawn("tar", [
-                "--numeric-owner", `--owner=${u.owner ?? 0}`, `--group=${u.group ?? 0}`, `--mode=${mode}`,
-                "-C", stage, "-cf", "-", relative,
+                "--numeric-owner",
+                `--owner=${u.owner ?? 0}`,
+                `--group=${u.group ?? 0}`,
+                `--mode=${mode}`,
+                "-C",
+                stage,
+                "-cf",
+                "-",
+                relative,
             ]);
             const cp = spawn(DOCKER, ["cp", "-", `${id}:/`]);
             tar.stdout.pipe(cp.stdin);

@@ -76,7 +76,11 @@ describe("the docker target on a real Docker engine", function () {
 
     it("declares its own network for a laptop, which the test replaces by the host network", () => {
         const network = find(run, "Network", "cluster-network").inputs.name;
-        for (const c of ofType(run, "Container")) assert.deepStrictEqual(c.inputs.networksAdvanced.map((n: any) => n.name), [network]);
+        for (const c of ofType(run, "Container"))
+            assert.deepStrictEqual(
+                c.inputs.networksAdvanced.map((n: any) => n.name),
+                [network],
+            );
     });
 
     it(`passes the seed's test, run with the stack's own seedTest command, with ${WORKERS} workers`, async () => {
@@ -135,10 +139,19 @@ describe("the docker target on a real Docker engine", function () {
         const published = find(run, "Container", "cluster-frontend").inputs.ports.map((p: any) => p.external);
         assert.deepStrictEqual(published, [file.registration, file.control, file.mux, file.task, file.iopub, file.notification, file.broadcast]);
         const notebook = started.find(c => c.declared.name === "cluster-notebook")!;
-        const out = await docker(["exec", notebook.id, "python3", "-c", 'import ipyparallel as ipp; c = ipp.Client("' + CLIENT_FILE + '"); print(len(c[:].apply_sync(lambda: "Hello, World")))']);
+        const out = await docker([
+            "exec",
+            notebook.id,
+            "python3",
+            "-c",
+            'import ipyparallel as ipp; c = ipp.Client("' + CLIENT_FILE + '"); print(len(c[:].apply_sync(lambda: "Hello, World")))',
+        ]);
         assert.strictEqual(out.stdout.trim(), String(WORKERS));
         const image = find(run, "Image", "images-base").inputs.imageName;
-        assert.strictEqual(await laptopGreetings(image, run.outputs.laptopClientFile, "docker-target"), `[${Array(WORKERS).fill("'Hello, World'").join(", ")}]`);
+        assert.strictEqual(
+            await laptopGreetings(image, run.outputs.laptopClientFile, "docker-target"),
+            `[${Array(WORKERS).fill("'Hello, World'").join(", ")}]`,
+        );
     });
 
     it("restarts a failed controller by itself; every engine answers again within 30 s", async () => {
@@ -147,8 +160,16 @@ describe("the docker target on a real Docker engine", function () {
         const t0 = Date.now();
         // Kill the controller process (not the container): its exit ends the container, and the
         // restart policy must bring it back.
-        await docker(["exec", frontend.id, "python3", "-c",
-            "import os, signal\nfor p in os.listdir('/proc'):\n  if p.isdigit():\n    try: cmd = open(f'/proc/{p}/cmdline').read()\n    except OSError: continue\n    if 'ipcontroller' in cmd and 'python3' in cmd and int(p) != 1: os.kill(int(p), signal.SIGKILL)"], { allowFailure: true });
+        await docker(
+            [
+                "exec",
+                frontend.id,
+                "python3",
+                "-c",
+                "import os, signal\nfor p in os.listdir('/proc'):\n  if p.isdigit():\n    try: cmd = open(f'/proc/{p}/cmdline').read()\n    except OSError: continue\n    if 'ipcontroller' in cmd and 'python3' in cmd and int(p) != 1: os.kill(int(p), signal.SIGKILL)",
+            ],
+            { allowFailure: true },
+        );
         for (let i = 0; i < 120 && Number(await inspect(frontend.id, "{{.RestartCount}}")) === before; i++) await sleep(250);
         assert.ok(Number(await inspect(frontend.id, "{{.RestartCount}}")) > before, "the container was not restarted");
         await runner.waitHealthy(frontend, 60_000);
@@ -190,11 +211,26 @@ describe("the docker target on a real Docker engine", function () {
             "print(json.dumps(found))";
         const volume = find(run, "Volume", "cluster-notebook-home").inputs.name;
         const out = await docker([
-            "run", "--rm", "--network=host", "--label", `${TEST_LABEL}=docker-target`, "-v", `${volume}:/v:ro`, "--entrypoint", "python3",
-            notebook.declared.inputs.image, "-c", scan, key, auth.Authorization.slice("token ".length),
+            "run",
+            "--rm",
+            "--network=host",
+            "--label",
+            `${TEST_LABEL}=docker-target`,
+            "-v",
+            `${volume}:/v:ro`,
+            "--entrypoint",
+            "python3",
+            notebook.declared.inputs.image,
+            "-c",
+            scan,
+            key,
+            auth.Authorization.slice("token ".length),
         ]);
         const files: [string, boolean][] = JSON.parse(out.stdout);
-        assert.ok(files.some(([f]) => f === "lost-nothing.ipynb"), `the volume holds ${files.map(([f]) => f).join(", ")}`);
+        assert.ok(
+            files.some(([f]) => f === "lost-nothing.ipynb"),
+            `the volume holds ${files.map(([f]) => f).join(", ")}`,
+        );
         for (const [f, keyed] of files) {
             assert.ok(!keyed, `${f} holds the key or the token`);
             assert.doesNotMatch(path.basename(f), /^(ipcontroller-.*\.json|kernel-.*\.json|nbserver-.*\.json)$/, `${f} is a keyed file`);

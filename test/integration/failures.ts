@@ -32,7 +32,15 @@ export interface MapUnderKills {
  * unregistration) every `everySeconds` and a replacement pod started, as the Deployment would.
  */
 export async function mapUnderKills(cluster: TestCluster, tasks: number, taskSeconds: number, everySeconds: number, retries = 3): Promise<MapUnderKills> {
-    const run = startPython(controllerId(cluster), CLIENT, ["map", CLIENT_FILE, String(cluster.engines), String(tasks), String(taskSeconds), String(retries), "300"]);
+    const run = startPython(controllerId(cluster), CLIENT, [
+        "map",
+        CLIENT_FILE,
+        String(cluster.engines),
+        String(tasks),
+        String(taskSeconds),
+        String(retries),
+        "300",
+    ]);
     await run.printed("STARTED", 120_000);
     const started = Date.now();
     const kills: number[] = [];
@@ -88,7 +96,9 @@ export interface Partition {
 /** The session of each worker's engine, as its readiness file names it ("" when it is not Ready). */
 function workerSessions(cluster: TestCluster): Promise<string[]> {
     return Promise.all(
-        cluster.workers.map(async w => (await docker(["exec", w.containers[0].id, "cat", PATHS.readyFile], { allowFailure: true })).stdout.trim().split(" ")[1] ?? ""),
+        cluster.workers.map(
+            async w => (await docker(["exec", w.containers[0].id, "cat", PATHS.readyFile], { allowFailure: true })).stdout.trim().split(" ")[1] ?? "",
+        ),
     ).then(sessions => sessions.sort());
 }
 

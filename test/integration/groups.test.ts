@@ -131,7 +131,10 @@ describe("worker shapes on a real Docker engine", function () {
 
     describe("two groups: cpu (2 pods), big (1 pod, 2 engines)", () => {
         before(async () => {
-            const workerGroups = JSON.stringify([{ name: "cpu", workers: 2 }, { name: "big", workers: 1, enginesPerWorker: 2 }]);
+            const workerGroups = JSON.stringify([
+                { name: "cpu", workers: 2 },
+                { name: "big", workers: 1, enginesPerWorker: 2 },
+            ]);
             const run = await runProgram({ registry: REGISTRY, workerGroups }, { newResource: buildingNewResource([]) });
             const objects = new DeclaredObjects(run);
             cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
@@ -143,10 +146,13 @@ describe("worker shapes on a real Docker engine", function () {
 
         it("4 engines answer, each knowing its group and pod; the README's selection picks the big group's", async () => {
             const c = cluster!;
-            assert.deepStrictEqual(c.groups.map(g => [g.name, g.replicas, g.enginesPerPod]), [
-                ["ipp-dev-workers-cpu", 2, 1],
-                ["ipp-dev-workers-big", 1, 2],
-            ]);
+            assert.deepStrictEqual(
+                c.groups.map(g => [g.name, g.replicas, g.enginesPerPod]),
+                [
+                    ["ipp-dev-workers-cpu", 2, 1],
+                    ["ipp-dev-workers-big", 1, 2],
+                ],
+            );
             await c.up();
             const check = await c.waitAnswering(4, 60);
             assert.ok(check.ok, check.error);
@@ -162,7 +168,10 @@ describe("worker shapes on a real Docker engine", function () {
             assert.deepStrictEqual(new Map([...byPod].sort()), new Map([...expected].sort()));
             assert.deepStrictEqual(
                 big.sort(),
-                Object.entries<string>(places).filter(([, p]) => p.startsWith("big ")).map(([id]) => Number(id)).sort(),
+                Object.entries<string>(places)
+                    .filter(([, p]) => p.startsWith("big "))
+                    .map(([id]) => Number(id))
+                    .sort(),
             );
             assert.strictEqual(big.length, 2);
             const bigPod = c.workers.find(w => c.groupOf(w).name.endsWith("-big"))!.name;
@@ -174,8 +183,14 @@ describe("worker shapes on a real Docker engine", function () {
         let runner: ContainerRunner;
         const started: RunningContainer[] = [];
         before(async () => {
-            const workerGroups = JSON.stringify([{ name: "default", workers: 1 }, { name: "big", workers: 1, enginesPerWorker: 2 }]);
-            const run = await runProgram({ target: "docker", push: "false", notebook: "false", workerGroups }, { stack: "itest-groups", newResource: buildingNewResource([]) });
+            const workerGroups = JSON.stringify([
+                { name: "default", workers: 1 },
+                { name: "big", workers: 1, enginesPerWorker: 2 },
+            ]);
+            const run = await runProgram(
+                { target: "docker", push: "false", notebook: "false", workerGroups },
+                { stack: "itest-groups", newResource: buildingNewResource([]) },
+            );
             runner = new ContainerRunner(run, `groups-docker-${process.pid}`);
             started.push(await runner.start(find(run, "Container", "cluster-frontend")));
         });
@@ -186,13 +201,23 @@ describe("worker shapes on a real Docker engine", function () {
 
         it("3 engines answer, each with its group, container name and the engines of its container", async () => {
             const workers = runner.containers.filter(c => c.name.startsWith("cluster-worker"));
-            assert.deepStrictEqual(workers.map(w => w.inputs.name), ["ipp-itest-groups-worker-1", "ipp-itest-groups-worker-big-1"]);
+            assert.deepStrictEqual(
+                workers.map(w => w.inputs.name),
+                ["ipp-itest-groups-worker-1", "ipp-itest-groups-worker-big-1"],
+            );
             started.push(...(await Promise.all(workers.map(w => runner.start(w)))));
             const frontend = started[0];
-            const out = await docker(["exec", "-i", frontend.id, "python3", "-", CLIENT_FILE], { input: ENGINE_PLACES.replace("timeout=30)", "timeout=60)"), allowFailure: true });
+            const out = await docker(["exec", "-i", frontend.id, "python3", "-", CLIENT_FILE], {
+                input: ENGINE_PLACES.replace("timeout=30)", "timeout=60)"),
+                allowFailure: true,
+            });
             assert.strictEqual(out.code, 0, out.stderr);
             const { places, bigPods } = JSON.parse(out.stdout.trim().split("\n").pop()!);
-            assert.deepStrictEqual(Object.values(places).sort(), ["big ipp-itest-groups-worker-big-1", "big ipp-itest-groups-worker-big-1", "default ipp-itest-groups-worker-1"]);
+            assert.deepStrictEqual(Object.values(places).sort(), [
+                "big ipp-itest-groups-worker-big-1",
+                "big ipp-itest-groups-worker-big-1",
+                "default ipp-itest-groups-worker-1",
+            ]);
             assert.deepStrictEqual(bigPods, ["ipp-itest-groups-worker-big-1", "ipp-itest-groups-worker-big-1"]);
         });
     });

@@ -17,7 +17,11 @@ import { VolumeStandIns } from "./volumes";
 
 const LOOPBACK = "127.0.0.1";
 /** The labels of the one node this kubelet is. */
-const NODE_LABELS: Record<string, string> = { "kubernetes.io/hostname": "test-node", "kubernetes.io/os": "linux", "kubernetes.io/arch": process.arch === "arm64" ? "arm64" : "amd64" };
+const NODE_LABELS: Record<string, string> = {
+    "kubernetes.io/hostname": "test-node",
+    "kubernetes.io/os": "linux",
+    "kubernetes.io/arch": process.arch === "arm64" ? "arm64" : "amd64",
+};
 
 /** Throws when `obj` has a field outside `allowed`, naming where. */
 function only(obj: object | undefined, allowed: string[], where: string) {
@@ -122,8 +126,19 @@ export class Kubelet {
         only(
             spec,
             [
-                "automountServiceAccountToken", "enableServiceLinks", "securityContext", "terminationGracePeriodSeconds", "imagePullSecrets", "containers", "volumes", "restartPolicy",
-                "nodeSelector", "tolerations", "affinity", "priorityClassName", "topologySpreadConstraints",
+                "automountServiceAccountToken",
+                "enableServiceLinks",
+                "securityContext",
+                "terminationGracePeriodSeconds",
+                "imagePullSecrets",
+                "containers",
+                "volumes",
+                "restartPolicy",
+                "nodeSelector",
+                "tolerations",
+                "affinity",
+                "priorityClassName",
+                "topologySpreadConstraints",
             ],
             "PodSpec",
         );
@@ -141,7 +156,7 @@ export class Kubelet {
         const volumes = new Map<string, HostVolume>();
         for (const v of spec.volumes ?? []) volumes.set(v.name, this.makeVolume(v, volumeDir, podSecurity));
 
-        const restart = { Always: "always", OnFailure: "on-failure", Never: "no" }[spec.restartPolicy as string ?? "Always"];
+        const restart = { Always: "always", OnFailure: "on-failure", Never: "no" }[(spec.restartPolicy as string) ?? "Always"];
         if (!restart) throw new Error(`the test kubelet does not know restartPolicy ${spec.restartPolicy}`);
         const containers = [];
         for (const c of spec.containers) {
@@ -213,14 +228,7 @@ export class Kubelet {
         return { dir, readOnly: true };
     }
 
-    private async containerArgs(
-        pod: string,
-        c: any,
-        podSecurity: any,
-        volumes: Map<string, HostVolume>,
-        grace: number,
-        restart: string,
-    ): Promise<string[]> {
+    private async containerArgs(pod: string, c: any, podSecurity: any, volumes: Map<string, HostVolume>, grace: number, restart: string): Promise<string[]> {
         const where = `container ${c.name}`;
         only(
             c,
@@ -228,19 +236,30 @@ export class Kubelet {
             where,
         );
         const args = [
-            "--name", `${pod}-${c.name}`,
-            "--label", `${TEST_LABEL}=${this.runLabel}`,
-            "--label", `${TEST_LABEL}.pod=${pod}`,
+            "--name",
+            `${pod}-${c.name}`,
+            "--label",
+            `${TEST_LABEL}=${this.runLabel}`,
+            "--label",
+            `${TEST_LABEL}.pod=${pod}`,
             "--network=host",
-            "--hostname", pod,
-            "--restart", restart,
-            "--stop-timeout", String(grace),
-            "--pull", PULL[c.imagePullPolicy ?? "IfNotPresent"],
+            "--hostname",
+            pod,
+            "--restart",
+            restart,
+            "--stop-timeout",
+            String(grace),
+            "--pull",
+            PULL[c.imagePullPolicy ?? "IfNotPresent"],
             ...[...this.hosts].flatMap(h => ["--add-host", `${h}:${LOOPBACK}`]),
         ];
 
         const sc = { ...podSecurity, ...(c.securityContext ?? {}) };
-        only(c.securityContext, ["allowPrivilegeEscalation", "readOnlyRootFilesystem", "runAsNonRoot", "runAsUser", "runAsGroup", "capabilities"], `${where}.securityContext`);
+        only(
+            c.securityContext,
+            ["allowPrivilegeEscalation", "readOnlyRootFilesystem", "runAsNonRoot", "runAsUser", "runAsGroup", "capabilities"],
+            `${where}.securityContext`,
+        );
         const imageUser = await inspect(c.image, "{{.Config.User}}");
         const uid = sc.runAsUser ?? (imageUser.split(":")[0] || "0");
         if (sc.runAsNonRoot && !/^[0-9]+$/.test(String(uid))) {
@@ -272,7 +291,8 @@ export class Kubelet {
             only(e, ["name", "value", "valueFrom"], `${where}.env ${e.name}`);
             if (e.valueFrom) {
                 // The downward API's pod name; nothing else.
-                if (e.valueFrom.fieldRef?.fieldPath !== "metadata.name") throw new Error(`${where}.env ${e.name}: the test kubelet knows valueFrom.fieldRef metadata.name only`);
+                if (e.valueFrom.fieldRef?.fieldPath !== "metadata.name")
+                    throw new Error(`${where}.env ${e.name}: the test kubelet knows valueFrom.fieldRef metadata.name only`);
                 args.push("--env", `${e.name}=${pod}`);
             } else {
                 args.push("--env", `${e.name}=${e.value}`);
@@ -305,7 +325,10 @@ export class Kubelet {
             if (probe.exec) {
                 if ((await docker(["exec", c.id, ...probe.exec.command], { allowFailure: true })).code !== 0) return false;
             } else if (probe.tcpSocket) {
-                const port = typeof probe.tcpSocket.port === "number" ? probe.tcpSocket.port : spec.ports.find((p: any) => p.name === probe.tcpSocket.port)?.containerPort;
+                const port =
+                    typeof probe.tcpSocket.port === "number"
+                        ? probe.tcpSocket.port
+                        : spec.ports.find((p: any) => p.name === probe.tcpSocket.port)?.containerPort;
                 if (!port) throw new Error(`readiness probe of ${c.name}: no port named ${probe.tcpSocket.port}`);
                 if (!(await canConnect(port))) return false;
             } else {

@@ -83,7 +83,10 @@ describe("your own software, built and run for real", function () {
             const out = await cluster.python("-", [], NUMPY_CHECK);
             assert.strictEqual(out.code, 0, out.stderr);
             const r = lastJson(out.stdout);
-            assert.deepStrictEqual(r.ids, Array.from({ length: WORKERS }, (_, i) => i));
+            assert.deepStrictEqual(
+                r.ids,
+                Array.from({ length: WORKERS }, (_, i) => i),
+            );
             assert.strictEqual(r.here[1], "0.1.0");
             assert.deepStrictEqual(r.versions, Array(WORKERS).fill(r.here));
             assert.strictEqual(r.nbytes, 10 * 2 ** 20);
@@ -164,7 +167,9 @@ describe("your own software, built and run for real", function () {
                 await cluster.up();
                 const check = await cluster.waitAnswering(WORKERS, 60);
                 assert.ok(check.ok, check.error);
-                const seed = await cluster.python("-c", ["import ipyparallel as ipp; c = ipp.Client('" + CLIENT_FILE + "'); print(c[:].apply_sync(lambda: 'Hello, World'))"]);
+                const seed = await cluster.python("-c", [
+                    "import ipyparallel as ipp; c = ipp.Client('" + CLIENT_FILE + "'); print(c[:].apply_sync(lambda: 'Hello, World'))",
+                ]);
                 assert.strictEqual(seed.stdout.trim(), `[${Array(WORKERS).fill("'Hello, World'").join(", ")}]`, seed.stderr);
             } finally {
                 await cluster.down();
@@ -172,12 +177,10 @@ describe("your own software, built and run for real", function () {
         });
 
         it("is refused at build time, naming baseImage and all it lacks, without ipyparallel", async () => {
-            await assert.rejects(
-                runProgram({ registry: REGISTRY, workers: "1", baseImage: lacking }, { newResource: buildingNewResource([]) }),
-                (e: Error) =>
-                    e.message.includes(
-                        `ipp-cluster:baseImage ${lacking} cannot be used: it lacks ipyparallel 8.x (found none), the ipcontroller command on PATH, the ipengine command on PATH.`,
-                    ),
+            await assert.rejects(runProgram({ registry: REGISTRY, workers: "1", baseImage: lacking }, { newResource: buildingNewResource([]) }), (e: Error) =>
+                e.message.includes(
+                    `ipp-cluster:baseImage ${lacking} cannot be used: it lacks ipyparallel 8.x (found none), the ipcontroller command on PATH, the ipengine command on PATH.`,
+                ),
             );
         });
 

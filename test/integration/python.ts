@@ -69,7 +69,9 @@ export function startPython(container: string, script: string, args: string[]): 
             }
             onLine.add(check);
             check();
-            ended.then(code => lines.some(matches) || settle(() => reject(new Error(`${what} ended (exit ${code}) before it printed ${expected}; ${output()}`))));
+            ended.then(
+                code => lines.some(matches) || settle(() => reject(new Error(`${what} ended (exit ${code}) before it printed ${expected}; ${output()}`))),
+            );
         });
     const printed = (line: string, timeoutMs: number) => waitFor(l => l === line, line, timeoutMs).then(() => undefined);
     const lineStarting = (prefix: string, timeoutMs: number) => waitFor(l => l.startsWith(prefix), `a line starting ${prefix}`, timeoutMs);

@@ -27,7 +27,10 @@ export class VolumeStandIns {
     private readonly provided = new Set<string>();
 
     /** `declaredClaims`: the claims the program declares; other claims must be `provide`d, as a user's own claim would exist in the cluster. */
-    constructor(runLabel: string, private readonly declaredClaims: ReadonlySet<string>) {
+    constructor(
+        runLabel: string,
+        private readonly declaredClaims: ReadonlySet<string>,
+    ) {
         this.root = path.join(os.tmpdir(), `ipp-volumes-${runLabel}`);
     }
 

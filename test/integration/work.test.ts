@@ -77,7 +77,10 @@ describe("work survives failures, on a real Docker engine", function () {
 
     it("a file the notebook writes into shared/ is read by every engine, and the notebook reads what every engine writes there", async () => {
         const text = randomBytes(16).toString("hex");
-        const write = await docker(["exec", container(CONTAINERS.notebook), "python3", "-c", `open("${PATHS.sharedDir}/from-notebook.txt", "w").write("${text}")`], { allowFailure: true });
+        const write = await docker(
+            ["exec", container(CONTAINERS.notebook), "python3", "-c", `open("${PATHS.sharedDir}/from-notebook.txt", "w").write("${text}")`],
+            { allowFailure: true },
+        );
         assert.strictEqual(write.code, 0, write.stderr);
         const program =
             `import ipyparallel as ipp; c = ipp.Client("${CLIENT_FILE}"); c.wait_for_engines(${WORKERS}, timeout=60); ` +
@@ -141,7 +144,9 @@ describe("work survives failures, on a real Docker engine", function () {
 
     it("a load-balanced map of 2,000 tasks with retries completes with every result right while a worker is killed every 10 s", async () => {
         const result = await mapUnderKills(cluster, 2000, 0.05, 10);
-        console.log(`      map of ${result.tasks} tasks under kills: ${result.seconds.toFixed(1)} s, workers killed at ${result.kills.map(k => `${k.toFixed(0)} s`).join(", ")}`);
+        console.log(
+            `      map of ${result.tasks} tasks under kills: ${result.seconds.toFixed(1)} s, workers killed at ${result.kills.map(k => `${k.toFixed(0)} s`).join(", ")}`,
+        );
         assert.ok(result.ok, result.error || `${result.wrong} results wrong`);
         assert.deepStrictEqual([result.tasks, result.wrong], [2000, 0]);
         assert.ok(result.kills.length >= 2, `only ${result.kills.length} kill(s) happened during the run`);

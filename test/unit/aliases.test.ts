@@ -39,10 +39,13 @@ const NEWER = ["notebook-home", "adopting-provider"];
 function formerUrns(run: Awaited<ReturnType<typeof runProgram>>, stack: string): string[] {
     const prefix = `urn:pulumi:${stack}::ipp-cluster::`;
     const newer = (urn: string) => NEWER.some(role => urn.endsWith(`::${role}`));
-    return run.resources.flatMap(r => r.aliasUrns).filter(urn => !newer(urn)).map(urn => {
-        assert.ok(urn.startsWith(prefix), urn);
-        return urn.slice(prefix.length);
-    });
+    return run.resources
+        .flatMap(r => r.aliasUrns)
+        .filter(urn => !newer(urn))
+        .map(urn => {
+            assert.ok(urn.startsWith(prefix), urn);
+            return urn.slice(prefix.length);
+        });
 }
 
 describe("existing stacks update in place", () => {
@@ -50,7 +53,10 @@ describe("existing stacks update in place", () => {
         const run = await runProgram({ registry: "registry.example.com/team", registryUsername: "alice", registryPassword: "pw" });
         assert.deepStrictEqual(formerUrns(run, "dev").sort(), [...FORMER_KUBERNETES].sort());
         const children = run.resources.filter(r => r.type.startsWith("kubernetes:"));
-        assert.ok(children.every(r => r.aliasUrns.length === 1), "each Kubernetes object has exactly one alias");
+        assert.ok(
+            children.every(r => r.aliasUrns.length === 1),
+            "each Kubernetes object has exactly one alias",
+        );
     });
 
     it("every container and the network of a Docker stack are aliased to the URNs they had before", async () => {

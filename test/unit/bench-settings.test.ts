@@ -6,7 +6,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 /** A short list of stack settings, so that the messages below do not depend on Pulumi.yaml. */
 const SETTINGS = ["target", "workers", "registry", "frontendCpu", "workerMemory"];
 const CONFIG_ALLOWED =
-    'IPP_BENCH_CONFIG must be a JSON object of string values keyed by stack setting (target, frontendCpu, workerMemory; ' +
+    "IPP_BENCH_CONFIG must be a JSON object of string values keyed by stack setting (target, frontendCpu, workerMemory; " +
     'not registry or workers, which the bench sets), such as {"frontendCpu":"1"}';
 const SIZES_ALLOWED = "IPP_BENCH_SIZES must be worker counts from 1 to 1000, separated by commas and each at most once, such as 4,16,64";
 const VARIANTS_ALLOWED = "IPP_BENCH_VARIANTS must be one or more of ours, baseline, baselineOurFlags, separated by commas and each at most once";
@@ -66,7 +66,12 @@ describe("benchmark settings (npm run bench)", () => {
             SETTINGS,
         );
         assert.deepStrictEqual(s, {
-            files: { record: false, results: path.resolve("trial", "results.json"), report: path.resolve("trial", "BENCHMARKS.md"), resultsLink: "results.json" },
+            files: {
+                record: false,
+                results: path.resolve("trial", "results.json"),
+                report: path.resolve("trial", "BENCHMARKS.md"),
+                resultsLink: "results.json",
+            },
             sizes: [2, 8],
             reps: 1,
             variants: ["baseline", "ours"],
@@ -97,7 +102,10 @@ describe("benchmark settings (npm run bench)", () => {
             );
         });
         it("refuses any other argument", () => {
-            assert.strictEqual(errorOf({}, ["--recrod"]), 'Unknown argument "--recrod": the only one is --record (write bench/results.json and BENCHMARKS.md).');
+            assert.strictEqual(
+                errorOf({}, ["--recrod"]),
+                'Unknown argument "--recrod": the only one is --record (write bench/results.json and BENCHMARKS.md).',
+            );
             assert.throws(() => parseBenchFiles({}, ["record"]), {
                 message: 'Unknown argument "record": the only one is --record (write bench/results.json and BENCHMARKS.md).',
             });
@@ -135,7 +143,7 @@ describe("benchmark settings (npm run bench)", () => {
         it("must not let part of the bench replace the committed results", () => {
             assert.strictEqual(
                 errorOf({ IPP_BENCH_CASES: "memory" }, ["--record"]),
-                'IPP_BENCH_CASES chooses part of the bench, and --record would replace the committed results with that part; ' +
+                "IPP_BENCH_CASES chooses part of the bench, and --record would replace the committed results with that part; " +
                     'record every case, or run part of them without --record; got IPP_BENCH_CASES="memory" with --record.',
             );
             assert.deepStrictEqual(parseBenchSettings({ IPP_BENCH_CASES: "compare,recovery,images,memory" }, ["--record"], SETTINGS).cases.length, 4);

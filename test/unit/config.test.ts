@@ -7,7 +7,6 @@ import { problemsOf } from "./config-problems";
 
 const REGISTRY = { registry: "localhost:5000" };
 
-
 describe("stack configuration", () => {
     describe("workers", () => {
         for (const bad of ["-1", "abc", "2.5", "100000", "1001", "", " 3", "0x10"]) {
@@ -17,7 +16,11 @@ describe("stack configuration", () => {
                 ]);
             });
         }
-        for (const [good, expected] of [["0", 0], ["64", 64], ["1000", 1000]] as const) {
+        for (const [good, expected] of [
+            ["0", 0],
+            ["64", 64],
+            ["1000", 1000],
+        ] as const) {
             it(`accepts workers = ${good}`, () => {
                 assert.strictEqual(parseConfig({ ...REGISTRY, workers: good }, "dev").workerGroups[0].workers, expected);
             });
@@ -32,12 +35,17 @@ describe("stack configuration", () => {
             "a lowercase registry host with an optional port and lowercase path, without a scheme, such as ghcr.io/org/team, docker.io/alice or localhost:5000";
         for (const bad of ["not a registry", "https://reg.example.com/x", "ghcr.io/Org/team", "ghcr.io/org/", "alice", "localhost:5000/a b"]) {
             it(`rejects registry = ${JSON.stringify(bad)}`, () => {
-                assert.deepStrictEqual(problemsOf({ registry: bad }), [
-                    `ipp-cluster:registry must be ${allowed}; got ${JSON.stringify(bad)}.`,
-                ]);
+                assert.deepStrictEqual(problemsOf({ registry: bad }), [`ipp-cluster:registry must be ${allowed}; got ${JSON.stringify(bad)}.`]);
             });
         }
-        for (const good of ["localhost:5000", "ghcr.io/org/team", "docker.io/alice", "127.0.0.1:5000/ipp-test", "registry:5000/a/b_c", "my-reg.example.com:443/x.y"]) {
+        for (const good of [
+            "localhost:5000",
+            "ghcr.io/org/team",
+            "docker.io/alice",
+            "127.0.0.1:5000/ipp-test",
+            "registry:5000/a/b_c",
+            "my-reg.example.com:443/x.y",
+        ]) {
             it(`accepts registry = ${good}`, () => {
                 assert.strictEqual(parseConfig({ registry: good }, "dev").registry, good);
             });
@@ -59,9 +67,7 @@ describe("stack configuration", () => {
     describe("booleans", () => {
         for (const name of ["push", "createNamespace"]) {
             it(`rejects ${name} = "yes"`, () => {
-                assert.deepStrictEqual(problemsOf({ ...REGISTRY, [name]: "yes" }), [
-                    `ipp-cluster:${name} must be true or false; got "yes".`,
-                ]);
+                assert.deepStrictEqual(problemsOf({ ...REGISTRY, [name]: "yes" }), [`ipp-cluster:${name} must be true or false; got "yes".`]);
             });
         }
     });
@@ -139,7 +145,11 @@ describe("stack configuration", () => {
             }
         });
         it("supplies the defaults parseConfig applies", () => {
-            const c = parseConfig({ push: "false" }, "dev", { ...schema, workers: { ...schema.workers, default: 7 }, frontendCpu: { ...schema.frontendCpu, default: "3" } });
+            const c = parseConfig({ push: "false" }, "dev", {
+                ...schema,
+                workers: { ...schema.workers, default: 7 },
+                frontendCpu: { ...schema.frontendCpu, default: "3" },
+            });
             assert.deepStrictEqual([c.workerGroups[0].workers, c.frontend.cpu], [7, "3"]);
         });
         it("refuses a setting declared there that the program never reads", () => {
@@ -148,7 +158,9 @@ describe("stack configuration", () => {
         });
         it("refuses a setting the program reads that is not declared there", () => {
             const { osImage: _left, ...missing } = schema;
-            assert.throws(() => parseConfig({ push: "false" }, "dev", missing), { message: "ipp-cluster:osImage is read by the program but not declared in Pulumi.yaml" });
+            assert.throws(() => parseConfig({ push: "false" }, "dev", missing), {
+                message: "ipp-cluster:osImage is read by the program but not declared in Pulumi.yaml",
+            });
         });
     });
 

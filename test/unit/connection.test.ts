@@ -4,12 +4,38 @@ import { CONTROLLER_PORTS, portsFor } from "../../lib/ports";
 
 // Literal expectations from ipyparallel 8.8's own files (`ipcontroller --ports=10100-10117`).
 const ENGINE_KEYS = [
-    "ssh", "interface", "registration", "control", "mux", "task", "iopub", "hb_ping", "hb_pong",
-    "broadcast", "curve_serverkey", "location", "pack", "unpack", "signature_scheme",
+    "ssh",
+    "interface",
+    "registration",
+    "control",
+    "mux",
+    "task",
+    "iopub",
+    "hb_ping",
+    "hb_pong",
+    "broadcast",
+    "curve_serverkey",
+    "location",
+    "pack",
+    "unpack",
+    "signature_scheme",
 ].sort();
 const CLIENT_KEYS = [
-    "ssh", "interface", "registration", "control", "mux", "task", "task_scheme", "iopub",
-    "notification", "broadcast", "curve_serverkey", "location", "pack", "unpack", "signature_scheme",
+    "ssh",
+    "interface",
+    "registration",
+    "control",
+    "mux",
+    "task",
+    "task_scheme",
+    "iopub",
+    "notification",
+    "broadcast",
+    "curve_serverkey",
+    "location",
+    "pack",
+    "unpack",
+    "signature_scheme",
 ].sort();
 
 const ENGINE_PORTS = { registration: 10100, control: 10101, mux: 10102, task: 10103, iopub: 10104, hb_ping: 10105, hb_pong: 10106, broadcast: [10107, 10108] };

@@ -85,7 +85,10 @@ describe("the program on a Docker engine (target: docker)", () => {
             if (!run.secretOutputs.includes(name)) assert.ok(!JSON.stringify(value ?? "").includes(key), `output ${name} shows the key`);
         }
         for (const c of ofType(run, "Container")) {
-            assert.ok(!JSON.stringify([c.inputs.envs, c.inputs.command, c.inputs.labels, c.inputs.healthcheck]).includes(key), `${c.name}'s environment, command, labels or health check hold the key`);
+            assert.ok(
+                !JSON.stringify([c.inputs.envs, c.inputs.command, c.inputs.labels, c.inputs.healthcheck]).includes(key),
+                `${c.name}'s environment, command, labels or health check hold the key`,
+            );
         }
     });
 
@@ -112,9 +115,18 @@ describe("the program on a Docker engine (target: docker)", () => {
 
     it("takes memory and CPU from the stack settings", async () => {
         const custom = await runProgram({ ...LOCAL, workerMemory: "2Gi", workerCpu: "1500m", frontendMemory: "768Mi", frontendCpu: "1" }, { stack: "local" });
-        assert.deepStrictEqual([find(custom, "Container", "cluster-worker-1").inputs.memory, find(custom, "Container", "cluster-worker-1").inputs.cpuShares], [2048, 1536]);
-        assert.deepStrictEqual([find(custom, "Container", "cluster-frontend").inputs.memory, find(custom, "Container", "cluster-frontend").inputs.cpuShares], [768, 1024]);
-        assert.ok(find(custom, "Container", "cluster-frontend").inputs.command.includes(`--DictDB.size_limit=${768 * 2 ** 18}`), "the result store is a quarter of the limit");
+        assert.deepStrictEqual(
+            [find(custom, "Container", "cluster-worker-1").inputs.memory, find(custom, "Container", "cluster-worker-1").inputs.cpuShares],
+            [2048, 1536],
+        );
+        assert.deepStrictEqual(
+            [find(custom, "Container", "cluster-frontend").inputs.memory, find(custom, "Container", "cluster-frontend").inputs.cpuShares],
+            [768, 1024],
+        );
+        assert.ok(
+            find(custom, "Container", "cluster-frontend").inputs.command.includes(`--DictDB.size_limit=${768 * 2 ** 18}`),
+            "the result store is a quarter of the limit",
+        );
     });
 
     it("replaces containers delete-first (their names are fixed) and when the image changes", () => {
@@ -144,7 +156,12 @@ describe("the program on a Docker engine (target: docker)", () => {
 
     it("scales to 0 workers: the controller alone", async () => {
         const none = await runProgram({ ...LOCAL, workers: "0" }, { stack: "local" });
-        assert.deepStrictEqual(ofType(none, "Container").map(c => c.name).sort(), ["cluster-frontend", "cluster-notebook"]);
+        assert.deepStrictEqual(
+            ofType(none, "Container")
+                .map(c => c.name)
+                .sort(),
+            ["cluster-frontend", "cluster-notebook"],
+        );
         assert.deepStrictEqual(none.outputs.workerShells, []);
     });
 });
@@ -152,10 +169,9 @@ describe("the program on a Docker engine (target: docker)", () => {
 describe("the target setting", () => {
     for (const bad of ["k8s", "Docker", "", "compose"]) {
         it(`rejects target = ${JSON.stringify(bad)}`, () => {
-            assert.throws(
-                () => parseConfig({ target: bad, push: "false" }, "dev"),
-                { message: `ipp-cluster:target must be kubernetes or docker; got ${JSON.stringify(bad)}.` },
-            );
+            assert.throws(() => parseConfig({ target: bad, push: "false" }, "dev"), {
+                message: `ipp-cluster:target must be kubernetes or docker; got ${JSON.stringify(bad)}.`,
+            });
         });
     }
     it("defaults to kubernetes", () => assert.strictEqual(parseConfig({ registry: "localhost:5000" }, "dev").target, "kubernetes"));

@@ -22,11 +22,23 @@ const INSTANCE = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/i
 const GROUP = defaultGroup({ workers: 2, enginesPerWorker: 1, cpu: "500m", memory: "1Gi" });
 const OPTIONS = { instance: "lab", gpuResource: "nvidia.com/gpu" };
 const ENGINE_PORTS: [string, number][] = [
-    ["tcp-register", 10100], ["tcp-e-control", 10101], ["tcp-e-mux", 10102], ["tcp-e-task", 10103], ["tcp-e-iopub", 10104],
-    ["tcp-e-hb-ping", 10105], ["tcp-e-hb-pong", 10106], ["tcp-e-bcast-0", 10107], ["tcp-e-bcast-1", 10108],
+    ["tcp-register", 10100],
+    ["tcp-e-control", 10101],
+    ["tcp-e-mux", 10102],
+    ["tcp-e-task", 10103],
+    ["tcp-e-iopub", 10104],
+    ["tcp-e-hb-ping", 10105],
+    ["tcp-e-hb-pong", 10106],
+    ["tcp-e-bcast-0", 10107],
+    ["tcp-e-bcast-1", 10108],
 ];
 const CLIENT_PORTS: [string, number][] = [
-    ["tcp-c-control", 10109], ["tcp-c-mux", 10110], ["tcp-c-task", 10111], ["tcp-c-iopub", 10112], ["tcp-c-notify", 10113], ["tcp-c-bcast", 10114],
+    ["tcp-c-control", 10109],
+    ["tcp-c-mux", 10110],
+    ["tcp-c-task", 10111],
+    ["tcp-c-iopub", 10112],
+    ["tcp-c-notify", 10113],
+    ["tcp-c-bcast", 10114],
 ];
 const SECURITY = {
     allowPrivilegeEscalation: false,
@@ -45,7 +57,10 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
         it("selects the frontend pods of this deployment alone", () => assert.deepStrictEqual(spec.selector, SELECT_FRONTEND));
         it("carries exactly the registration and engine ports, each to the container port of the same name", () => {
             assert.strictEqual(spec.type, "ClusterIP");
-            assert.deepStrictEqual(spec.ports, ENGINE_PORTS.map(([name, port]) => ({ name, port, targetPort: name, protocol: "TCP" })));
+            assert.deepStrictEqual(
+                spec.ports,
+                ENGINE_PORTS.map(([name, port]) => ({ name, port, targetPort: name, protocol: "TCP" })),
+            );
         });
     });
 
@@ -62,18 +77,31 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
 
     describe("the frontend Pod", () => {
         const alone = frontendPodSpec(SETTINGS, SOURCES) as any;
-        const withNotebook = frontendPodSpec(SETTINGS, { ...SOURCES, imagePullSecrets: ["pull"] }, { resources: { cpu: "1", memory: "1Gi" }, tokenSecretName: "tok" }) as any;
+        const withNotebook = frontendPodSpec(
+            SETTINGS,
+            { ...SOURCES, imagePullSecrets: ["pull"] },
+            { resources: { cpu: "1", memory: "1Gi" }, tokenSecretName: "tok" },
+        ) as any;
 
         it("declares every controller port by name, and is Ready once registration accepts connections", () => {
             const controller = alone.containers[0];
-            assert.deepStrictEqual(controller.ports, [...ENGINE_PORTS, ...CLIENT_PORTS].map(([name, port]) => ({ name, containerPort: port, protocol: "TCP" })));
+            assert.deepStrictEqual(
+                controller.ports,
+                [...ENGINE_PORTS, ...CLIENT_PORTS].map(([name, port]) => ({ name, containerPort: port, protocol: "TCP" })),
+            );
             assert.deepStrictEqual(controller.readinessProbe, { tcpSocket: { port: "tcp-register" }, periodSeconds: 2, failureThreshold: 3 });
             assert.deepStrictEqual(controller.args.slice(0, 2), ["ipcontroller", "--reuse"]);
         });
 
         it("runs unprivileged as uid 1000 with a read-only root and no service account token", () => {
             for (const c of withNotebook.containers) assert.deepStrictEqual(c.securityContext, SECURITY, c.name);
-            assert.deepStrictEqual(alone.securityContext, { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+            assert.deepStrictEqual(alone.securityContext, {
+                runAsNonRoot: true,
+                runAsUser: 1000,
+                runAsGroup: 1000,
+                fsGroup: 1000,
+                seccompProfile: { type: "RuntimeDefault" },
+            });
             assert.strictEqual(alone.automountServiceAccountToken, false);
             assert.strictEqual(alone.enableServiceLinks, false);
         });
@@ -97,7 +125,10 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
         });
 
         it("has one container without a notebook; with one, the token is mounted in the notebook alone", () => {
-            assert.deepStrictEqual(alone.containers.map((c: any) => c.name), ["controller"]);
+            assert.deepStrictEqual(
+                alone.containers.map((c: any) => c.name),
+                ["controller"],
+            );
             assert.ok(!alone.volumes.some((v: any) => v.name === "notebook-token"));
             const c = byName(withNotebook.containers);
             assert.ok(byName(c.notebook.volumeMounts)["notebook-token"]);
@@ -112,12 +143,24 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
     });
 
     describe("the worker pods", () => {
-        const pod = workerPodSpec({ ...SETTINGS, resources: { cpu: "500m", memory: "1Gi" } }, { configMapName: "cm-wn", secretName: "key-secret" }, GROUP, OPTIONS) as any;
+        const pod = workerPodSpec(
+            { ...SETTINGS, resources: { cpu: "500m", memory: "1Gi" } },
+            { configMapName: "cm-wn", secretName: "key-secret" },
+            GROUP,
+            OPTIONS,
+        ) as any;
         it("run one engine that listens on nothing, Ready only while the readiness file exists", () => {
-            assert.deepStrictEqual(pod.containers.map((c: any) => c.name), ["engine"]);
+            assert.deepStrictEqual(
+                pod.containers.map((c: any) => c.name),
+                ["engine"],
+            );
             const engine = pod.containers[0];
             assert.strictEqual(engine.ports, undefined);
-            assert.deepStrictEqual(engine.readinessProbe, { exec: { command: ["test", "-e", "/tmp/ipp-worker-ready"] }, periodSeconds: 2, failureThreshold: 1 });
+            assert.deepStrictEqual(engine.readinessProbe, {
+                exec: { command: ["test", "-e", "/tmp/ipp-worker-ready"] },
+                periodSeconds: 2,
+                failureThreshold: 1,
+            });
             assert.strictEqual(byName(engine.env).IPP_READY_FILE.value, "/tmp/ipp-worker-ready");
             assert.deepStrictEqual(engine.securityContext, SECURITY);
         });
@@ -128,7 +171,12 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
             assert.strictEqual(spec.replicas, 3);
             assert.deepStrictEqual(spec.selector, { matchLabels: SELECT_WORKERS });
             assert.deepStrictEqual(spec.template.metadata, {
-                labels: { ...SELECT_WORKERS, "app.kubernetes.io/part-of": "ipp-cluster", "app.kubernetes.io/managed-by": "pulumi", "ipp-cluster/worker-group": "default" },
+                labels: {
+                    ...SELECT_WORKERS,
+                    "app.kubernetes.io/part-of": "ipp-cluster",
+                    "app.kubernetes.io/managed-by": "pulumi",
+                    "ipp-cluster/worker-group": "default",
+                },
                 annotations: { "ipp-cluster/image-id": "sha256:1" },
             });
         });
@@ -136,32 +184,50 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
 
     describe("storage", () => {
         const NFS = { kind: "nfs" as const, server: "nfs.example.com", path: "/exports/data", readOnly: true };
-        const frontend = frontendPodSpec(SETTINGS, SOURCES, { resources: SETTINGS.resources, tokenSecretName: "tok", homeClaimName: "home-claim", shared: NFS }) as any;
+        const frontend = frontendPodSpec(SETTINGS, SOURCES, {
+            resources: SETTINGS.resources,
+            tokenSecretName: "tok",
+            homeClaimName: "home-claim",
+            shared: NFS,
+        }) as any;
 
         it("the notebook's home is its claim; the profile with the keyed files an emptyDir over it, shared with the controller", () => {
             const volumes = byName(frontend.volumes);
-            assert.deepStrictEqual([volumes["notebook-home"], volumes.ipython], [
-                { name: "notebook-home", persistentVolumeClaim: { claimName: "home-claim" } },
-                { name: "ipython", emptyDir: {} },
-            ]);
+            assert.deepStrictEqual(
+                [volumes["notebook-home"], volumes.ipython],
+                [
+                    { name: "notebook-home", persistentVolumeClaim: { claimName: "home-claim" } },
+                    { name: "ipython", emptyDir: {} },
+                ],
+            );
             const c = byName(frontend.containers);
-            assert.deepStrictEqual(c.notebook.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}${m.readOnly ? ":ro" : ""}`), [
-                "connection:/etc/ipp/connection:ro",
-                "session-key:/etc/ipp/secret:ro",
-                "notebook-home:/home/jupyter",
+            assert.deepStrictEqual(
+                c.notebook.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}${m.readOnly ? ":ro" : ""}`),
+                [
+                    "connection:/etc/ipp/connection:ro",
+                    "session-key:/etc/ipp/secret:ro",
+                    "notebook-home:/home/jupyter",
+                    "tmp:/tmp",
+                    "ipython:/home/jupyter/.ipython",
+                    "notebook-token:/etc/ipp/notebook:ro",
+                    "shared:/home/jupyter/shared",
+                ],
+            );
+            assert.deepStrictEqual(c.controller.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}`).slice(2), [
+                "home:/home/jupyter",
                 "tmp:/tmp",
                 "ipython:/home/jupyter/.ipython",
-                "notebook-token:/etc/ipp/notebook:ro",
-                "shared:/home/jupyter/shared",
             ]);
-            assert.deepStrictEqual(c.controller.volumeMounts.map((m: any) => `${m.name}:${m.mountPath}`).slice(2), ["home:/home/jupyter", "tmp:/tmp", "ipython:/home/jupyter/.ipython"]);
             assert.strictEqual(frontend.securityContext.fsGroupChangePolicy, "OnRootMismatch");
         });
 
         it("the notebook writes to the shared volume, which a read-only engine only reads", () => {
             assert.deepStrictEqual(byName(frontend.volumes).shared, { name: "shared", nfs: { server: "nfs.example.com", path: "/exports/data" } });
             const worker = workerPodSpec(SETTINGS, SOURCES, GROUP, { ...OPTIONS, shared: NFS }) as any;
-            assert.deepStrictEqual(byName(worker.volumes).shared, { name: "shared", nfs: { server: "nfs.example.com", path: "/exports/data", readOnly: true } });
+            assert.deepStrictEqual(byName(worker.volumes).shared, {
+                name: "shared",
+                nfs: { server: "nfs.example.com", path: "/exports/data", readOnly: true },
+            });
             assert.deepStrictEqual(byName(worker.containers[0].volumeMounts).shared, { name: "shared", mountPath: "/home/jupyter/shared", readOnly: true });
         });
 
@@ -173,8 +239,15 @@ describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
 
     describe("network policies", () => {
         it("let only this deployment's pods reach the controller's ports; the notebook's port is open only with a notebook", () => {
-            const rule = { from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab" } } }], ports: [...ENGINE_PORTS, ...CLIENT_PORTS].map(([name]) => ({ port: name, protocol: "TCP" })) };
-            assert.deepStrictEqual(frontendNetworkPolicySpec("lab", false), { podSelector: { matchLabels: SELECT_FRONTEND }, policyTypes: ["Ingress"], ingress: [rule] });
+            const rule = {
+                from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab" } } }],
+                ports: [...ENGINE_PORTS, ...CLIENT_PORTS].map(([name]) => ({ port: name, protocol: "TCP" })),
+            };
+            assert.deepStrictEqual(frontendNetworkPolicySpec("lab", false), {
+                podSelector: { matchLabels: SELECT_FRONTEND },
+                policyTypes: ["Ingress"],
+                ingress: [rule],
+            });
             assert.deepStrictEqual(frontendNetworkPolicySpec("lab", true).ingress, [rule, { ports: [{ port: "http-notebook", protocol: "TCP" }] }]);
         });
         it("admit nothing to the workers", () => {

@@ -129,7 +129,9 @@ fi
     }
 
     dockerCalls(): string[][] {
-        return this.records().filter(r => r.tool === "docker").map(r => r.args);
+        return this.records()
+            .filter(r => r.tool === "docker")
+            .map(r => r.args);
     }
 
     clearLog() {
@@ -176,7 +178,10 @@ describe("scripts/local.sh (npm run local, npm run local:down)", function () {
         const r = box.run("up");
         assert.strictEqual(r.status, 0, r.stderr);
         assert.deepStrictEqual(box.dockerCalls(), [["info"]]);
-        assert.deepStrictEqual(box.pulumiCalls().map(c => c.args), UP_CALLS);
+        assert.deepStrictEqual(
+            box.pulumiCalls().map(c => c.args),
+            UP_CALLS,
+        );
         for (const c of box.pulumiCalls()) assert.strictEqual(fs.realpathSync(c.cwd), fs.realpathSync(box.project));
         assert.ok(r.stdout.includes(SEED_OUTPUT), `the seed test's output is not printed:\n${r.stdout}`);
         assert.ok(r.stdout.indexOf(SEED_OUTPUT) < r.stdout.indexOf(NOTEBOOK_URL), "the notebook URL comes after the seed test");
@@ -238,7 +243,10 @@ describe("scripts/local.sh (npm run local, npm run local:down)", function () {
             const r = box.run("up", { PULUMI_CONFIG_PASSPHRASE: passphrase });
             assert.strictEqual(r.status, 0, r.stderr);
             assert.ok(!fs.existsSync(box.passphraseFile));
-            assert.deepStrictEqual(box.pulumiCalls().map(c => c.args), UP_CALLS);
+            assert.deepStrictEqual(
+                box.pulumiCalls().map(c => c.args),
+                UP_CALLS,
+            );
             for (const c of box.pulumiCalls()) {
                 assert.strictEqual(c.passphrase, passphrase);
                 assert.strictEqual(c.passphraseFile, null);
@@ -268,7 +276,10 @@ describe("scripts/local.sh (npm run local, npm run local:down)", function () {
         const r = box.run("down");
         assert.strictEqual(r.status, 0, r.stderr);
         assert.deepStrictEqual(box.dockerCalls(), [["info"]]);
-        assert.deepStrictEqual(box.pulumiCalls().map(c => c.args), DOWN_CALLS);
+        assert.deepStrictEqual(
+            box.pulumiCalls().map(c => c.args),
+            DOWN_CALLS,
+        );
         for (const c of box.pulumiCalls()) {
             assert.strictEqual(c.backend, `file://${box.stateDir}`);
             assert.strictEqual(c.passphraseFile, box.passphraseFile);
@@ -327,7 +338,10 @@ describe("scripts/local.sh (npm run local, npm run local:down)", function () {
         box = new Sandbox();
         const r = box.run("up", { STUB_FAIL: "pulumi up" });
         assert.notStrictEqual(r.status, 0);
-        assert.deepStrictEqual(box.pulumiCalls().map(c => c.args), UP_CALLS.slice(0, 2));
+        assert.deepStrictEqual(
+            box.pulumiCalls().map(c => c.args),
+            UP_CALLS.slice(0, 2),
+        );
         assert.ok(!r.stdout.includes(SEED_OUTPUT));
     });
 
@@ -335,7 +349,10 @@ describe("scripts/local.sh (npm run local, npm run local:down)", function () {
         box = new Sandbox();
         const r = box.run("up", { STUB_FAIL: "pulumi stack output seedTest" });
         assert.notStrictEqual(r.status, 0);
-        assert.deepStrictEqual(box.pulumiCalls().map(c => c.args), UP_CALLS.slice(0, 3));
+        assert.deepStrictEqual(
+            box.pulumiCalls().map(c => c.args),
+            UP_CALLS.slice(0, 3),
+        );
         assert.ok(!r.stdout.includes("npm run local:down"));
     });
 

@@ -98,9 +98,15 @@ describe("the notebook and the laptop client on Kubernetes", () => {
 
     it("leaves out the notebook, its token, Service, port and outputs when notebook is false", async () => {
         const r = await runProgram({ ...BASE, notebook: "false" });
-        assert.deepStrictEqual(find(r, "Pod", "cluster-frontend").inputs.spec.containers.map((c: any) => c.name), ["controller"]);
+        assert.deepStrictEqual(
+            find(r, "Pod", "cluster-frontend").inputs.spec.containers.map((c: any) => c.name),
+            ["controller"],
+        );
         assert.strictEqual(ofType(r, "RandomPassword").length, 0);
-        assert.deepStrictEqual(r.resources.filter(x => x.name.includes("notebook")).map(x => x.name), []);
+        assert.deepStrictEqual(
+            r.resources.filter(x => x.name.includes("notebook")).map(x => x.name),
+            [],
+        );
         assert.strictEqual(find(r, "NetworkPolicy", "cluster-netpol-frontend").inputs.spec.ingress.length, 1);
         assert.deepStrictEqual([r.outputs.notebookUrl, r.outputs.notebookPortForward], [undefined, undefined]);
         assert.ok(r.outputs.laptopClientFile, "the laptop client does not need the notebook");

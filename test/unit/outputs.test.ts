@@ -47,7 +47,13 @@ const CASES: { what: string; config: Record<string, string>; stack?: string; out
         outputs: [...DOCKER, "notebookContainer", "notebookUrl"],
         secret: ["laptopClientFile", "notebookUrl"],
     },
-    { what: "a Docker stack without a notebook", config: { target: "docker", push: "false", notebook: "false" }, stack: "local", outputs: DOCKER, secret: ["laptopClientFile"] },
+    {
+        what: "a Docker stack without a notebook",
+        config: { target: "docker", push: "false", notebook: "false" },
+        stack: "local",
+        outputs: DOCKER,
+        secret: ["laptopClientFile"],
+    },
 ];
 
 describe("stack outputs", () => {

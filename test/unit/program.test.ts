@@ -179,7 +179,10 @@ describe("the program on Kubernetes", function () {
             for (const c of spec.containers) {
                 assert.ok(!JSON.stringify([c.env, c.args, c.command]).includes(key), `${cm}: ${c.name}'s environment or command holds the key`);
                 assert.ok(!c.env.some((e: any) => e.valueFrom?.secretKeyRef), `${c.name} takes no value from a Secret into its environment`);
-                assert.deepStrictEqual(c.env.filter((e: any) => e.valueFrom).map((e: any) => e.valueFrom), cm === "configmap-wn" ? [{ fieldRef: { fieldPath: "metadata.name" } }] : []);
+                assert.deepStrictEqual(
+                    c.env.filter((e: any) => e.valueFrom).map((e: any) => e.valueFrom),
+                    cm === "configmap-wn" ? [{ fieldRef: { fieldPath: "metadata.name" } }] : [],
+                );
             }
         }
     });
@@ -219,7 +222,10 @@ describe("the program on Kubernetes", function () {
         assert.deepStrictEqual(fn.ingress[0].from, [
             { podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "dev" } } },
         ]);
-        const containerPorts = find(run, "Pod", "cluster-frontend").inputs.spec.containers.find((c: any) => c.name === "controller").ports.map((p: any) => p.name).sort();
+        const containerPorts = find(run, "Pod", "cluster-frontend")
+            .inputs.spec.containers.find((c: any) => c.name === "controller")
+            .ports.map((p: any) => p.name)
+            .sort();
         assert.deepStrictEqual(fn.ingress[0].ports.map((p: any) => p.port).sort(), containerPorts);
         const wn = find(run, "NetworkPolicy", "cluster-netpol-workers").inputs.spec;
         assert.deepStrictEqual([wn.policyTypes, wn.ingress], [["Ingress"], []]);
@@ -362,7 +368,8 @@ describe("the program with other settings", () => {
             preview: true,
             newResource: args => {
                 const state = { ...args.inputs };
-                if (args.type.startsWith("kubernetes:")) state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abc123` };
+                if (args.type.startsWith("kubernetes:"))
+                    state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abc123` };
                 return { id: "", state };
             },
         });

@@ -21,7 +21,11 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
     describe("settings", () => {
         it("accepts Debian package names and pip requirements of every usual form", () => {
             const c = parseConfig(
-                { push: "false", aptPackages: list("python3-numpy", "libg++6", "python3.13-dev"), pipPackages: list("numpy", "numpy==2.2.4", "numpy>=2,<3", "dask[distributed]~=2025.1", "zarr >= 3") },
+                {
+                    push: "false",
+                    aptPackages: list("python3-numpy", "libg++6", "python3.13-dev"),
+                    pipPackages: list("numpy", "numpy==2.2.4", "numpy>=2,<3", "dask[distributed]~=2025.1", "zarr >= 3"),
+                },
                 "dev",
             );
             assert.deepStrictEqual(c.software.aptPackages, ["python3-numpy", "libg++6", "python3.13-dev"]);
@@ -29,7 +33,13 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
         });
 
         it("defaults to nothing added", () => {
-            assert.deepStrictEqual(parseConfig({ push: "false" }, "dev").software, { aptPackages: [], pipPackages: [], pipIndexUrl: "", pipExtraIndexUrl: "", baseImage: "" });
+            assert.deepStrictEqual(parseConfig({ push: "false" }, "dev").software, {
+                aptPackages: [],
+                pipPackages: [],
+                pipIndexUrl: "",
+                pipExtraIndexUrl: "",
+                baseImage: "",
+            });
         });
 
         it("refuses an invalid Debian package name, naming the item", () => {
@@ -89,7 +99,12 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
 
     describe("requirements", () => {
         it("name their project", () => {
-            assert.deepStrictEqual(["numpy>=2,<3", "dask[distributed]~=2025.1", "zope.interface", "a_b-c==1"].map(requirementName), ["numpy", "dask", "zope.interface", "a_b-c"]);
+            assert.deepStrictEqual(["numpy>=2,<3", "dask[distributed]~=2025.1", "zope.interface", "a_b-c==1"].map(requirementName), [
+                "numpy",
+                "dask",
+                "zope.interface",
+                "a_b-c",
+            ]);
             assert.ok(!isPipRequirement("-r requirements.txt"));
         });
     });
@@ -121,7 +136,12 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
 
     describe("in the program", () => {
         it("builds our base with the packages as build arguments; frontend and worker build FROM it", async () => {
-            const run = await runProgram({ ...REGISTRY, aptPackages: list("python3-numpy"), pipPackages: list("ippdemo==0.2.0"), pipIndexUrl: "https://pypi.example.com/simple" });
+            const run = await runProgram({
+                ...REGISTRY,
+                aptPackages: list("python3-numpy"),
+                pipPackages: list("ippdemo==0.2.0"),
+                pipIndexUrl: "https://pypi.example.com/simple",
+            });
             const base = find(run, "Image", "images-base");
             assert.strictEqual(base.inputs.build.dockerfile, "images/base/Dockerfile");
             assert.deepStrictEqual(base.inputs.build.args, {

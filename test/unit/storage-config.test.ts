@@ -35,7 +35,9 @@ describe("storage settings", () => {
             });
         }
         it("refuse retainNotebookStorage = yes", () => {
-            assert.deepStrictEqual(problemsOf({ ...K8S, retainNotebookStorage: "yes" }), ['ipp-cluster:retainNotebookStorage must be true or false; got "yes".']);
+            assert.deepStrictEqual(problemsOf({ ...K8S, retainNotebookStorage: "yes" }), [
+                'ipp-cluster:retainNotebookStorage must be true or false; got "yes".',
+            ]);
         });
     });
 
@@ -44,7 +46,11 @@ describe("storage settings", () => {
 
         it("takes an existing claim, read-write for the engines unless readOnly", () => {
             assert.deepStrictEqual(parseConfig(shared({ claimName: "data" }), "dev").sharedVolume, { kind: "claim", claimName: "data", readOnly: false });
-            assert.deepStrictEqual(parseConfig(shared({ claimName: "data", readOnly: true }), "dev").sharedVolume, { kind: "claim", claimName: "data", readOnly: true });
+            assert.deepStrictEqual(parseConfig(shared({ claimName: "data", readOnly: true }), "dev").sharedVolume, {
+                kind: "claim",
+                claimName: "data",
+                readOnly: true,
+            });
         });
 
         it("takes an NFS export by host name or address", () => {
@@ -63,36 +69,105 @@ describe("storage settings", () => {
         });
 
         it("takes a Docker volume or a host folder on the docker target", () => {
-            assert.deepStrictEqual(parseConfig(shared({ claimName: "ipp_data.1" }, DOCKER), "dev").sharedVolume, { kind: "claim", claimName: "ipp_data.1", readOnly: false });
-            assert.deepStrictEqual(parseConfig(shared({ hostPath: "/srv/data", readOnly: true }, DOCKER), "dev").sharedVolume, { kind: "hostPath", hostPath: "/srv/data", readOnly: true });
+            assert.deepStrictEqual(parseConfig(shared({ claimName: "ipp_data.1" }, DOCKER), "dev").sharedVolume, {
+                kind: "claim",
+                claimName: "ipp_data.1",
+                readOnly: false,
+            });
+            assert.deepStrictEqual(parseConfig(shared({ hostPath: "/srv/data", readOnly: true }, DOCKER), "dev").sharedVolume, {
+                kind: "hostPath",
+                hostPath: "/srv/data",
+                readOnly: true,
+            });
         });
 
         const refusals: [string, unknown, Record<string, string>, string[]][] = [
-            ["both a claim and an export", { claimName: "data", nfs: { server: "nfs.example.com", path: "/x" } }, K8S,
-                ["ipp-cluster:sharedVolume must name exactly one of claimName, nfs and hostPath; got claimName and nfs."]],
+            [
+                "both a claim and an export",
+                { claimName: "data", nfs: { server: "nfs.example.com", path: "/x" } },
+                K8S,
+                ["ipp-cluster:sharedVolume must name exactly one of claimName, nfs and hostPath; got claimName and nfs."],
+            ],
             ["neither", { readOnly: true }, K8S, ["ipp-cluster:sharedVolume must name exactly one of claimName, nfs and hostPath; got none of them."]],
-            ["an NFS server that is not a host name", { nfs: { server: "nfs://files", path: "/exports" } }, K8S,
-                ['ipp-cluster:sharedVolume.nfs.server must be a host name or an IP address, such as nfs.example.com; got "nfs://files".']],
-            ["an NFS server with a port", { nfs: { server: "files:2049", path: "/exports" } }, K8S,
-                ['ipp-cluster:sharedVolume.nfs.server must be a host name or an IP address, such as nfs.example.com; got "files:2049".']],
-            ["a relative NFS path", { nfs: { server: "files", path: "exports/data" } }, K8S,
-                ['ipp-cluster:sharedVolume.nfs.path must be an absolute path on the NFS server, without ":" or ",", such as /exports/data; got "exports/data".']],
-            ["an export without a path", { nfs: { server: "files" } }, K8S,
-                ["ipp-cluster:sharedVolume.nfs.path must be an absolute path on the NFS server, without \":\" or \",\", such as /exports/data; got nothing."]],
-            ["a field an export does not have", { nfs: { server: "files", path: "/x", port: 2049 } }, K8S,
-                ['ipp-cluster:sharedVolume.nfs.port is not a field of an NFS export, which takes server and path; got {"server":"files","path":"/x","port":2049}.']],
-            ["a claim name that is no claim's", { claimName: "My Data" }, K8S,
-                ['ipp-cluster:sharedVolume.claimName must name a PersistentVolumeClaim in the cluster\'s namespace (lowercase letters, digits, "-" and ".", such as data); got "My Data".']],
-            ["readOnly that is not a boolean", { claimName: "data", readOnly: "yes" }, K8S, ['ipp-cluster:sharedVolume.readOnly must be true or false; got "yes".']],
-            ["a field it does not have", { claimName: "data", mountPath: "/data" }, K8S,
-                ['ipp-cluster:sharedVolume.mountPath is not a field of the shared volume, which takes claimName, nfs (server and path), hostPath and readOnly; got {"claimName":"data","mountPath":"/data"}.']],
-            ["a host folder on Kubernetes", { hostPath: "/srv/data" }, K8S,
-                ["ipp-cluster:sharedVolume.hostPath is for the docker target only: a pod must not reach into its node's disk. On Kubernetes use claimName or nfs."]],
-            ["a relative host folder", { hostPath: "data" }, DOCKER,
-                ['ipp-cluster:sharedVolume.hostPath must be an absolute path of a folder on this machine, without ":" or ",", such as /srv/data; got "data".']],
-            ["an NFS export on the docker target", { nfs: { server: "files", path: "/x" } }, DOCKER,
-                ["ipp-cluster:sharedVolume.nfs is for the kubernetes target. On docker, make a Docker volume of the export " +
-                    "(docker volume create --driver local --opt type=nfs --opt o=addr=<server> --opt device=:<path> <name>) and set ipp-cluster:sharedVolume.claimName to its name."]],
+            [
+                "an NFS server that is not a host name",
+                { nfs: { server: "nfs://files", path: "/exports" } },
+                K8S,
+                ['ipp-cluster:sharedVolume.nfs.server must be a host name or an IP address, such as nfs.example.com; got "nfs://files".'],
+            ],
+            [
+                "an NFS server with a port",
+                { nfs: { server: "files:2049", path: "/exports" } },
+                K8S,
+                ['ipp-cluster:sharedVolume.nfs.server must be a host name or an IP address, such as nfs.example.com; got "files:2049".'],
+            ],
+            [
+                "a relative NFS path",
+                { nfs: { server: "files", path: "exports/data" } },
+                K8S,
+                [
+                    'ipp-cluster:sharedVolume.nfs.path must be an absolute path on the NFS server, without ":" or ",", such as /exports/data; got "exports/data".',
+                ],
+            ],
+            [
+                "an export without a path",
+                { nfs: { server: "files" } },
+                K8S,
+                ['ipp-cluster:sharedVolume.nfs.path must be an absolute path on the NFS server, without ":" or ",", such as /exports/data; got nothing.'],
+            ],
+            [
+                "a field an export does not have",
+                { nfs: { server: "files", path: "/x", port: 2049 } },
+                K8S,
+                [
+                    'ipp-cluster:sharedVolume.nfs.port is not a field of an NFS export, which takes server and path; got {"server":"files","path":"/x","port":2049}.',
+                ],
+            ],
+            [
+                "a claim name that is no claim's",
+                { claimName: "My Data" },
+                K8S,
+                [
+                    'ipp-cluster:sharedVolume.claimName must name a PersistentVolumeClaim in the cluster\'s namespace (lowercase letters, digits, "-" and ".", such as data); got "My Data".',
+                ],
+            ],
+            [
+                "readOnly that is not a boolean",
+                { claimName: "data", readOnly: "yes" },
+                K8S,
+                ['ipp-cluster:sharedVolume.readOnly must be true or false; got "yes".'],
+            ],
+            [
+                "a field it does not have",
+                { claimName: "data", mountPath: "/data" },
+                K8S,
+                [
+                    'ipp-cluster:sharedVolume.mountPath is not a field of the shared volume, which takes claimName, nfs (server and path), hostPath and readOnly; got {"claimName":"data","mountPath":"/data"}.',
+                ],
+            ],
+            [
+                "a host folder on Kubernetes",
+                { hostPath: "/srv/data" },
+                K8S,
+                [
+                    "ipp-cluster:sharedVolume.hostPath is for the docker target only: a pod must not reach into its node's disk. On Kubernetes use claimName or nfs.",
+                ],
+            ],
+            [
+                "a relative host folder",
+                { hostPath: "data" },
+                DOCKER,
+                ['ipp-cluster:sharedVolume.hostPath must be an absolute path of a folder on this machine, without ":" or ",", such as /srv/data; got "data".'],
+            ],
+            [
+                "an NFS export on the docker target",
+                { nfs: { server: "files", path: "/x" } },
+                DOCKER,
+                [
+                    "ipp-cluster:sharedVolume.nfs is for the kubernetes target. On docker, make a Docker volume of the export " +
+                        "(docker volume create --driver local --opt type=nfs --opt o=addr=<server> --opt device=:<path> <name>) and set ipp-cluster:sharedVolume.claimName to its name.",
+                ],
+            ],
         ];
         for (const [what, value, base, expected] of refusals) {
             it(`refuses ${what}, naming the key path`, () => assert.deepStrictEqual(problemsOf(shared(value, base)), expected));

@@ -78,7 +78,10 @@ describe("the notebook's home on Kubernetes", () => {
 
     it("is deleted with the stack unless retainNotebookStorage, and always goes through the provider that takes a kept claim up again", async () => {
         const kept = await runProgram({ ...BASE, retainNotebookStorage: "true" });
-        for (const [r, retained] of [[run, false], [kept, true]] as const) {
+        for (const [r, retained] of [
+            [run, false],
+            [kept, true],
+        ] as const) {
             const claim = find(r, "PersistentVolumeClaim", "cluster-notebook-home");
             const provider = find(r, "providers:kubernetes", "cluster-adopting-provider");
             assert.strictEqual(claim.retainOnDelete, retained);
@@ -123,8 +126,14 @@ describe("the notebook's home on Kubernetes", () => {
         assert.deepStrictEqual([ofType(r, "PersistentVolumeClaim").length, ofType(r, "providers:kubernetes").length], [0, 0]);
         assert.strictEqual(find(r, "Namespace", "cluster-namespace").retainOnDelete, false);
         const spec = frontendSpec(r);
-        assert.deepStrictEqual(spec.volumes.map((v: any) => v.name), ["connection", "session-key", "home", "tmp"]);
-        assert.deepStrictEqual(spec.containers[0].volumeMounts.map((m: any) => m.mountPath), ["/etc/ipp/connection", "/etc/ipp/secret", "/home/jupyter", "/tmp"]);
+        assert.deepStrictEqual(
+            spec.volumes.map((v: any) => v.name),
+            ["connection", "session-key", "home", "tmp"],
+        );
+        assert.deepStrictEqual(
+            spec.containers[0].volumeMounts.map((m: any) => m.mountPath),
+            ["/etc/ipp/connection", "/etc/ipp/secret", "/home/jupyter", "/tmp"],
+        );
     });
 });
 
@@ -157,8 +166,14 @@ describe("the shared data volume on Kubernetes", () => {
 
     it("leaves the workers' pods as they were without one, so an existing stack's workers are not rolled", async () => {
         const spec = workerSpec(await runProgram(BASE));
-        assert.deepStrictEqual(spec.volumes.map((v: any) => v.name), ["connection", "session-key", "home", "tmp"]);
-        assert.deepStrictEqual(spec.containers[0].volumeMounts.map((m: any) => m.mountPath), ["/etc/ipp/connection", "/etc/ipp/secret", "/home/jupyter", "/tmp"]);
+        assert.deepStrictEqual(
+            spec.volumes.map((v: any) => v.name),
+            ["connection", "session-key", "home", "tmp"],
+        );
+        assert.deepStrictEqual(
+            spec.containers[0].volumeMounts.map((m: any) => m.mountPath),
+            ["/etc/ipp/connection", "/etc/ipp/secret", "/home/jupyter", "/tmp"],
+        );
         assert.strictEqual(spec.securityContext.fsGroupChangePolicy, undefined);
     });
 });
@@ -190,7 +205,10 @@ describe("the notebook's home and the shared volume on Docker", () => {
     it('has no volume with notebookStorage ""', async () => {
         const r = await runProgram({ ...LOCAL, notebookStorage: "" }, { stack: "local" });
         assert.strictEqual(ofType(r, "Volume").length, 0);
-        assert.deepStrictEqual([find(r, "Container", "cluster-notebook").inputs.volumes, find(r, "Container", "cluster-notebook").inputs.tmpfs], [undefined, undefined]);
+        assert.deepStrictEqual(
+            [find(r, "Container", "cluster-notebook").inputs.volumes, find(r, "Container", "cluster-notebook").inputs.tmpfs],
+            [undefined, undefined],
+        );
     });
 
     it("mounts a Docker volume or a host folder at /home/jupyter/shared, read-only in the workers when asked", async () => {
@@ -201,7 +219,8 @@ describe("the notebook's home and the shared volume on Docker", () => {
         for (const [value, mount] of cases) {
             const r = await runProgram({ ...LOCAL, sharedVolume: JSON.stringify({ ...value, readOnly: true }) }, { stack: "local" });
             assert.deepStrictEqual(find(r, "Container", "cluster-notebook").inputs.volumes.slice(1), [mount]);
-            for (const w of ["cluster-worker-1", "cluster-worker-2"]) assert.deepStrictEqual(find(r, "Container", w).inputs.volumes, [{ ...mount, readOnly: true }]);
+            for (const w of ["cluster-worker-1", "cluster-worker-2"])
+                assert.deepStrictEqual(find(r, "Container", w).inputs.volumes, [{ ...mount, readOnly: true }]);
             assert.strictEqual(find(r, "Container", "cluster-frontend").inputs.volumes, undefined);
         }
     });
@@ -210,8 +229,16 @@ describe("the notebook's home and the shared volume on Docker", () => {
 describe("storage settings refused when the program loads", () => {
     const cases: [string, Record<string, string>, string][] = [
         ["a size that is not a quantity", { ...BASE, notebookStorage: "10GB" }, "ipp-cluster:notebookStorage must be a Kubernetes storage quantity"],
-        ["an NFS server that is not a host name", { ...BASE, sharedVolume: '{"nfs":{"server":"nfs://x","path":"/d"}}' }, "ipp-cluster:sharedVolume.nfs.server must be a host name"],
-        ["both claimName and nfs", { ...BASE, sharedVolume: '{"claimName":"d","nfs":{"server":"x","path":"/d"}}' }, "ipp-cluster:sharedVolume must name exactly one"],
+        [
+            "an NFS server that is not a host name",
+            { ...BASE, sharedVolume: '{"nfs":{"server":"nfs://x","path":"/d"}}' },
+            "ipp-cluster:sharedVolume.nfs.server must be a host name",
+        ],
+        [
+            "both claimName and nfs",
+            { ...BASE, sharedVolume: '{"claimName":"d","nfs":{"server":"x","path":"/d"}}' },
+            "ipp-cluster:sharedVolume must name exactly one",
+        ],
         ["a host folder on Kubernetes", { ...BASE, sharedVolume: '{"hostPath":"/srv"}' }, "ipp-cluster:sharedVolume.hostPath is for the docker target only"],
     ];
     for (const [what, config, message] of cases) {

@@ -8,6 +8,12 @@ export const GPU_GROUP = {
     gpus: 1,
     nodeSelector: { "cloud.google.com/gke-accelerator": "nvidia-l4" },
     tolerations: [{ key: "nvidia.com/gpu", operator: "Exists" as const, effect: "NoSchedule" as const }],
-    affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] } }] } },
+    affinity: {
+        nodeAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 1, preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] } },
+            ],
+        },
+    },
     priorityClassName: "high-priority",
 };

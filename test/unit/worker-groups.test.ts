@@ -6,7 +6,13 @@ import { GPU_GROUP } from "./worker-group-fixtures";
 const REGISTRY = { registry: "registry.example.com/team" };
 const K8S = "urn:pulumi:dev::ipp-cluster::ipp-cluster:index:KubernetesCluster$kubernetes";
 const TOPOLOGY = (selector: Record<string, string>) => [
-    { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector }, matchLabelKeys: ["pod-template-hash"] },
+    {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "ScheduleAnyway",
+        labelSelector: { matchLabels: selector },
+        matchLabelKeys: ["pod-template-hash"],
+    },
 ];
 const INSTANCE = (instance: string) => ({ "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": instance });
 const COMMON = { "app.kubernetes.io/part-of": "ipp-cluster", "app.kubernetes.io/managed-by": "pulumi" };
@@ -19,7 +25,9 @@ function selects(selector: any, labels: Record<string, string>): boolean {
     const expressions: any[] = selector.matchExpressions ?? [];
     return (
         Object.entries(matchLabels).every(([k, v]) => labels[k] === v) &&
-        expressions.every(e => (e.operator === "Exists" ? k(e) in labels : e.operator === "In" ? e.values.includes(labels[k(e)]) : assert.fail(`operator ${e.operator}`)))
+        expressions.every(e =>
+            e.operator === "Exists" ? k(e) in labels : e.operator === "In" ? e.values.includes(labels[k(e)]) : assert.fail(`operator ${e.operator}`),
+        )
     );
     function k(e: any): string {
         return e.key;
@@ -28,7 +36,10 @@ function selects(selector: any, labels: Record<string, string>): boolean {
 
 /** Every pod a run declares, by its labels. */
 function podLabels(run: ProgramRun): Record<string, string>[] {
-    return [...ofType(run, "core/v1:Pod").map(p => p.inputs.metadata.labels), ...ofType(run, "apps/v1:Deployment").map(d => d.inputs.spec.template.metadata.labels)];
+    return [
+        ...ofType(run, "core/v1:Pod").map(p => p.inputs.metadata.labels),
+        ...ofType(run, "apps/v1:Deployment").map(d => d.inputs.spec.template.metadata.labels),
+    ];
 }
 
 /** Every selector a run declares: Services', Deployments', NetworkPolicies' pod selectors and their ingress sources. */
@@ -67,10 +78,11 @@ describe("worker groups on Kubernetes", () => {
         it("runs one engine per pod, which knows its group and pod, the pods spread over nodes", () => {
             const pod = workers.inputs.spec.template.spec;
             const engine = pod.containers[0];
-            assert.deepStrictEqual(
-                (({ IPP_ENGINES, IPP_WORKER_GROUP, IPP_POD_NAME }) => ({ IPP_ENGINES, IPP_WORKER_GROUP, IPP_POD_NAME }))(env(engine)),
-                { IPP_ENGINES: "1", IPP_WORKER_GROUP: "default", IPP_POD_NAME: { fieldRef: { fieldPath: "metadata.name" } } },
-            );
+            assert.deepStrictEqual((({ IPP_ENGINES, IPP_WORKER_GROUP, IPP_POD_NAME }) => ({ IPP_ENGINES, IPP_WORKER_GROUP, IPP_POD_NAME }))(env(engine)), {
+                IPP_ENGINES: "1",
+                IPP_WORKER_GROUP: "default",
+                IPP_POD_NAME: { fieldRef: { fieldPath: "metadata.name" } },
+            });
             assert.deepStrictEqual(pod.topologySpreadConstraints, TOPOLOGY({ ...INSTANCE("dev"), "app.kubernetes.io/component": "worker" }));
             assert.deepStrictEqual(engine.resources, { requests: { cpu: "500m", memory: "1Gi" }, limits: { memory: "1Gi" } });
             for (const field of ["nodeSelector", "tolerations", "affinity", "priorityClassName"]) assert.strictEqual(pod[field], undefined, field);
@@ -118,10 +130,13 @@ describe("worker groups on Kubernetes", () => {
         it("declares one Deployment per group, each after the frontend Pod", () => {
             const frontend = find(run, "Pod", "cluster-frontend");
             const deployments = ofType(run, "Deployment");
-            assert.deepStrictEqual(deployments.map(d => [d.name, d.inputs.metadata.name, d.inputs.spec.replicas]), [
-                ["cluster-workers-cpu", "ipp-dev-workers-cpu", 20],
-                ["cluster-workers-gpu", "ipp-dev-workers-gpu", 2],
-            ]);
+            assert.deepStrictEqual(
+                deployments.map(d => [d.name, d.inputs.metadata.name, d.inputs.spec.replicas]),
+                [
+                    ["cluster-workers-cpu", "ipp-dev-workers-cpu", 20],
+                    ["cluster-workers-gpu", "ipp-dev-workers-gpu", 2],
+                ],
+            );
             for (const d of deployments) assert.ok(d.dependencies.includes(frontend.urn), `${d.name} depends on the frontend Pod`);
         });
 
@@ -166,7 +181,10 @@ describe("worker groups on Kubernetes", () => {
             assert.deepStrictEqual(run.outputs.workerDeployments, { cpu: "ipp-dev-workers-cpu", gpu: "ipp-dev-workers-gpu" });
             assert.strictEqual(run.outputs.workerDeployment, undefined);
             assert.deepStrictEqual([run.outputs.workers, run.outputs.engines], [22, 24]);
-            assert.deepStrictEqual(run.outputs.workerGroups, { cpu: { workers: 20, enginesPerWorker: 1, gpus: 0 }, gpu: { workers: 2, enginesPerWorker: 2, gpus: 1 } });
+            assert.deepStrictEqual(run.outputs.workerGroups, {
+                cpu: { workers: 20, enginesPerWorker: 1, gpus: 0 },
+                gpu: { workers: 2, enginesPerWorker: 2, gpus: 1 },
+            });
             assert.deepStrictEqual(run.outputs.workerShells, [
                 "kubectl exec -it -n ipp-dev deployment/ipp-dev-workers-cpu -c engine -- bash",
                 "kubectl exec -it -n ipp-dev deployment/ipp-dev-workers-gpu -c engine -- bash",
@@ -182,14 +200,25 @@ describe("worker groups on Kubernetes", () => {
     describe("two stacks in one namespace", () => {
         let a: ProgramRun;
         let b: ProgramRun;
-        const shared = { ...REGISTRY, namespace: "science", createNamespace: "false", workerGroups: JSON.stringify([{ name: "cpu", workers: 2 }, { name: "big", workers: 1, enginesPerWorker: 2 }]) };
+        const shared = {
+            ...REGISTRY,
+            namespace: "science",
+            createNamespace: "false",
+            workerGroups: JSON.stringify([
+                { name: "cpu", workers: 2 },
+                { name: "big", workers: 1, enginesPerWorker: 2 },
+            ]),
+        };
         before(async () => {
             a = await runProgram(shared, { stack: "a" });
             b = await runProgram(shared, { stack: "b" });
         });
 
         /** The names the program gives (the rest Pulumi makes unique with a random suffix). */
-        const fixedNames = (run: ProgramRun) => run.resources.filter(r => r.type.startsWith("kubernetes:") && r.inputs.metadata?.name && !r.type.endsWith("Provider")).map(r => `${r.type.split(":").pop()}/${r.inputs.metadata.name}`);
+        const fixedNames = (run: ProgramRun) =>
+            run.resources
+                .filter(r => r.type.startsWith("kubernetes:") && r.inputs.metadata?.name && !r.type.endsWith("Provider"))
+                .map(r => `${r.type.split(":").pop()}/${r.inputs.metadata.name}`);
 
         it("share no object name", () => {
             assert.deepStrictEqual(fixedNames(a).sort(), [
@@ -204,14 +233,27 @@ describe("worker groups on Kubernetes", () => {
             for (const name of fixedNames(b)) assert.ok(!taken.has(name), `${name} is in both stacks`);
             for (const run of [a, b]) {
                 const autonamed = run.resources.filter(r => r.type.startsWith("kubernetes:") && !r.type.endsWith("Provider") && !r.inputs.metadata?.name);
-                assert.deepStrictEqual(autonamed.map(r => r.type.split(":").pop()).sort(), ["ConfigMap", "ConfigMap", "NetworkPolicy", "NetworkPolicy", "Secret", "Secret"]);
+                assert.deepStrictEqual(autonamed.map(r => r.type.split(":").pop()).sort(), [
+                    "ConfigMap",
+                    "ConfigMap",
+                    "NetworkPolicy",
+                    "NetworkPolicy",
+                    "Secret",
+                    "Secret",
+                ]);
             }
         });
 
         it("have no selector that matches the other's pods, and each selector matches pods of its own", () => {
-            for (const [mine, other] of [[a, b], [b, a]]) {
+            for (const [mine, other] of [
+                [a, b],
+                [b, a],
+            ]) {
                 for (const [name, selector] of selectors(mine)) {
-                    assert.ok(podLabels(mine).some(l => selects(selector, l)), `${name} selects none of its own pods`);
+                    assert.ok(
+                        podLabels(mine).some(l => selects(selector, l)),
+                        `${name} selects none of its own pods`,
+                    );
                     assert.ok(!podLabels(other).some(l => selects(selector, l)), `${name} selects the other stack's pods`);
                 }
             }
@@ -241,18 +283,28 @@ describe("worker groups on Docker", () => {
     let run: ProgramRun;
     before(async () => {
         run = await runProgram(
-            { target: "docker", push: "false", workerGroups: JSON.stringify([{ name: "default", workers: 2 }, { name: "big", workers: 1, enginesPerWorker: 2, gpus: 1 }]) },
+            {
+                target: "docker",
+                push: "false",
+                workerGroups: JSON.stringify([
+                    { name: "default", workers: 2 },
+                    { name: "big", workers: 1, enginesPerWorker: 2, gpus: 1 },
+                ]),
+            },
             { stack: "local" },
         );
     });
 
     it("runs each group's containers, named after the group, the default group's as before", () => {
         const containers = ofType(run, "Container").filter(c => c.name.startsWith("cluster-worker"));
-        assert.deepStrictEqual(containers.map(c => [c.name, c.inputs.name, c.inputs.hostname]), [
-            ["cluster-worker-1", "ipp-local-worker-1", "ipp-local-worker-1"],
-            ["cluster-worker-2", "ipp-local-worker-2", "ipp-local-worker-2"],
-            ["cluster-worker-big-1", "ipp-local-worker-big-1", "ipp-local-worker-big-1"],
-        ]);
+        assert.deepStrictEqual(
+            containers.map(c => [c.name, c.inputs.name, c.inputs.hostname]),
+            [
+                ["cluster-worker-1", "ipp-local-worker-1", "ipp-local-worker-1"],
+                ["cluster-worker-2", "ipp-local-worker-2", "ipp-local-worker-2"],
+                ["cluster-worker-big-1", "ipp-local-worker-big-1", "ipp-local-worker-big-1"],
+            ],
+        );
         assert.deepStrictEqual(run.outputs.workerContainers, ["ipp-local-worker-1", "ipp-local-worker-2", "ipp-local-worker-big-1"]);
         assert.deepStrictEqual([run.outputs.workers, run.outputs.engines], [3, 4]);
         assert.deepStrictEqual(run.warnings, []);
@@ -267,7 +319,10 @@ describe("worker groups on Docker", () => {
             ["big", "ipp-local-worker-big-1", "2", "all"],
         );
         const one = byName("cluster-worker-1");
-        assert.deepStrictEqual([envOf(one).IPP_WORKER_GROUP, envOf(one).IPP_POD_NAME, envOf(one).IPP_ENGINES, one.gpus], ["default", "ipp-local-worker-1", "1", undefined]);
+        assert.deepStrictEqual(
+            [envOf(one).IPP_WORKER_GROUP, envOf(one).IPP_POD_NAME, envOf(one).IPP_ENGINES, one.gpus],
+            ["default", "ipp-local-worker-1", "1", undefined],
+        );
         assert.ok(big.labels.some((l: any) => l.label === "ipp-cluster/worker-group" && l.value === "big"));
     });
 });

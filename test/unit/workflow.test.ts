@@ -91,7 +91,10 @@ describe(".github/workflows/e2e.yml (kind and the Pulumi CLI)", () => {
     });
 
     it("goes kind-up, login, up, seed, replace-frontend, seed, down, namespace-gone; diagnose only on failure", () => {
-        const always = steps.filter(s => s.run && !s.if).map(s => s.run!.match(SCRIPT_CALL)?.[2]).filter(Boolean);
+        const always = steps
+            .filter(s => s.run && !s.if)
+            .map(s => s.run!.match(SCRIPT_CALL)?.[2])
+            .filter(Boolean);
         assert.deepStrictEqual(always, ["kind-up", "login", "up", "seed", "replace-frontend", "seed", "down", "namespace-gone"]);
         const diagnose = steps.find(s => s.run?.includes("diagnose"));
         assert.strictEqual(diagnose?.if, "failure()");
@@ -146,7 +149,11 @@ describe("scripts/e2e.sh seed N (the stack's seedTest must print N engine ids an
     /** Runs `seed` with a stand-in pulumi whose seedTest prints `printed` (and exits with `code`). */
     function seed(args: string[], printed: string, code = 0) {
         const command = `printf '%s' '${printed.replace(/'/g, `'\\''`)}'; exit ${code}`;
-        fs.writeFileSync(path.join(dir, "pulumi"), `#!/usr/bin/env bash\n[[ "$*" == "stack output seedTest --stack ci" ]] || exit 9\nprintf '%s\\n' '${command.replace(/'/g, `'\\''`)}'\n`, { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(dir, "pulumi"),
+            `#!/usr/bin/env bash\n[[ "$*" == "stack output seedTest --stack ci" ]] || exit 9\nprintf '%s\\n' '${command.replace(/'/g, `'\\''`)}'\n`,
+            { mode: 0o755 },
+        );
         return bash([E2E, "seed", ...args], { PATH: `${dir}${path.delimiter}${process.env.PATH}`, IPP_E2E_STACK: "ci" });
     }
     const greetings = (n: number) => `[${Array(n).fill("'Hello, World'").join(", ")}]`;
