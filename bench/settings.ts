@@ -14,7 +14,8 @@
  *   --record             write the committed results instead: bench/results.json and BENCHMARKS.md
  */
 import * as path from "path";
-import { MAX_WORKERS, readSchema } from "../lib/config";
+import { readSchema } from "../lib/config";
+import { MAX_WORKERS } from "../lib/groups";
 
 export const VARIANTS = ["ours", "baseline", "baselineOurFlags"] as const;
 export type Variant = (typeof VARIANTS)[number];

@@ -1,37 +1,23 @@
 /**
  * What every cluster component takes and gives, whatever runs the containers: the images, the key,
- * the sizes, an optional notebook; and the commands that reach the cluster.
+ * the sizes, an optional notebook; the commands that reach the cluster; and how children are named.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Resources, readSchema } from "../lib/config";
 import { ImageKind } from "../lib/names";
-import { WorkerGroup, defaultGroup } from "../lib/groups";
+import { Resources } from "../lib/quantities";
+import { WorkerGroup } from "../lib/groups";
 import { ClusterCommands } from "../lib/commands";
-import { SharedVolume } from "../lib/storage";
+import { NotebookStorage, SharedVolume } from "../lib/storage";
 import { ImageRef } from "./images";
-
-/** Where the notebook keeps its home folder, and so the notebooks. */
-export interface NotebookStorageArgs {
-    /**
-     * Size of the claim that holds the home folder (Kubernetes; the docker target uses a Docker volume,
-     * which has no size). "" keeps the home in a folder that lives as long as the Pod or container.
-     * Defaults to Pulumi.yaml's notebookStorage (10Gi).
-     */
-    size?: string;
-    /** The claim's StorageClass. Defaults to "", the cluster's default class. */
-    storageClass?: string;
-    /** Keep the claim (or the Docker volume) on `pulumi destroy`, for the next `pulumi up` to take up. Defaults to false. */
-    retain?: boolean;
-}
 
 /** The notebook server next to the controller. */
 export interface NotebookArgs {
     /** The notebook's access token (secret). */
     token: pulumi.Input<string>;
-    /** CPU request and memory request/limit of the notebook server. Defaults to Pulumi.yaml's notebookCpu/notebookMemory (250m, 1Gi). */
-    resources?: Resources;
-    /** Where the home folder lives. Defaults to a claim of Pulumi.yaml's notebookStorage (10Gi) in the default class, deleted on destroy. */
-    storage?: NotebookStorageArgs;
+    /** CPU request and memory request/limit of the notebook server (the stack's notebookCpu/notebookMemory). */
+    resources: Resources;
+    /** Where the home folder (the notebooks) lives: a claim or Docker volume of a size, or "" for one that lives as long as the Pod. */
+    storage: NotebookStorage;
 }
 
 export interface ClusterArgs {
@@ -43,37 +29,16 @@ export interface ClusterArgs {
     images: Record<ImageKind, ImageRef>;
     /** The HMAC key that signs every message (secret). */
     sessionKey: pulumi.Input<string>;
-    /** CPU request and memory request/limit of the controller. Defaults to Pulumi.yaml's frontendCpu/frontendMemory (250m, 2Gi). */
-    frontendResources?: Resources;
-    /**
-     * The worker groups, each its own Deployment (or set of containers). Defaults to one group named
-     * `default` of Pulumi.yaml's workers (2) pods, enginesPerWorker (1) engines each, workerCpu/workerMemory (500m, 1Gi).
-     */
-    workerGroups?: WorkerGroup[];
-    /** The resource name a group's GPUs are asked for by. Defaults to Pulumi.yaml's gpuResource (nvidia.com/gpu). */
-    gpuResource?: string;
+    /** CPU request and memory request/limit of the controller (the stack's frontendCpu/frontendMemory). */
+    frontendResources: Resources;
+    /** The worker groups, each its own Deployment (or set of containers). */
+    workerGroups: WorkerGroup[];
+    /** The resource name a group's GPUs are asked for by, e.g. nvidia.com/gpu. */
+    gpuResource: string;
     /** A notebook server next to the controller; left out, there is none. */
     notebook?: NotebookArgs;
-    /** A data volume at /home/jupyter/shared in the notebook and every engine. Defaults to none. */
+    /** A data volume at /home/jupyter/shared in the notebook and every engine; left out, there is none. */
     sharedVolume?: SharedVolume;
-}
-
-/** The defaults the Args above document, read from Pulumi.yaml like the stack's own. */
-export function clusterDefaults() {
-    const schema = readSchema();
-    const resources = (prefix: string): Resources => ({
-        cpu: String(schema[`${prefix}Cpu`].default),
-        memory: String(schema[`${prefix}Memory`].default),
-    });
-    return {
-        frontend: resources("frontend"),
-        workerGroups: [
-            defaultGroup({ workers: Number(schema.workers.default), enginesPerWorker: Number(schema.enginesPerWorker.default), ...resources("worker") }),
-        ],
-        gpuResource: String(schema.gpuResource.default),
-        notebook: resources("notebook"),
-        notebookStorage: { size: String(schema.notebookStorage.default), storageClass: "", retain: false },
-    };
 }
 
 /** The commands a cluster component prints for its users, as outputs. */
@@ -90,14 +55,46 @@ export function commandOutputs(commands: pulumi.Output<ClusterCommands>): Comman
 }
 
 /**
- * Declares a child of `parent` named `<component>-<role>`. The alias keeps the URN the child had
- * when it was named `<role>` alone, so that existing stacks update in place instead of replacing
- * the cluster.
+ * The children whose URNs ended in `::<role>` before children were named `<component>-<role>`: only
+ * these carry an alias to that URN. Children that came later (the notebook's claim and Docker volume,
+ * the provider that adopts a kept claim, the objects of named worker groups) never had one.
  */
-export function childOf(parent: pulumi.ComponentResource, component: string) {
+export const FORMER_ROLES = {
+    kubernetes: [
+        "namespace",
+        "session-key",
+        "notebook-token",
+        "registry-credentials",
+        "configmap-fn",
+        "configmap-wn",
+        "service",
+        "frontend",
+        "workers",
+        "netpol-frontend",
+        "netpol-workers",
+        "notebook-service",
+    ],
+    /** And every container of the default group, `worker-<n>`. */
+    docker: ["network", "frontend", "notebook"],
+};
+
+/** Whether a child of the `target`'s cluster component had a URN of its own before it was renamed. */
+export function hadFormerUrn(target: keyof typeof FORMER_ROLES, role: string): boolean {
+    return FORMER_ROLES[target].includes(role) || (target === "docker" && /^worker-[0-9]+$/.test(role));
+}
+
+/**
+ * Declares a child of `parent` named `<component>-<role>`. A child that had a URN before children
+ * were named so carries an alias to it, so that existing stacks update it in place instead of
+ * replacing it.
+ */
+export function childOf(parent: pulumi.ComponentResource, component: string, target: keyof typeof FORMER_ROLES) {
     return <T extends pulumi.Resource>(
         role: string,
         make: (name: string, opts: pulumi.CustomResourceOptions) => T,
         opts: pulumi.CustomResourceOptions = {},
-    ): T => make(`${component}-${role}`, { ...opts, parent, aliases: [{ name: role }] });
+    ): T => make(`${component}-${role}`, { ...opts, parent, ...(hadFormerUrn(target, role) ? { aliases: [{ name: role }] } : {}) });
 }
+
+/** The type of `childOf`'s result: declares one child. */
+export type Child = ReturnType<typeof childOf>;

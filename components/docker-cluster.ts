@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { frontendContainerArgs, notebookContainerArgs, workerContainerArgs } from "../lib/docker-specs";
-import { DEFAULT_GROUP, ImageKind, clusterNames, dockerLabels } from "../lib/names";
+import { frontendContainerArgs, notebookContainerArgs, workerContainerArgs } from "../lib/docker/containers";
+import { ImageKind, clusterNames, dockerLabels, groupScoped } from "../lib/names";
 import * as commands from "../lib/commands";
-import { ClusterArgs, CommandOutputs, childOf, clusterDefaults, commandOutputs } from "./cluster-args";
+import { ClusterArgs, CommandOutputs, childOf, commandOutputs } from "./cluster-args";
 
 export type DockerClusterArgs = ClusterArgs;
 
@@ -26,11 +26,10 @@ export class DockerCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:DockerCluster", name, {}, opts);
-        const defaults = clusterDefaults();
         const { images, instance, sessionKey } = args;
         const names = clusterNames(args.namePrefix);
-        const groups = args.workerGroups ?? defaults.workerGroups;
-        const child = childOf(this, name);
+        const groups = args.workerGroups;
+        const child = childOf(this, name, "docker");
         // Fixed names: a replacement must remove the old container (or network) first.
         const fixedName = { deleteBeforeReplace: true };
         // The key (and the token) arrive as uploads: keep them secret in the state too.
@@ -43,21 +42,14 @@ export class DockerCluster extends pulumi.ComponentResource {
 
         const frontend = child(
             "frontend",
-            (n, o) =>
-                new docker.Container(
-                    n,
-                    frontendContainerArgs({ ...shared, image: image("frontend"), resources: args.frontendResources ?? defaults.frontend }),
-                    o,
-                ),
+            (n, o) => new docker.Container(n, frontendContainerArgs({ ...shared, image: image("frontend"), resources: args.frontendResources }), o),
             container,
         );
 
-        // The default group's containers keep the logical names single-group stacks always had.
-        const role = (group: string, index: number) => (group === DEFAULT_GROUP ? `worker-${index}` : `worker-${group}-${index}`);
         const workers = groups.flatMap(group =>
             Array.from({ length: group.workers }, (_, i) =>
                 child(
-                    role(group.name, i + 1),
+                    `${groupScoped("worker", group.name)}-${i + 1}`,
                     (n, o) => new docker.Container(n, workerContainerArgs({ ...shared, image: image("worker"), resources: group }, group, i + 1), o),
                     { ...container, dependsOn: [frontend] },
                 ),
@@ -67,7 +59,7 @@ export class DockerCluster extends pulumi.ComponentResource {
 
         if (args.notebook) {
             const notebook = args.notebook;
-            const storage = { ...defaults.notebookStorage, ...notebook.storage };
+            const storage = notebook.storage;
             // Docker keeps a named volume until it is removed: across `pulumi up`, and on destroy when retained.
             // Creating a volume whose name exists takes that volume up again.
             const home =
@@ -89,7 +81,7 @@ export class DockerCluster extends pulumi.ComponentResource {
                         notebookContainerArgs({
                             ...shared,
                             image: image("frontend"),
-                            resources: notebook.resources ?? defaults.notebook,
+                            resources: notebook.resources,
                             notebookToken: notebook.token,
                             homeVolume: home?.name,
                         }),

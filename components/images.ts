@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { IMAGES, ImageKind, imageRepository } from "../lib/names";
-import { RegistryCredentials } from "../lib/config";
-import { Software, softwareBuildArgs } from "../lib/software";
-import { shellQuote } from "../lib/commands";
+import { IMAGES, IMAGE_TAG, ImageKind, imageRepository } from "../lib/names";
+import { RegistryCredentials } from "../lib/registry";
+import { Environment, Software, softwareBuildArgs } from "../lib/software";
+import { environmentCommand } from "../lib/commands";
 
 export interface ImagesArgs {
     /** Where images go; empty only when `push` is false. */
@@ -13,8 +13,8 @@ export interface ImagesArgs {
     push: boolean;
     /** The OS image the base starts from (a Debian trixie based image). */
     osImage: string;
-    /** Packages to add, and an image of the user's own to start from instead of `osImage`. Defaults to none. */
-    software?: Software;
+    /** Packages to add, and an image of the user's own to start from instead of `osImage`. */
+    software: Software;
     /** Credentials for pushing, when the registry needs them (given only when `push` is true). */
     credentials?: RegistryCredentials;
 }
@@ -30,28 +30,6 @@ export interface ImageRef {
     /** Whether the image is in the registry. When not, pods refer to a tag, and need `id` to notice a rebuild. */
     pushed: boolean;
 }
-
-/** What the images hold, as recorded in the base image when it was built (`/etc/ipp/environment.json`). */
-export interface Environment {
-    python: string;
-    ipyparallel: string;
-    pyzmq: string;
-    /** Each requested Debian package with its installed version. */
-    aptPackages: Record<string, string | null>;
-    /** Each requested pip project with its installed version. */
-    pipPackages: Record<string, string | null>;
-}
-
-/** Where the base image records what it holds. */
-export const ENVIRONMENT_FILE = "/etc/ipp/environment.json";
-
-/** The command that reads the record out of a built image (the local Docker engine has it, or pulls it). */
-export function environmentCommand(image: string): string {
-    return ["docker", "run", "--rm", "--network=none", "--entrypoint", "cat", image, ENVIRONMENT_FILE].map(shellQuote).join(" ");
-}
-
-/** The tag every image carries; pods use the digest when the images are pushed. */
-export const IMAGE_TAG = "latest";
 
 /**
  * Builds base, frontend and worker. The frontend and worker build FROM the base: by its pushed
@@ -80,8 +58,8 @@ export class Images extends pulumi.ComponentResource {
         // The user's base image, checked and completed; or ours, from the OS image. The OS image
         // also supplies tini to the user's (built statically, it runs on any C library).
         const software = args.software;
-        const packages = software ? softwareBuildArgs(software) : {};
-        const base = software?.baseImage
+        const packages = softwareBuildArgs(software);
+        const base = software.baseImage
             ? build("base", { BASE_IMAGE: software.baseImage, TOOLS_IMAGE: args.osImage, ...packages }, "custom.Dockerfile")
             : build("base", { OS_IMAGE: args.osImage, ...packages });
         const fromBase = { BASE_IMAGE: args.push ? base.repoDigest : base.imageName, BASE_IMAGE_ID: base.repoDigest };

@@ -4,10 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { notebookClaimSpec } from "../lib/k8s-specs";
-import { NotebookStorageArgs, childOf } from "./cluster-args";
-
-type Child = ReturnType<typeof childOf>;
+import { notebookClaimSpec } from "../lib/k8s/frontend";
+import { NotebookStorage } from "../lib/storage";
+import { Child } from "./cluster-args";
 
 /** The settings of the stack's default Kubernetes provider that say which cluster it talks to. */
 const CLUSTER_SETTINGS = ["kubeconfig", "context", "cluster"] as const;
@@ -48,7 +47,7 @@ export function adoptingProvider(child: Child): k8s.Provider {
 export function notebookClaim(
     child: Child,
     metadata: { namespace: pulumi.Input<string>; labels: Record<string, string>; name: string },
-    storage: Required<NotebookStorageArgs>,
+    storage: NotebookStorage,
     provider: k8s.Provider,
 ): k8s.core.v1.PersistentVolumeClaim {
     return child(

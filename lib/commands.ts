@@ -1,7 +1,7 @@
 /**
  * The commands the stack outputs print, and the seed's test they run.
  */
-import { CLIENT_FILE } from "./names";
+import { CLIENT_FILE, PATHS } from "./names";
 
 /** The seed's test, statement by statement, as a user types it into `python3` on the frontend. */
 export const SEED_TEST_STATEMENTS = [
@@ -69,4 +69,9 @@ export function portForwardCommand(namespace: string, resource: string, ports: n
 /** The notebook's address on the laptop, with its token (so: a secret). */
 export function notebookUrl(host: string, port: number, token: string): string {
     return `http://${host}:${port}/?token=${encodeURIComponent(token)}`;
+}
+
+/** Reads what the base image recorded of itself out of a built image (the local Docker engine has it, or pulls it). */
+export function environmentCommand(image: string): string {
+    return ["docker", "run", "--rm", "--network=none", "--entrypoint", "cat", image, PATHS.environmentFile].map(shellQuote).join(" ");
 }

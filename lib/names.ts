@@ -4,6 +4,16 @@
 
 export const PROJECT = "ipp-cluster";
 
+/** `ipp-cluster:<name>`, as users see a setting in errors and in `pulumi config`. */
+export function key(name: string): string {
+    return `${PROJECT}:${name}`;
+}
+
+/** A DNS-1123 label: at most 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A DNS-1123 subdomain: dot-separated labels, at most 253 characters. */
+export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 /** Container names, the same in every cluster. */
 export const CONTAINERS = {
     controller: "controller",
@@ -13,6 +23,15 @@ export const CONTAINERS = {
 
 /** The worker group that today's `workers`/`workerCpu`/`workerMemory` settings describe. */
 export const DEFAULT_GROUP = "default";
+
+/**
+ * A name of something each worker group has: `<base>` for the default group, which so keeps the names
+ * single-group stacks always had (its Deployment's logical name, its containers, its pods' selector),
+ * and `<base>-<group>` for every other group.
+ */
+export function groupScoped(base: string, group: string): string {
+    return group === DEFAULT_GROUP ? base : `${base}-${group}`;
+}
 /** Longest name prefix and group name: `<prefix>-worker-<group>-<n>` stays a 63-character host name. */
 export const MAX_PREFIX_LENGTH = 30;
 export const MAX_GROUP_LENGTH = 20;
@@ -42,11 +61,14 @@ export function clusterNames(prefix: string) {
         workers: (group: string) => `${prefix}-workers-${group}`,
         /** The Docker network. */
         network: prefix,
-        /** A worker group's Docker container `index` (from 1); the default group keeps its former names. */
-        workerContainer: (group: string, index: number) => (group === DEFAULT_GROUP ? `${prefix}-worker-${index}` : `${prefix}-worker-${group}-${index}`),
+        /** A worker group's Docker container `index` (from 1). */
+        workerContainer: (group: string, index: number) => `${groupScoped(`${prefix}-worker`, group)}-${index}`,
     };
 }
 export type ClusterNames = ReturnType<typeof clusterNames>;
+
+/** The tag every image carries; pods use the digest when the images are pushed. */
+export const IMAGE_TAG = "latest";
 
 /** The three images, in build order. */
 export const IMAGES = ["base", "frontend", "worker"] as const;
@@ -69,8 +91,10 @@ export const PATHS = {
     secretDir: "/etc/ipp/secret",
     /** The notebook's access token, mounted from a Secret. */
     notebookTokenDir: "/etc/ipp/notebook",
-    /** Exists while the worker's engine is registered with the controller. */
+    /** Exists while all the worker's engines are registered with the controller. */
     readyFile: "/tmp/ipp-worker-ready",
+    /** Where the base image records what it holds (images/base/install-packages writes it). */
+    environmentFile: "/etc/ipp/environment.json",
 };
 
 /** File names of the connection files and of the key inside its Secret. */
@@ -119,7 +143,7 @@ export function labels(instance: string, component?: Component): Record<string, 
  * no group's selector matches another group's pods.
  */
 export function workerSelectorLabels(instance: string, group: string): Record<string, string> {
-    return group === DEFAULT_GROUP ? selectorLabels(instance, "worker") : { ...instanceLabels(instance), "app.kubernetes.io/component": `worker-${group}` };
+    return { ...instanceLabels(instance), "app.kubernetes.io/component": groupScoped("worker", group) };
 }
 
 /** The full label set of a worker group's pods. */
@@ -152,9 +176,4 @@ export function defaultNamespace(stack: string): string {
 /** `<registry>/ipp-<kind>`, or `ipp-<kind>` when images stay in the local engine without a registry. */
 export function imageRepository(registry: string, kind: ImageKind): string {
     return registry ? `${registry}/ipp-${kind}` : `ipp-${kind}`;
-}
-
-/** The registry's host (`ghcr.io` of `ghcr.io/org/team`), which is what credentials belong to. */
-export function registryHost(registry: string): string {
-    return registry.split("/")[0];
 }

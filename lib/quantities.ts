@@ -3,6 +3,12 @@
  * Docker target's limits and the integration test's kubelet.
  */
 
+/** A container's CPU request and memory request/limit, as Kubernetes quantities. */
+export interface Resources {
+    cpu: string;
+    memory: string;
+}
+
 const CPU = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
 const MEMORY = /^([0-9]+(\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 const MEMORY_UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };

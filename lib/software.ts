@@ -1,7 +1,11 @@
 /**
  * The user's own software in the images: Debian packages, pip requirements, the package index, and
- * an optional base image of their own. Pure checks and the build arguments they become.
+ * an optional base image of their own; the OS image ours starts from. Their checks (`parseSoftware`),
+ * the build arguments they become, and what the built images record of themselves.
  */
+import { isImageReference } from "./image-reference";
+import { key } from "./names";
+import { SettingsReader, shown } from "./reader";
 
 /** What goes into the base image besides Python and ipyparallel. */
 export interface Software {
@@ -75,4 +79,53 @@ export function softwareBuildArgs(s: Software): Record<string, string> {
         PIP_TRUSTED_HOST: [...new Set(trusted)].join(" "),
     };
     return Object.fromEntries(Object.entries(args).filter(([, v]) => v !== ""));
+}
+
+/** What the images hold, as recorded in the base image when it was built (PATHS.environmentFile). */
+export interface Environment {
+    python: string;
+    ipyparallel: string;
+    pyzmq: string;
+    /** Each requested Debian package with its installed version. */
+    aptPackages: Record<string, string | null>;
+    /** Each requested pip project with its installed version. */
+    pipPackages: Record<string, string | null>;
+}
+
+/** The OS image ours starts from, and the user's packages, package indexes and base image. */
+export function parseSoftware(s: SettingsReader): { osImage: string; software: Software } {
+    const osImage = s.text("osImage");
+    if (!isImageReference(osImage)) {
+        s.problem(`${key("osImage")} must be an image reference such as debian:trixie-slim or registry.example.com/debian:trixie; got ${shown(osImage)}.`);
+    }
+    const aptPackages = s.list(
+        "aptPackages",
+        isDebianPackage,
+        'a Debian package name: lowercase letters, digits, "+", "-" and ".", at least two characters, starting with a letter or digit, such as python3-numpy',
+    );
+    const pipPackages = s.list(
+        "pipPackages",
+        isPipRequirement,
+        "a pip requirement: a project name with optional [extras] and version specifiers, such as numpy, numpy==2.2.4 or numpy>=2,<3 (no options, URLs, paths or markers)",
+    );
+    const url = (name: string) => {
+        const value = s.text(name);
+        const problem = value ? indexUrlProblem(value) : undefined;
+        if (problem) s.problem(`${key(name)} ${problem}; got ${shown(shownUrl(value))}.`);
+        return value;
+    };
+    const pipIndexUrl = url("pipIndexUrl");
+    const pipExtraIndexUrl = url("pipExtraIndexUrl");
+    const baseImage = s.text("baseImage");
+    if (baseImage && !isImageReference(baseImage)) {
+        s.problem(`${key("baseImage")} must be an image reference such as ghcr.io/org/science:2025.1; got ${shown(baseImage)}.`);
+    }
+    // Whenever the stack sets osImage itself, even to its default: the base image would silently win.
+    if (baseImage && s.isSet("osImage")) {
+        s.problem(
+            `${key("baseImage")} and ${key("osImage")} cannot both be set: baseImage replaces the image ours is built from. ` +
+                `Remove one (\`pulumi config rm osImage\`); got baseImage ${shown(baseImage)} and osImage ${shown(osImage)}.`,
+        );
+    }
+    return { osImage, software: { aptPackages, pipPackages, pipIndexUrl, pipExtraIndexUrl, baseImage } };
 }

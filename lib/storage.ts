@@ -1,11 +1,12 @@
 /**
  * Where work is kept: the notebook's home folder (a claim, or a Docker volume) and the data volume
- * that the notebook and every engine share. Pure checks of the settings, which `parseConfig` runs;
- * every message names the key (or the key path inside `sharedVolume`), the value and what is allowed.
+ * that the notebook and every engine share. `parseStorage` reads their settings; every message names
+ * the key (or the key path inside `sharedVolume`), the value and what is allowed.
  */
 import { isIP } from "net";
-import { key } from "./config";
+import { DNS_SUBDOMAIN, key } from "./names";
 import { memoryBytes } from "./quantities";
+import { SettingsReader, isObject, parseJson, shown } from "./reader";
 
 /** The notebook's home folder. */
 export interface NotebookStorage {
@@ -29,14 +30,11 @@ export type SharedVolume =
     | { kind: "nfs"; server: string; path: string; readOnly: boolean }
     | { kind: "hostPath"; hostPath: string; readOnly: boolean };
 
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const HOST_LABEL = /^[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$/;
 /** What Docker accepts as a volume name. */
 const DOCKER_VOLUME = /^[A-Za-z0-9][A-Za-z0-9_.-]+$/;
 /** Absolute, and free of what would break a mount specification (`:` and `,`). */
 const ABSOLUTE_PATH = /^\/[^\0\n:,]*$/;
-
-const shown = (value: unknown) => (value === undefined ? "nothing" : JSON.stringify(value));
 
 /** A host name (RFC 1123) or an IPv4 or IPv6 address. */
 export function isHostName(text: string): boolean {
@@ -62,22 +60,13 @@ const SHAPE =
     `with an optional "readOnly": true for the engines; set it with \`pulumi config set --path sharedVolume.claimName data\``;
 const SOURCES = ["claimName", "nfs", "hostPath"] as const;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /**
  * Reads `sharedVolume` as the program receives it (JSON text; `{}` for none) for `target`. Returns
  * the volume (undefined for none) and every problem found.
  */
 export function parseSharedVolume(text: string, target: "kubernetes" | "docker"): { volume?: SharedVolume; problems: string[] } {
     const problems: string[] = [];
-    let value: unknown;
-    try {
-        value = JSON.parse(text);
-    } catch {
-        value = undefined;
-    }
+    const value = parseJson(text);
     if (!isObject(value)) return { problems: [`${SHARED} must be an object such as ${SHAPE}; got ${shown(text)}.`] };
     if (Object.keys(value).length === 0) return { problems };
 
@@ -146,4 +135,15 @@ function nfsVolume(nfs: unknown, target: string, readOnly: boolean, problems: st
         problems.push(`${SHARED}.nfs.path must be an absolute path on the NFS server, without ":" or ",", such as /exports/data; got ${shown(path)}.`);
     }
     return { kind: "nfs", server: String(server), path: String(path), readOnly };
+}
+
+/** The notebook's home folder and the shared data volume, for `target`. */
+export function parseStorage(s: SettingsReader, target: "kubernetes" | "docker"): { notebookStorage: NotebookStorage; sharedVolume?: SharedVolume } {
+    const size = s.text("notebookStorage");
+    const storageClass = s.text("storageClass");
+    const retain = s.boolean("retainNotebookStorage");
+    for (const problem of [storageSizeProblem(size), storageClassProblem(storageClass)]) if (problem) s.problem(problem);
+    const shared = parseSharedVolume(s.json("sharedVolume"), target);
+    shared.problems.forEach(p => s.problem(p));
+    return { notebookStorage: { size, storageClass, retain }, sharedVolume: shared.volume };
 }

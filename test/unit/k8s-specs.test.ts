@@ -1,16 +1,9 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import {
-    controllerServiceSpec,
-    dockerConfigJson,
-    frontendNetworkPolicySpec,
-    frontendPodSpec,
-    notebookClaimSpec,
-    notebookServiceSpec,
-    workerDeploymentSpec,
-    workerNetworkPolicySpec,
-    workerPodSpec,
-} from "../../lib/k8s-specs";
+import { controllerServiceSpec, frontendPodSpec, notebookClaimSpec, notebookServiceSpec } from "../../lib/k8s/frontend";
+import { workerDeploymentSpec, workerPodSpec } from "../../lib/k8s/workers";
+import { frontendNetworkPolicySpec, workerNetworkPolicySpec } from "../../lib/k8s/network-policy";
+import { dockerConfigJson } from "../../lib/k8s/registry-secret";
 import { promiseOf } from "../harness";
 import { defaultGroup } from "../../lib/groups";
 

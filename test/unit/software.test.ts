@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { ConfigError, parseConfig } from "../../lib/config";
+import { parseConfig } from "../../lib/config";
+import { ConfigError } from "../../lib/reader";
 import { isPipRequirement, requirementName, softwareBuildArgs } from "../../lib/software";
 import { MOCK_ENVIRONMENT, find, runProgram } from "../harness";
 
@@ -80,6 +81,13 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
             assert.deepStrictEqual(problemsOf({ baseImage: "ghcr.io/org/science:2025.1", osImage: "debian:trixie" }), [
                 'ipp-cluster:baseImage and ipp-cluster:osImage cannot both be set: baseImage replaces the image ours is built from. Remove one (`pulumi config rm osImage`); got baseImage "ghcr.io/org/science:2025.1" and osImage "debian:trixie".',
             ]);
+        });
+
+        it("refuses baseImage whenever the stack sets osImage, even to its default", () => {
+            assert.deepStrictEqual(problemsOf({ baseImage: "ghcr.io/org/science:2025.1", osImage: "debian:trixie-slim" }), [
+                'ipp-cluster:baseImage and ipp-cluster:osImage cannot both be set: baseImage replaces the image ours is built from. Remove one (`pulumi config rm osImage`); got baseImage "ghcr.io/org/science:2025.1" and osImage "debian:trixie-slim".',
+            ]);
+            assert.deepStrictEqual(problemsOf({ baseImage: "ghcr.io/org/science:2025.1" }), []);
         });
 
         it("refuses a baseImage that is not an image reference", () => {

@@ -296,7 +296,10 @@ describe("worker groups on Docker", () => {
     });
 
     it("runs each group's containers, named after the group, the default group's as before", () => {
-        const containers = ofType(run, "Container").filter(c => c.name.startsWith("cluster-worker"));
+        // In the order declared: registrations complete in any order.
+        const containers = ofType(run, "Container")
+            .filter(c => c.name.startsWith("cluster-worker"))
+            .sort((a, b) => a.name.localeCompare(b.name));
         assert.deepStrictEqual(
             containers.map(c => [c.name, c.inputs.name, c.inputs.hostname]),
             [

@@ -8,12 +8,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as docker from "@pulumi/docker";
-import type { Resources } from "./config";
-import type { SharedVolume } from "./storage";
-import { cpuShares, memoryMiB } from "./quantities";
-import { ClusterNames, Component, PATHS, dockerLabels, workerLabels } from "./names";
-import type { WorkerGroup } from "./groups";
-import { NOTEBOOK_PORT, portsFor } from "./ports";
+import type { SharedVolume } from "../storage";
+import { Resources, cpuShares, memoryMiB } from "../quantities";
+import { ClusterNames, Component, PATHS, dockerLabels, workerLabels } from "../names";
+import type { WorkerGroup } from "../groups";
+import { NOTEBOOK_PORT, portsFor } from "../ports";
 import {
     EnvVar,
     KEY_FILE,
@@ -30,7 +29,7 @@ import {
     POD_NAME_VARIABLE,
     workerEnv,
     workerReadyCommand,
-} from "./runtime";
+} from "../runtime";
 
 type ContainerArgs = docker.ContainerArgs;
 

@@ -1,0 +1,95 @@
+/**
+ * The frontend's objects: the controller Pod (with the notebook server beside it), the Service in front
+ * of the controller, the notebook's own Service and the claim that holds the notebook's home folder.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type * as k8s from "@pulumi/kubernetes";
+import { CONTROLLER_PORTS, NOTEBOOK_PORT, REGISTRATION_PORT, portsFor } from "../ports";
+import { CONTAINERS, PATHS, selectorLabels } from "../names";
+import type { Resources } from "../quantities";
+import type { SharedVolume } from "../storage";
+import { controllerCommand, frontendEnv, notebookCommand, notebookEnv } from "../runtime";
+import { ContainerSettings, PodSources, PodSpec, Volume, VolumeMount, container, containerPorts, podSpec, servicePorts, sharedData, tcpReadiness } from "./pod";
+
+type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
+type ClaimSpec = k8s.types.input.core.v1.PersistentVolumeClaimSpec;
+
+/** The notebook next to the controller: its resources and the Secret holding its token. */
+export interface NotebookSettings {
+    resources: Resources;
+    tokenSecretName: pulumi.Input<string>;
+    /** The claim that holds the notebook's home folder; without one, the home is an emptyDir. */
+    homeClaimName?: pulumi.Input<string>;
+    /** The data volume at /home/jupyter/shared, read-write in the notebook. */
+    shared?: SharedVolume;
+}
+
+/**
+ * The controller Pod's spec: the controller and, when `notebook` is given, a notebook server. The
+ * notebook's home folder is its claim (or an emptyDir) and holds the notebooks; the IPython profile,
+ * where both containers write the keyed connection files, is an emptyDir of its own mounted over
+ * `.ipython`, so that no key lands on the claim. The controller's own home is an emptyDir. The
+ * notebook reads its token from a Secret of its own.
+ */
+export function frontendPodSpec(settings: ContainerSettings, sources: PodSources, notebook?: NotebookSettings): PodSpec {
+    const profileMount: VolumeMount[] = notebook ? [{ name: "ipython", mountPath: PATHS.ipythonDir }] : [];
+    const controller = container(CONTAINERS.controller, settings, {
+        args: controllerCommand(settings.resources.memory),
+        env: frontendEnv(),
+        ports: containerPorts(CONTROLLER_PORTS),
+        readinessProbe: tcpReadiness(REGISTRATION_PORT),
+        volumeMounts: profileMount,
+    });
+    if (!notebook) return podSpec(sources, [controller], [], 30);
+    const shared = sharedData(notebook.shared, false);
+    const server = container(
+        CONTAINERS.notebook,
+        { ...settings, resources: notebook.resources },
+        {
+            args: notebookCommand(),
+            env: notebookEnv(),
+            ports: containerPorts([NOTEBOOK_PORT]),
+            readinessProbe: tcpReadiness(NOTEBOOK_PORT),
+            volumeMounts: [...profileMount, { name: "notebook-token", mountPath: PATHS.notebookTokenDir, readOnly: true }, ...shared.mounts],
+        },
+        "notebook-home",
+    );
+    const claim = notebook.homeClaimName;
+    const volumes: Volume[] = [
+        { name: "ipython", emptyDir: {} },
+        { name: "notebook-token", secret: { secretName: notebook.tokenSecretName, defaultMode: 0o440 } },
+        claim ? { name: "notebook-home", persistentVolumeClaim: { claimName: claim } } : { name: "notebook-home", emptyDir: {} },
+        ...shared.volumes,
+    ];
+    return podSpec(sources, [controller, server], volumes, 30, claim !== undefined);
+}
+
+/**
+ * The claim that holds the notebook's home folder: one node at a time (the frontend Pod is alone and
+ * deleted before it is replaced), in `storageClass` or the cluster's default class.
+ */
+export function notebookClaimSpec(size: string, storageClass = ""): ClaimSpec {
+    return {
+        accessModes: ["ReadWriteOnce"],
+        resources: { requests: { storage: size } },
+        ...(storageClass ? { storageClassName: storageClass } : {}),
+    };
+}
+
+/** The notebook's own Service: only the notebook's port, so exposing it exposes nothing else. */
+export function notebookServiceSpec(instance: string, type: string): ServiceSpec {
+    return {
+        type,
+        selector: selectorLabels(instance, "frontend"),
+        ports: servicePorts([NOTEBOOK_PORT]),
+    };
+}
+
+/** The Service in front of the controller: a stable ClusterIP with the ports engines need. */
+export function controllerServiceSpec(instance: string): ServiceSpec {
+    return {
+        type: "ClusterIP",
+        selector: selectorLabels(instance, "frontend"),
+        ports: servicePorts(portsFor("engines")),
+    };
+}
