@@ -9,11 +9,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { runProgram } from "../test/harness";
-import { buildingNewResource } from "../test/integration/build";
-import { REGISTRY, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
-import { DeclaredObjects, Kubelet } from "../test/integration/kubelet";
-import { TestCluster } from "../test/integration/cluster";
+import { REGISTRY, removeTestContainers } from "../testbed/docker-cli";
+import { cleanEngine, deploy } from "../testbed/deploy";
 import { CLIENT_FILE } from "../lib/names";
 import { client, readyController } from "./measure";
 import { show, stat } from "./stats";
@@ -24,16 +21,11 @@ const PER_POD = 8;
 const LABEL = "bench-broadcast";
 
 async function main() {
-    await requireEngine();
-    await removeTestContainers();
+    await cleanEngine();
     const results: Record<string, { direct_s: number[]; broadcast_s: number[] }> = {};
     for (const pods of PODS) {
-        const run = await runProgram(
-            { registry: REGISTRY, workers: String(pods), enginesPerWorker: String(PER_POD), workerMemory: "2Gi" },
-            { newResource: buildingNewResource([]) },
-        );
-        const objects = new DeclaredObjects(run);
-        const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
+        const deployment = await deploy({ registry: REGISTRY, workers: String(pods), enginesPerWorker: String(PER_POD), workerMemory: "2Gi" });
+        const cluster = deployment.cluster(LABEL);
         const engines = pods * PER_POD;
         try {
             const controller = await readyController(cluster);

@@ -1,7 +1,7 @@
 /** The section of BENCHMARKS.md on starting and supervising engines, from `npm run bench:engines`. */
 import * as fs from "fs";
 import * as path from "path";
-import type { Sample } from "./run";
+import type { Sample } from "./samples";
 import { Stat, show, stat } from "./stats";
 
 export interface EnginesResult {

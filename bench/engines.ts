@@ -17,12 +17,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runProgram } from "../test/harness";
-import { buildingNewResource } from "../test/integration/build";
-import { REGISTRY, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
-import { DeclaredObjects } from "../test/integration/kubelet";
+import { REGISTRY, removeTestContainers } from "../testbed/docker-cli";
+import { Deployment, cleanEngine, deploy } from "../testbed/deploy";
 import { parseBenchFiles } from "./settings";
-import { Sample, baselineOnce, oursOnce, recovery } from "./run";
+import { baselineOnce, oursOnce, recovery } from "./compare";
+import { Sample } from "./samples";
 import { EnginesResult, enginesFile } from "./engines-report";
 
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
@@ -45,18 +44,16 @@ function describe(s: Sample): string {
 async function main() {
     const files = parseBenchFiles(process.env, process.argv.slice(2));
     const out = enginesFile(files.results);
-    await requireEngine();
-    await removeTestContainers();
-    const declare = async (config: Record<string, string>) =>
-        new DeclaredObjects(await runProgram({ registry: REGISTRY, ...config }, { newResource: buildingNewResource([]) }));
-    const bySize = new Map<number, DeclaredObjects>();
-    const packedBySize = new Map<number, DeclaredObjects>();
+    await cleanEngine();
+    const declare = (config: Record<string, string>) => deploy({ registry: REGISTRY, ...config });
+    const bySize = new Map<number, Deployment>();
+    const packedBySize = new Map<number, Deployment>();
     for (const n of SIZES) {
         bySize.set(n, await declare({ workers: String(n) }));
         const perPod = Math.min(n, PACKED);
         packedBySize.set(n, await declare({ workers: String(n / perPod), enginesPerWorker: String(perPod), workerMemory: "2Gi" }));
     }
-    const image = bySize.get(4)!.pods[0].inputs.spec.containers[0].image;
+    const image = bySize.get(4)!.objects.pods[0].inputs.spec.containers[0].image;
     const result: EnginesResult = {
         date: new Date().toISOString(),
         cores: os.cpus().length,

@@ -4,9 +4,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { python, startPython } from "../test/integration/python";
+import { TestCluster } from "../testbed/cluster";
+import { python, startPython } from "../testbed/python";
 import { CLIENT_FILE, CONTAINERS } from "../lib/names";
-import type { TestCluster } from "../test/integration/cluster";
 
 const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
 const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");

@@ -11,10 +11,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CONTAINERS } from "../lib/names";
-import { TestCluster } from "../test/integration/cluster";
-import { TEST_LABEL, docker, inspect } from "../test/integration/docker-cli";
-import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
-import { python } from "../test/integration/python";
+import { TEST_LABEL, docker, inspect } from "../testbed/docker-cli";
+import { sleep } from "../testbed/time";
+import { Deployment } from "../testbed/deploy";
+import { python } from "../testbed/python";
 
 const CLIENT = fs.readFileSync(path.join(__dirname, "client.py"), "utf8");
 const RSS = fs.readFileSync(path.join(__dirname, "rss.py"), "utf8");
@@ -76,16 +76,16 @@ async function streamFromOutside(image: string, clientFile: string, workers: num
     }
 }
 
-export async function controllerMemory(objects: DeclaredObjects, workers: number, runLabel: string, tasks = MEMORY_TASKS): Promise<MemoryResult> {
-    const cluster = new TestCluster(objects, new Kubelet(objects, runLabel));
+export async function controllerMemory(deployment: Deployment, workers: number, runLabel: string, tasks = MEMORY_TASKS): Promise<MemoryResult> {
+    const cluster = deployment.cluster(runLabel);
     try {
         await cluster.up();
         const controller = cluster.frontend!.containers.find(c => c.name === CONTAINERS.controller)!.id;
-        const image = objects.pods[0].inputs.spec.containers[0].image;
+        const image = deployment.objects.pods[0].inputs.spec.containers[0].image;
         const limitBytes = Number(await inspect(controller, "{{.HostConfig.Memory}}"));
         let done = false;
         let [peakRssKb, peakLargestRssKb, samples] = [0, 0, 0];
-        const client = streamFromOutside(image, objects.run.outputs.laptopClientFile, workers, tasks, runLabel).finally(() => (done = true));
+        const client = streamFromOutside(image, deployment.run.outputs.laptopClientFile, workers, tasks, runLabel).finally(() => (done = true));
         while (!done) {
             await Promise.race([sleep(SAMPLE_MS), client.catch(() => undefined)]);
             const [sum, main] = await controllerRss(controller).catch(() => [0, 0]);
@@ -113,7 +113,7 @@ export async function controllerMemory(objects: DeclaredObjects, workers: number
             oomKilled,
             restarts,
             underLimit: !oomKilled && restarts === 0 && alive.ok && cgroupPeakBytes < limitBytes,
-            controller: objects.pods[0].inputs.spec.containers[0].args,
+            controller: deployment.objects.pods[0].inputs.spec.containers[0].args,
         };
     } finally {
         await cluster.down();

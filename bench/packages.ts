@@ -14,11 +14,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { runProgram } from "../test/harness";
-import { BuildRecord, buildingNewResource } from "../test/integration/build";
-import { TestCluster } from "../test/integration/cluster";
-import { REGISTRY, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
-import { DeclaredObjects, Kubelet } from "../test/integration/kubelet";
+import { REGISTRY, docker, inspect, removeTestContainers, requireEngine } from "../testbed/docker-cli";
+import { deploy } from "../testbed/deploy";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
 import { packagesFile, spread } from "./packages-report";
 
@@ -34,19 +31,17 @@ function log(message: string) {
 }
 
 async function build(config: Record<string, string>) {
-    const records: BuildRecord[] = [];
-    const run = await runProgram({ registry: REGISTRY, workers: String(WORKERS), ...config }, { newResource: buildingNewResource(records) });
+    const deployment = await deploy({ registry: REGISTRY, workers: String(WORKERS), ...config });
+    const records = deployment.builds;
     const seconds = Object.fromEntries(records.map(r => [r.name.replace("images-", ""), r.seconds]));
     const sizes: Record<string, number> = {};
     for (const r of records) sizes[r.name.replace("images-", "")] = Number(await inspect(r.repoDigest, "{{.Size}}"));
-    return { run, seconds, sizes };
+    return { deployment, seconds, sizes };
 }
 
 /** CPU seconds per worker (engine, nanny, entrypoint) once every worker is Ready. */
 async function startupCpu(config: Record<string, string>): Promise<number> {
-    const { run } = await build(config);
-    const objects = new DeclaredObjects(run);
-    const cluster = new TestCluster(objects, new Kubelet(objects, "bench-packages"));
+    const cluster = (await build(config)).deployment.cluster("bench-packages");
     try {
         await cluster.up();
         const cpu = await Promise.all(

@@ -2,7 +2,7 @@
  * Renders the raw results as the report (BENCHMARKS.md): medians with their spread, ratios to the baseline,
  * and each target with whether this run met it and by how much.
  */
-import type { Sample } from "./run";
+import type { Sample } from "./samples";
 import type { Variant } from "./settings";
 import { renderMemory } from "./memory";
 import { renderPackages } from "./packages-report";

@@ -12,169 +12,24 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runProgram } from "../test/harness";
-import { BuildRecord, buildingNewResource } from "../test/integration/build";
-import { TestCluster } from "../test/integration/cluster";
-import { REGISTRY, TEST_LABEL, docker, inspect, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
-import { frontendRestart, lostWorker } from "../test/integration/drills";
-import { DeclaredObjects, Kubelet, sleep } from "../test/integration/kubelet";
-import { READY_TIMEOUT_SECONDS, Usage, WORKER_ROLES, client, cpuOf, mean, readyController, sum, timeReady, usage } from "./measure";
-import { CLIENT_FILE } from "../lib/names";
+import { BuildRecord } from "../testbed/build";
+import { REGISTRY, docker, inspect, removeTestContainers } from "../testbed/docker-cli";
+import { cleanEngine, deploy } from "../testbed/deploy";
+import { removeStandIns } from "../testbed/volumes";
 import { controllerCommand, engineCommand } from "../lib/runtime";
+import { LABEL, TASKS, baselineOnce, log, oursOnce, recovery } from "./compare";
+import { READY_TIMEOUT_SECONDS, sum } from "./measure";
+import { Sample } from "./samples";
 import { renderReport } from "./report";
 import { readPackages } from "./packages-report";
 import { readShapes } from "./shapes-report";
 import { readEngines } from "./engines-report";
 import { MemoryResult, controllerMemory } from "./memory";
-import { removeStandIns } from "../test/integration/volumes";
-import { BenchSettings, BenchSettingsError, Variant, parseBenchSettings } from "./settings";
+import { BenchSettings, BenchSettingsError, parseBenchSettings } from "./settings";
 
 const ROOT = path.resolve(__dirname, "..");
-const TASKS = 3000;
-const LABEL = "bench";
 /** Workers for the memory case. */
 const MEMORY_WORKERS = 4;
-
-export type { Variant };
-export interface Sample {
-    variant: Variant;
-    workers: number;
-    /** NaN when not every engine answered in time; `failure` then says how far it got. */
-    readySeconds: number;
-    failure?: string;
-    lbTasksPerSecond: number;
-    directTasksPerSecond: number;
-    controllerRssKb: number;
-    controllerMainRssKb: number;
-    engineRssKb: number;
-    supervisorRssKb?: number;
-    /** CPU seconds each worker used to start (engine and nanny, plus the entrypoint for ours), read at ready time. */
-    startupCpuSecondsPerWorker: number;
-    /** CPU milliseconds per task over the throughput run, by party: what bounds the rate on shared cores. */
-    cpuMsPerTask?: { client: number; controller: number; engines: number };
-}
-
-function log(message: string) {
-    console.log(`[bench] ${message}`);
-}
-
-function failed(variant: Variant, workers: number, failure: string): Sample {
-    return {
-        variant,
-        workers,
-        readySeconds: NaN,
-        failure,
-        lbTasksPerSecond: NaN,
-        directTasksPerSecond: NaN,
-        controllerRssKb: NaN,
-        controllerMainRssKb: NaN,
-        engineRssKb: NaN,
-        startupCpuSecondsPerWorker: NaN,
-    };
-}
-
-/** Start-up CPU (read first), then throughput, then memory after the throughput run. */
-async function measureRunning(clientContainer: string, workers: number, containers: string[]) {
-    const before = await usage(containers);
-    const startupCpuSecondsPerWorker = cpuOf(before, WORKER_ROLES) / workers;
-    const t = await client(clientContainer, ["throughput", CLIENT_FILE, String(workers), String(TASKS)]);
-    const u = await usage(containers);
-    // Engines and the controller are the same processes before and after, so their CPU grew by this much
-    // (the warm-up and the connecting are in it too: a little over the tasks' own share).
-    const perTask = (seconds: number) => (1000 * seconds) / t.tasks_run;
-    const rss = (role: keyof Usage) => u[role].map(([kb]) => kb);
-    return {
-        lbTasksPerSecond: t.lb_tasks_per_s,
-        directTasksPerSecond: t.direct_tasks_per_s,
-        controllerRssKb: sum(rss("controller")),
-        controllerMainRssKb: Math.max(...rss("controller")),
-        engineRssKb: mean(rss("engine")) + mean(rss("nanny")),
-        supervisorRssKb: u.worker.length ? mean(rss("worker")) : undefined,
-        startupCpuSecondsPerWorker,
-        cpuMsPerTask: {
-            client: perTask(t.client_cpu_s),
-            controller: perTask(cpuOf(u, ["controller"]) - cpuOf(before, ["controller"])),
-            engines: perTask(cpuOf(u, WORKER_ROLES) - cpuOf(before, WORKER_ROLES)),
-        },
-    };
-}
-
-/** Our cluster from these declared objects: ready time of all its engines (`workers` in the sample), then the rest. */
-export async function oursOnce(objects: DeclaredObjects): Promise<Sample> {
-    const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
-    const workers = cluster.engines;
-    try {
-        const controller = await readyController(cluster);
-        const ready = await timeReady(controller, workers, () => cluster.startWorkers());
-        if (ready.failure) return failed("ours", workers, ready.failure);
-        const readySeconds = ready.seconds;
-        const measured = await measureRunning(controller, workers, [controller, ...cluster.workers.map(w => w.containers[0].id)]);
-        return { variant: "ours", workers, readySeconds, ...measured };
-    } finally {
-        await cluster.down();
-    }
-}
-
-/**
- * Starts N copies of a command at once, in the background: `bash -c START_ENGINES NAME N COMMAND...`.
- * The count and the command come in as arguments, so nothing is pasted into the script.
- */
-const START_ENGINES = 'n=$1; shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 & done; wait';
-
-/** ipyparallel's own way: one container of the same image, `ipcontroller`, then N `ipengine` processes. */
-export async function baselineOnce(image: string, workers: number, ourFlags: boolean): Promise<Sample> {
-    const controllerArgs = ourFlags ? controllerCommand().filter(a => a !== "--reuse") : ["ipcontroller"];
-    // ipyparallel's own engine (with its own nanny), with our flags but for the files.
-    const engineArgs = ourFlags
-        ? [
-              "ipengine",
-              ...engineCommand()
-                  .slice(1)
-                  .filter(a => !a.startsWith("--file=") && !a.startsWith("--keyfile=")),
-          ]
-        : ["ipengine"];
-    const id = (await docker(["run", "-d", "--network=host", "--label", `${TEST_LABEL}=${LABEL}`, "--entrypoint", "sleep", image, "infinity"])).stdout.trim();
-    try {
-        await docker(["exec", "-d", id, ...controllerArgs]);
-        for (let i = 0; (await docker(["exec", id, "test", "-e", CLIENT_FILE], { allowFailure: true })).code !== 0; i++) {
-            if (i > 120) throw new Error("the baseline controller wrote no client file");
-            await sleep(250);
-        }
-        const variant = ourFlags ? "baselineOurFlags" : "baseline";
-        const ready = await timeReady(id, workers, () =>
-            docker(["exec", "-d", id, "bash", "-c", START_ENGINES, "start-engines", String(workers), ...engineArgs]),
-        );
-        if (ready.failure) {
-            const alive = (await usage([id])).engine.length;
-            return failed(variant, workers, `${ready.failure}; ${alive} of ${workers} ipengine processes still running`);
-        }
-        const measured = await measureRunning(id, workers, [id]);
-        return { variant, workers, readySeconds: ready.seconds, ...measured };
-    } finally {
-        await docker(["rm", "-f", id], { allowFailure: true });
-    }
-}
-
-export async function recovery(objects: DeclaredObjects, reps: number, results: Record<string, number[]>, saved: () => void) {
-    for (let r = 0; r < reps; r++) {
-        for (const [name, drill] of [
-            ["frontendRestart", frontendRestart],
-            ["lostWorker", lostWorker],
-        ] as const) {
-            const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
-            try {
-                await cluster.up();
-                const result = await drill(cluster);
-                if (!result.ok) throw new Error(`${name}: ${result.detail}`);
-                results[name].push(result.seconds);
-                saved();
-                log(`recovery ${name} (${cluster.replicas} workers): ${result.seconds.toFixed(1)} s`);
-            } finally {
-                await cluster.down();
-            }
-        }
-    }
-}
 
 async function imageCosts(builds: BuildRecord[], reps: number) {
     const size = async (ref: string) => Number(await inspect(ref, "{{.Size}}"));
@@ -183,8 +38,7 @@ async function imageCosts(builds: BuildRecord[], reps: number) {
 
     const noChange: { build: number[]; push: number[] } = { build: [], push: [] };
     for (let r = 0; r < reps; r++) {
-        const records: BuildRecord[] = [];
-        await runProgram({ registry: REGISTRY, workers: "1" }, { newResource: buildingNewResource(records) });
+        const records = (await deploy({ registry: REGISTRY, workers: "1" })).builds;
         noChange.build.push(sum(records.map(b => b.seconds)));
         noChange.push.push(sum(records.map(b => b.pushSeconds)));
         log(`no-change rebuild of all three: build ${noChange.build.at(-1)!.toFixed(2)} s, push ${noChange.push.at(-1)!.toFixed(2)} s`);
@@ -192,7 +46,7 @@ async function imageCosts(builds: BuildRecord[], reps: number) {
 
     // Change only the worker's entrypoint (a copy of its build context) and rebuild the worker.
     const workerChange: { build: number[]; push: number[] } = { build: [], push: [] };
-    const run = await runProgram({ registry: REGISTRY, workers: "1" }, { newResource: buildingNewResource([]) });
+    const { run } = await deploy({ registry: REGISTRY, workers: "1" });
     const worker = run.resources.find(r => r.name === "images-worker")!.inputs;
     for (let r = 0; r < reps; r++) {
         const context = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-bench-worker-"));
@@ -243,16 +97,13 @@ async function main(settings: BenchSettings) {
     /** Written after every case, so that a run that breaks off keeps what it measured. */
     const writeResults = (results: object) => fs.writeFileSync(files.results, JSON.stringify({ ...common(settings), ...results }, null, 2) + "\n");
 
-    await requireEngine();
-    await removeTestContainers();
+    await cleanEngine();
     const builds: BuildRecord[] = [];
     const started = Date.now();
-    const runFor = async (workers: number, records: BuildRecord[] = []) =>
-        new DeclaredObjects(
-            await runProgram({ ...settings.stackConfig, registry: REGISTRY, workers: String(workers) }, { newResource: buildingNewResource(records) }),
-        );
-    const first = await runFor(1, builds);
-    const frontendImage = first.pods[0].inputs.spec.containers[0].image;
+    const runFor = (workers: number) => deploy({ ...settings.stackConfig, registry: REGISTRY, workers: String(workers) });
+    const first = await runFor(1);
+    builds.push(...first.builds);
+    const frontendImage = first.objects.pods[0].inputs.spec.containers[0].image;
     log(`images built: ${builds.map(b => `${b.name} ${b.seconds.toFixed(1)} s`).join(", ")}`);
 
     const samples: Sample[] = [];
@@ -262,11 +113,11 @@ async function main(settings: BenchSettings) {
         log(`warm-up (not recorded): ours N=4 ready ${warmUp.readySeconds.toFixed(1)} s`);
 
         for (const workers of settings.sizes) {
-            const objects = await runFor(workers);
+            const deployment = await runFor(workers);
             const reps = workers >= 64 ? Math.min(settings.reps, 1) : settings.reps;
             for (let r = 0; r < reps; r++) {
                 for (const variant of settings.variants) {
-                    const sample = variant === "ours" ? await oursOnce(objects) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
+                    const sample = variant === "ours" ? await oursOnce(deployment) : await baselineOnce(frontendImage, workers, variant === "baselineOurFlags");
                     samples.push(sample);
                     writeResults({ partial: true, samples });
                     if (sample.failure) {

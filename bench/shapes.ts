@@ -12,11 +12,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as os from "os";
-import { runProgram } from "../test/harness";
-import { buildingNewResource } from "../test/integration/build";
-import { TestCluster } from "../test/integration/cluster";
-import { REGISTRY, docker, removeTestContainers, requireEngine } from "../test/integration/docker-cli";
-import { DeclaredObjects, Kubelet } from "../test/integration/kubelet";
+import { REGISTRY, docker, removeTestContainers } from "../testbed/docker-cli";
+import { Deployment, cleanEngine, deploy } from "../testbed/deploy";
 import { memoryBytes } from "../lib/quantities";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
 import { WORKER_ROLES, cpuOf, readyController, timeReady, usage } from "./measure";
@@ -36,8 +33,8 @@ async function memoryMiB(container: string): Promise<number> {
     return memoryBytes(used.replace(/B$/, "")) / 2 ** 20; // "398MiB" is the quantity 398Mi
 }
 
-async function once(objects: DeclaredObjects, pods: number, enginesPerPod: number): Promise<ShapeSample> {
-    const cluster = new TestCluster(objects, new Kubelet(objects, LABEL));
+async function once(deployment: Deployment, pods: number, enginesPerPod: number): Promise<ShapeSample> {
+    const cluster = deployment.cluster(LABEL);
     try {
         const controller = await readyController(cluster);
         const ready = await timeReady(controller, ENGINES, () => cluster.startWorkers());
@@ -60,13 +57,12 @@ async function once(objects: DeclaredObjects, pods: number, enginesPerPod: numbe
 async function main() {
     const files = parseBenchFiles(process.env, process.argv.slice(2));
     const out = shapesFile(files.results);
-    await requireEngine();
-    await removeTestContainers();
-    const objects = new Map<string, DeclaredObjects>();
+    await cleanEngine();
+    const objects = new Map<string, Deployment>();
     for (const [pods, perPod] of SHAPES) {
         // Memory for the engines and a little over (the preview asks for 160Mi each).
         const config = { registry: REGISTRY, workers: String(pods), enginesPerWorker: String(perPod), workerMemory: `${Math.max(1024, perPod * 256)}Mi` };
-        objects.set(`${pods}x${perPod}`, new DeclaredObjects(await runProgram(config, { newResource: buildingNewResource([]) })));
+        objects.set(`${pods}x${perPod}`, await deploy(config));
     }
     const warm = await once(objects.get("4x4")!, 4, 4);
     log(`warm-up (not recorded): 4 × 4 ready in ${warm.readySeconds.toFixed(1)} s`);

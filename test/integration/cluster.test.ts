@@ -1,13 +1,14 @@
 import * as assert from "assert";
-import { ProgramRun, find, runProgram } from "../harness";
+import { find } from "../../testbed/program";
+import { TestCluster } from "../../testbed/cluster";
+import { REGISTRY, inspect, removeTestContainers, requireEngine } from "../../testbed/docker-cli";
+import { DeclaredObjects } from "../../testbed/declared";
+import { Kubelet } from "../../testbed/kubelet";
+import { Deployment, cleanEngine, deploy } from "../../testbed/deploy";
+import { DrillResult, coldStart, frontendReplacement, frontendRestart, lostWorker, workersFirst } from "../../testbed/drills";
+import { httpStatus, laptopGreetings } from "../../testbed/access";
 import { seedTestProgram } from "../../lib/commands";
 import { FILES, PATHS } from "../../lib/names";
-import { BuildRecord, buildingNewResource } from "./build";
-import { TestCluster } from "./cluster";
-import { REGISTRY, inspect, removeTestContainers, requireEngine } from "./docker-cli";
-import { httpStatus, laptopGreetings } from "./access";
-import { DrillResult, coldStart, frontendReplacement, frontendRestart, lostWorker, workersFirst } from "./drills";
-import { DeclaredObjects, Kubelet } from "./kubelet";
 
 const WORKERS = 4;
 const RUN_LABEL = `run-${process.pid}-${Date.now()}`;
@@ -21,22 +22,18 @@ function expectWithin(what: string, result: DrillResult, limit: number) {
 
 describe("the cluster on a real Docker engine", function () {
     this.timeout(20 * 60_000);
-    let run: ProgramRun;
-    let objects: DeclaredObjects;
+    let deployment: Deployment;
     let cluster: TestCluster;
-    const builds: BuildRecord[] = [];
 
     before(async function () {
-        await requireEngine();
-        const leftovers = await removeTestContainers();
+        const leftovers = await cleanEngine();
         if (leftovers) console.log(`      removed ${leftovers} containers left by an earlier run`);
-        run = await runProgram({ registry: REGISTRY, workers: String(WORKERS) }, { newResource: buildingNewResource(builds) });
-        for (const b of builds) console.log(`      built ${b.name} in ${b.seconds.toFixed(1)} s, pushed in ${b.pushSeconds.toFixed(1)} s`);
-        objects = new DeclaredObjects(run);
+        deployment = await deploy({ registry: REGISTRY, workers: String(WORKERS) });
+        for (const b of deployment.builds) console.log(`      built ${b.name} in ${b.seconds.toFixed(1)} s, pushed in ${b.pushSeconds.toFixed(1)} s`);
     });
 
     beforeEach(() => {
-        cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+        cluster = deployment.cluster(RUN_LABEL);
     });
 
     afterEach(async function () {
@@ -53,6 +50,7 @@ describe("the cluster on a real Docker engine", function () {
     });
 
     it("builds the images for real; frontend and worker start FROM the pushed base digest", async () => {
+        const { builds, run } = deployment;
         assert.deepStrictEqual(builds.map(b => b.name).sort(), ["images-base", "images-frontend", "images-worker"]);
         const base = builds.find(b => b.name === "images-base")!;
         assert.ok(base.repoDigest.startsWith(`${REGISTRY}/ipp-base@sha256:`), base.repoDigest);
@@ -67,6 +65,7 @@ describe("the cluster on a real Docker engine", function () {
 
     it("the Service routes every port to a port the frontend declares, and selects the frontend alone", () => {
         // Host networking cannot show the Service routing, so check what routing would use.
+        const { objects } = deployment;
         const service = objects.services[0].inputs;
         const frontend = objects.pods[0].inputs;
         const workerLabels = objects.deployments[0].inputs.spec.template.metadata.labels;
@@ -142,18 +141,16 @@ describe("the cluster on a real Docker engine", function () {
     });
 
     describe("with push off (images only in the local engine)", () => {
-        let local: DeclaredObjects;
+        let local: Deployment;
         before(async () => {
-            const localBuilds: BuildRecord[] = [];
-            const localRun = await runProgram({ push: "false", workers: "2" }, { newResource: buildingNewResource(localBuilds) });
-            assert.ok(localBuilds.every(b => b.pushSeconds === 0 && b.repoDigest.startsWith("sha256:")));
-            local = new DeclaredObjects(localRun);
+            local = await deploy({ push: "false", workers: "2" });
+            assert.ok(local.builds.every(b => b.pushSeconds === 0 && b.repoDigest.startsWith("sha256:")));
         });
 
         it("runs from the local tags and passes the seed's test", async () => {
-            const pod = local.pods[0].inputs.spec.containers[0];
+            const pod = local.objects.pods[0].inputs.spec.containers[0];
             assert.strictEqual(pod.image, "ipp-frontend:latest");
-            cluster = new TestCluster(local, new Kubelet(local, RUN_LABEL));
+            cluster = local.cluster(RUN_LABEL);
             await cluster.up();
             const out = await cluster.python("-c", [seedTestProgram()]);
             assert.strictEqual(out.code, 0, out.stderr);
@@ -189,17 +186,16 @@ describe("the integration test's own guard", () => {
 
 describe("the notebook and the laptop client, on a real Docker engine", function () {
     this.timeout(20 * 60_000);
-    let run: ProgramRun;
+    let run: Deployment["run"];
     let cluster: TestCluster;
     let token: string;
 
     before(async () => {
-        await requireEngine();
-        await removeTestContainers();
-        run = await runProgram({ registry: REGISTRY, workers: "2" }, { newResource: buildingNewResource([]) });
-        const objects = new DeclaredObjects(run);
+        await cleanEngine();
+        const deployment = await deploy({ registry: REGISTRY, workers: "2" });
+        run = deployment.run;
         token = find(run, "core/v1:Secret", "cluster-notebook-token").inputs.stringData.token;
-        cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+        cluster = deployment.cluster(RUN_LABEL);
         await cluster.up();
     });
 

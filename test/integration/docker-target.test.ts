@@ -1,18 +1,18 @@
 import * as assert from "assert";
 import { execFile } from "child_process";
-import { ProgramRun, find, ofType, runProgram } from "../harness";
+import { ProgramRun, find, ofType } from "../../testbed/program";
+import { waitAnswering } from "../../testbed/cluster";
+import { TEST_LABEL, docker, inspect, removeTestContainers, removeTestVolumes } from "../../testbed/docker-cli";
+import { sleep } from "../../testbed/time";
+import { cleanEngine, deploy } from "../../testbed/deploy";
+import { ContainerRunner, RunningContainer } from "../../testbed/containers";
+import { SAMPLE_NOTEBOOK, httpStatus, laptopGreetings, readNotebook, saveNotebook } from "../../testbed/access";
 import { CLIENT_FILE } from "../../lib/names";
-import { BuildRecord, buildingNewResource } from "./build";
-import { ContainerRunner, RunningContainer } from "./containers";
-import { TEST_LABEL, docker, inspect, removeTestContainers, removeTestVolumes, requireEngine } from "./docker-cli";
-import { sleep } from "./kubelet";
-import { SAMPLE_NOTEBOOK, httpStatus, laptopGreetings, readNotebook, saveNotebook } from "./access";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
 const WORKERS = 4;
-const CHECK = fs.readFileSync(path.join(__dirname, "check_cluster.py"), "utf8");
 
 function shell(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise(resolve =>
@@ -25,28 +25,15 @@ describe("the docker target on a real Docker engine", function () {
     let run: ProgramRun;
     let runner: ContainerRunner;
     let started: RunningContainer[] = [];
-    const builds: BuildRecord[] = [];
     /** The shared data volume: a folder of this machine that uid 1000 may write, read-only for the engines. */
     const sharedDir = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-shared-"));
 
-    async function waitAnswering(frontend: RunningContainer, timeoutSeconds: number) {
-        const out = await docker(["exec", "-i", frontend.id, "python3", "-", CLIENT_FILE, String(WORKERS), String(timeoutSeconds)], {
-            input: CHECK,
-            allowFailure: true,
-        });
-        return JSON.parse(out.stdout.trim().split("\n").pop() || "{}");
-    }
-
     before(async () => {
-        await requireEngine();
-        await removeTestContainers();
+        await cleanEngine();
         await removeTestVolumes();
         fs.chownSync(sharedDir, 1000, 1000);
         const sharedVolume = JSON.stringify({ hostPath: sharedDir, readOnly: true });
-        run = await runProgram(
-            { target: "docker", push: "false", workers: String(WORKERS), sharedVolume },
-            { stack: "itest", newResource: buildingNewResource(builds) },
-        );
+        ({ run } = await deploy({ target: "docker", push: "false", workers: String(WORKERS), sharedVolume }, { stack: "itest" }));
         runner = new ContainerRunner(run, `docker-target-${process.pid}`);
     });
 
@@ -173,7 +160,7 @@ describe("the docker target on a real Docker engine", function () {
         for (let i = 0; i < 120 && Number(await inspect(frontend.id, "{{.RestartCount}}")) === before; i++) await sleep(250);
         assert.ok(Number(await inspect(frontend.id, "{{.RestartCount}}")) > before, "the container was not restarted");
         await runner.waitHealthy(frontend, 60_000);
-        const result = await waitAnswering(frontend, 60);
+        const result = await waitAnswering(frontend.id, WORKERS, 60);
         const seconds = (Date.now() - t0) / 1000;
         console.log(`      docker target, controller killed: all engines answer after ${seconds.toFixed(1)} s (limit 30 s)`);
         assert.ok(result.ok, result.error);

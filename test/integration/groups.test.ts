@@ -4,16 +4,16 @@
  * worker groups whose engines know their group and pod.
  */
 import * as assert from "assert";
-import { runProgram } from "../harness";
+import { find } from "../../testbed/program";
+import { TestCluster } from "../../testbed/cluster";
+import { REGISTRY, docker, removeTestContainers, removeTestVolumes } from "../../testbed/docker-cli";
+import { RunningPod } from "../../testbed/declared";
+import { sleep } from "../../testbed/time";
+import { cleanEngine, deploy } from "../../testbed/deploy";
+import { frontendRestart } from "../../testbed/drills";
+import { ContainerRunner, RunningContainer } from "../../testbed/containers";
 import { seedTestProgram } from "../../lib/commands";
 import { CLIENT_FILE, PATHS } from "../../lib/names";
-import { buildingNewResource } from "./build";
-import { TestCluster } from "./cluster";
-import { REGISTRY, docker, removeTestContainers, removeTestVolumes, requireEngine } from "./docker-cli";
-import { frontendRestart } from "./drills";
-import { DeclaredObjects, Kubelet, RunningPod, sleep } from "./kubelet";
-import { ContainerRunner, RunningContainer } from "./containers";
-import { find } from "../harness";
 
 const RUN_LABEL = `groups-${process.pid}-${Date.now()}`;
 
@@ -53,8 +53,7 @@ describe("worker shapes on a real Docker engine", function () {
     let cluster: TestCluster | undefined;
 
     before(async () => {
-        await requireEngine();
-        await removeTestContainers();
+        await cleanEngine();
     });
 
     afterEach(async function () {
@@ -70,9 +69,7 @@ describe("worker shapes on a real Docker engine", function () {
 
     describe("enginesPerWorker: 4, two worker pods", () => {
         before(async () => {
-            const run = await runProgram({ registry: REGISTRY, workers: "2", enginesPerWorker: "4" }, { newResource: buildingNewResource([]) });
-            const objects = new DeclaredObjects(run);
-            cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+            cluster = (await deploy({ registry: REGISTRY, workers: "2", enginesPerWorker: "4" })).cluster(RUN_LABEL);
         });
         after(async () => {
             await cluster?.down();
@@ -135,9 +132,7 @@ describe("worker shapes on a real Docker engine", function () {
                 { name: "cpu", workers: 2 },
                 { name: "big", workers: 1, enginesPerWorker: 2 },
             ]);
-            const run = await runProgram({ registry: REGISTRY, workerGroups }, { newResource: buildingNewResource([]) });
-            const objects = new DeclaredObjects(run);
-            cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+            cluster = (await deploy({ registry: REGISTRY, workerGroups })).cluster(RUN_LABEL);
         });
         after(async () => {
             await cluster?.down();
@@ -187,10 +182,7 @@ describe("worker shapes on a real Docker engine", function () {
                 { name: "default", workers: 1 },
                 { name: "big", workers: 1, enginesPerWorker: 2 },
             ]);
-            const run = await runProgram(
-                { target: "docker", push: "false", notebook: "false", workerGroups },
-                { stack: "itest-groups", newResource: buildingNewResource([]) },
-            );
+            const { run } = await deploy({ target: "docker", push: "false", notebook: "false", workerGroups }, { stack: "itest-groups" });
             runner = new ContainerRunner(run, `groups-docker-${process.pid}`);
             started.push(await runner.start(find(run, "Container", "cluster-frontend")));
         });

@@ -4,13 +4,11 @@
  * at once, its task failing with EngineError.
  */
 import * as assert from "assert";
-import { runProgram } from "../harness";
+import { TestCluster } from "../../testbed/cluster";
+import { REGISTRY, docker, removeTestContainers } from "../../testbed/docker-cli";
+import { cleanEngine, deploy } from "../../testbed/deploy";
+import { startPython } from "../../testbed/python";
 import { CLIENT_FILE, CONTAINERS } from "../../lib/names";
-import { buildingNewResource } from "./build";
-import { TestCluster } from "./cluster";
-import { REGISTRY, docker, removeTestContainers, requireEngine } from "./docker-cli";
-import { DeclaredObjects, Kubelet } from "./kubelet";
-import { startPython } from "./python";
 
 const RUN_LABEL = `nanny-${process.pid}-${Date.now()}`;
 
@@ -90,11 +88,8 @@ describe("the worker as the engines' nanny, on a real Docker engine", function (
     let cluster: TestCluster;
 
     before(async () => {
-        await requireEngine();
-        await removeTestContainers();
-        const run = await runProgram({ registry: REGISTRY, workers: "2", enginesPerWorker: "2" }, { newResource: buildingNewResource([]) });
-        const objects = new DeclaredObjects(run);
-        cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+        await cleanEngine();
+        cluster = (await deploy({ registry: REGISTRY, workers: "2", enginesPerWorker: "2" })).cluster(RUN_LABEL);
         await cluster.up();
         const check = await cluster.waitAnswering(4, 60);
         assert.ok(check.ok, check.error);

@@ -1,12 +1,11 @@
 import * as assert from "assert";
-import { ProgramRun, find, runProgram } from "../harness";
+import { ProgramRun, find } from "../../testbed/program";
+import { TestCluster } from "../../testbed/cluster";
+import { REGISTRY, docker, removeTestContainers } from "../../testbed/docker-cli";
+import { cleanEngine, deploy } from "../../testbed/deploy";
+import { ContainerRunner, RunningContainer } from "../../testbed/containers";
+import { PackageIndex, servePackageIndex } from "../../testbed/package-index";
 import { CLIENT_FILE, CONTAINERS } from "../../lib/names";
-import { BuildRecord, buildingNewResource } from "./build";
-import { TestCluster } from "./cluster";
-import { ContainerRunner, RunningContainer } from "./containers";
-import { REGISTRY, docker, removeTestContainers, requireEngine } from "./docker-cli";
-import { DeclaredObjects, Kubelet } from "./kubelet";
-import { PackageIndex, servePackageIndex } from "./package_index";
 
 const WORKERS = 2;
 const RUN_LABEL = `packages-${process.pid}`;
@@ -44,8 +43,7 @@ describe("your own software, built and run for real", function () {
     let index: PackageIndex;
 
     before(async () => {
-        await requireEngine();
-        await removeTestContainers();
+        await cleanEngine();
         index = await servePackageIndex("ippdemo", ["0.1.0", "0.2.0"]);
     });
 
@@ -57,16 +55,12 @@ describe("your own software, built and run for real", function () {
     describe(`aptPackages [python3-numpy] and pipPackages [ippdemo==0.1.0] from a local index, ${WORKERS} workers`, () => {
         let run: ProgramRun;
         let cluster: TestCluster;
-        const builds: BuildRecord[] = [];
 
         before(async () => {
-            run = await runProgram(
-                { registry: REGISTRY, workers: String(WORKERS), ...PACKAGES, pipIndexUrl: index.url },
-                { newResource: buildingNewResource(builds) },
-            );
-            for (const b of builds) console.log(`      built ${b.name} in ${b.seconds.toFixed(1)} s`);
-            const objects = new DeclaredObjects(run);
-            cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+            const deployment = await deploy({ registry: REGISTRY, workers: String(WORKERS), ...PACKAGES, pipIndexUrl: index.url });
+            for (const b of deployment.builds) console.log(`      built ${b.name} in ${b.seconds.toFixed(1)} s`);
+            run = deployment.run;
+            cluster = deployment.cluster(RUN_LABEL);
             await cluster.up();
         });
 
@@ -123,9 +117,9 @@ describe("your own software, built and run for real", function () {
         });
 
         it("runs the same images: every engine imports numpy and ippdemo", async () => {
-            const run = await runProgram(
+            const { run } = await deploy(
                 { target: "docker", push: "false", workers: String(WORKERS), ...PACKAGES, pipIndexUrl: index.url },
-                { stack: "pkgtest", newResource: buildingNewResource([]) },
+                { stack: "pkgtest" },
             );
             runner = new ContainerRunner(run, RUN_LABEL);
             const frontend = await runner.start(find(run, "Container", "cluster-frontend"));
@@ -159,10 +153,9 @@ describe("your own software, built and run for real", function () {
         });
 
         it("is completed and passes the seed test", async () => {
-            const run = await runProgram({ registry: REGISTRY, workers: String(WORKERS), baseImage: byo }, { newResource: buildingNewResource([]) });
-            assert.strictEqual(find(run, "Image", "images-base").inputs.build.dockerfile, "images/base/custom.Dockerfile");
-            const objects = new DeclaredObjects(run);
-            const cluster = new TestCluster(objects, new Kubelet(objects, RUN_LABEL));
+            const deployment = await deploy({ registry: REGISTRY, workers: String(WORKERS), baseImage: byo });
+            assert.strictEqual(find(deployment.run, "Image", "images-base").inputs.build.dockerfile, "images/base/custom.Dockerfile");
+            const cluster = deployment.cluster(RUN_LABEL);
             try {
                 await cluster.up();
                 const check = await cluster.waitAnswering(WORKERS, 60);
@@ -177,7 +170,7 @@ describe("your own software, built and run for real", function () {
         });
 
         it("is refused at build time, naming baseImage and all it lacks, without ipyparallel", async () => {
-            await assert.rejects(runProgram({ registry: REGISTRY, workers: "1", baseImage: lacking }, { newResource: buildingNewResource([]) }), (e: Error) =>
+            await assert.rejects(deploy({ registry: REGISTRY, workers: "1", baseImage: lacking }), (e: Error) =>
                 e.message.includes(
                     `ipp-cluster:baseImage ${lacking} cannot be used: it lacks ipyparallel 8.x (found none), the ipcontroller command on PATH, the ipengine command on PATH.`,
                 ),
@@ -186,7 +179,7 @@ describe("your own software, built and run for real", function () {
 
         it("is refused at build time, naming baseImage, without Python", async () => {
             await assert.rejects(
-                runProgram({ registry: REGISTRY, workers: "1", baseImage: "debian:trixie-slim" }, { newResource: buildingNewResource([]) }),
+                deploy({ registry: REGISTRY, workers: "1", baseImage: "debian:trixie-slim" }),
                 /ipp-cluster:baseImage debian:trixie-slim cannot be used: it has no python3 on PATH/,
             );
         });
@@ -194,7 +187,7 @@ describe("your own software, built and run for real", function () {
 
     it("a Debian package that does not exist fails the build with apt's own message", async () => {
         await assert.rejects(
-            runProgram({ registry: REGISTRY, workers: "1", aptPackages: JSON.stringify(["no-such-package-ipp"]) }, { newResource: buildingNewResource([]) }),
+            deploy({ registry: REGISTRY, workers: "1", aptPackages: JSON.stringify(["no-such-package-ipp"]) }),
             /Unable to locate package no-such-package-ipp/,
         );
     });

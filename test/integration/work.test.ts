@@ -2,15 +2,15 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { randomBytes } from "crypto";
-import { ProgramRun, find, runProgram } from "../harness";
+import { ProgramRun, find } from "../../testbed/program";
+import { TestCluster } from "../../testbed/cluster";
+import { REGISTRY, docker, inspect, removeTestContainers } from "../../testbed/docker-cli";
+import { Kubelet } from "../../testbed/kubelet";
+import { cleanEngine, deploy } from "../../testbed/deploy";
+import { SAMPLE_NOTEBOOK, httpRequest, readNotebook, saveNotebook } from "../../testbed/access";
+import { controllerPartition, directCallOnDeadEngine, mapUnderKills } from "../../testbed/failures";
 import { CLIENT_FILE, CONTAINERS, PATHS } from "../../lib/names";
 import { HEARTBEAT_MISSES, HEARTBEAT_MS } from "../../lib/runtime";
-import { buildingNewResource } from "./build";
-import { TestCluster } from "./cluster";
-import { REGISTRY, docker, inspect, removeTestContainers, requireEngine } from "./docker-cli";
-import { SAMPLE_NOTEBOOK, httpRequest, readNotebook, saveNotebook } from "./access";
-import { controllerPartition, directCallOnDeadEngine, mapUnderKills } from "./failures";
-import { DeclaredObjects, Kubelet } from "./kubelet";
 
 const WORKERS = 4;
 const RUN_LABEL = `work-${process.pid}-${Date.now()}`;
@@ -38,13 +38,12 @@ describe("work survives failures, on a real Docker engine", function () {
     const claimFile = (name: string) => path.join(kubelet.volumes.claimPath(claimName()), name);
 
     before(async () => {
-        await requireEngine();
-        await removeTestContainers();
+        await cleanEngine();
         const sharedVolume = JSON.stringify({ nfs: { server: "nfs.example.com", path: "/exports/ipp-test" } });
-        run = await runProgram({ registry: REGISTRY, workers: String(WORKERS), sharedVolume }, { newResource: buildingNewResource([]) });
-        const objects = new DeclaredObjects(run);
-        kubelet = new Kubelet(objects, RUN_LABEL);
-        cluster = new TestCluster(objects, kubelet);
+        const deployment = await deploy({ registry: REGISTRY, workers: String(WORKERS), sharedVolume });
+        run = deployment.run;
+        cluster = deployment.cluster(RUN_LABEL);
+        kubelet = cluster.kubelet;
         auth = { Authorization: `token ${find(run, "core/v1:Secret", "cluster-notebook-token").inputs.stringData.token}` };
         await cluster.up();
     });

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { runProgram } from "../harness";
+import { runProgram } from "../../testbed/program";
 import { FORMER_ROLES, hadFormerUrn } from "../../components/cluster-args";
 
 /**

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { parseConfig, readSchema } from "../../lib/config";
-import { runProgram } from "../harness";
+import { runProgram } from "../../testbed/program";
 import { problemsOf } from "./config-problems";
 
 const REGISTRY = { registry: "localhost:5000" };

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { runProgram } from "../harness";
+import { runProgram } from "../../testbed/program";
 
 /**
  * What the program declares for a set of stacks (every object with its URN, inputs and options, and the

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { Declared, ProgramRun, find, isSecretInput, ofType, runProgram } from "../harness";
+import { Declared, ProgramRun, find, isSecretInput, ofType, runProgram } from "../../testbed/program";
 import { parseConfig } from "../../lib/config";
 
 const LOCAL = { target: "docker", push: "false", workers: "3" };

@@ -2,7 +2,7 @@
  * The Kubernetes OpenAPI schema check (kubernetes-models) of every object a program run declares.
  */
 import * as assert from "assert";
-import { Declared, ProgramRun } from "../harness";
+import { Declared, ProgramRun } from "../../testbed/program";
 
 const esmImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 

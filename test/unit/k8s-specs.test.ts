@@ -4,7 +4,7 @@ import { controllerServiceSpec, frontendPodSpec, notebookClaimSpec, notebookServ
 import { workerDeploymentSpec, workerPodSpec } from "../../lib/k8s/workers";
 import { frontendNetworkPolicySpec, workerNetworkPolicySpec } from "../../lib/k8s/network-policy";
 import { dockerConfigJson } from "../../lib/k8s/registry-secret";
-import { promiseOf } from "../harness";
+import { promiseOf } from "../../testbed/program";
 import { defaultGroup } from "../../lib/groups";
 
 const SETTINGS = { image: "reg.example.com/ipp-frontend@sha256:abc", imagePullPolicy: "IfNotPresent", resources: { cpu: "250m", memory: "2Gi" } };

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ProgramRun, find, isSecretInput, ofType, runProgram } from "../harness";
+import { ProgramRun, find, isSecretInput, ofType, runProgram } from "../../testbed/program";
 import { parseConfig } from "../../lib/config";
 
 const BASE = { registry: "registry.example.com/team", workers: "2" };

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { runProgram } from "../harness";
+import { runProgram } from "../../testbed/program";
 
 const REGISTRY = { registry: "registry.example.com/team" };
 const COMMANDS = ["frontendPython", "frontendShell", "seedTest", "workerShells"];

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { Declared, ProgramRun, find, isSecretInput, ofType, runProgram } from "../harness";
+import { Declared, ProgramRun, find, isSecretInput, ofType, runProgram } from "../../testbed/program";
 import { validateObjects } from "./k8s-schema";
 
 const esmImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import { parseConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/reader";
 import { isPipRequirement, requirementName, softwareBuildArgs } from "../../lib/software";
-import { MOCK_ENVIRONMENT, find, runProgram } from "../harness";
+import { MOCK_ENVIRONMENT, find, runProgram } from "../../testbed/program";
 
 const REGISTRY = { registry: "registry.example.com/team" };
 

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ProgramRun, find, ofType, runProgram } from "../harness";
+import { ProgramRun, find, ofType, runProgram } from "../../testbed/program";
 import { validateObjects } from "./k8s-schema";
 
 const BASE = { registry: "registry.example.com/team", workers: "2" };

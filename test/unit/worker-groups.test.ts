@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { Declared, ProgramRun, find, ofType, runProgram } from "../harness";
+import { Declared, ProgramRun, find, ofType, runProgram } from "../../testbed/program";
 import { validateObjects } from "./k8s-schema";
 import { GPU_GROUP } from "./worker-group-fixtures";
 

@@ -6,11 +6,11 @@
 import * as path from "path";
 import { randomBytes } from "crypto";
 import type * as pulumi from "@pulumi/pulumi";
-import { defaultNewResource } from "../harness";
+import { defaultNewResource } from "./program";
 import { execFile } from "child_process";
 import { DOCKER, docker, inspect } from "./docker-cli";
 
-const ROOT = path.resolve(__dirname, "../..");
+const ROOT = path.resolve(__dirname, "..");
 
 export interface BuildRecord {
     name: string;

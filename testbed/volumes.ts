@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { DeclaredObjects, HostVolume, only } from "./declared";
 
 /** The user the images run as, who owns the stand-in exports. */
 const EXPORT_OWNER = 1000;
@@ -96,4 +97,54 @@ function applyFsGroup(dir: string, fsGroup: number, policy: string) {
         if (st.isDirectory()) for (const child of fs.readdirSync(p)) walk(path.join(p, child));
     };
     walk(dir);
+}
+
+/**
+ * A pod's volume `v` as a host folder: ConfigMaps and Secrets (of `objects`) as files, emptyDirs as
+ * fresh folders in `podDir`, claims and NFS exports as the `standIns`' folders.
+ */
+export function hostVolume(v: any, podDir: string, podSecurity: any, objects: DeclaredObjects, standIns: VolumeStandIns): HostVolume {
+    only(v, ["name", "configMap", "secret", "emptyDir", "persistentVolumeClaim", "nfs"], `volume ${v.name}`);
+    const fsGroup: number | undefined = podSecurity.fsGroup;
+    if (v.persistentVolumeClaim) {
+        only(v.persistentVolumeClaim, ["claimName", "readOnly"], `volume ${v.name}.persistentVolumeClaim`);
+        const dir = standIns.claim(v.persistentVolumeClaim.claimName, fsGroup, podSecurity.fsGroupChangePolicy);
+        return { dir, readOnly: v.persistentVolumeClaim.readOnly === true };
+    }
+    if (v.nfs) {
+        // The kubelet applies no fsGroup to NFS: the export's own ownership stands.
+        only(v.nfs, ["server", "path", "readOnly"], `volume ${v.name}.nfs`);
+        return { dir: standIns.nfs(v.nfs.server, v.nfs.path), readOnly: v.nfs.readOnly === true };
+    }
+    const dir = path.join(podDir, v.name);
+    fs.mkdirSync(dir);
+    if (v.emptyDir) {
+        only(v.emptyDir, [], `volume ${v.name}.emptyDir`);
+        fs.chmodSync(dir, 0o777); // as the kubelet makes them
+        return { dir, readOnly: false };
+    }
+    let files: Record<string, string>;
+    let mode: number;
+    if (v.configMap) {
+        only(v.configMap, ["name", "defaultMode"], `volume ${v.name}.configMap`);
+        const data = objects.configMaps.get(v.configMap.name);
+        if (!data) throw new Error(`volume ${v.name}: no ConfigMap ${v.configMap.name} is declared`);
+        files = data;
+        mode = v.configMap.defaultMode ?? 0o644;
+    } else if (v.secret) {
+        only(v.secret, ["secretName", "defaultMode"], `volume ${v.name}.secret`);
+        const data = objects.secrets.get(v.secret.secretName);
+        if (!data) throw new Error(`volume ${v.name}: no Secret ${v.secret.secretName} is declared`);
+        files = data;
+        mode = v.secret.defaultMode ?? 0o644;
+    } else {
+        throw new Error(`volume ${v.name}: the test kubelet knows configMap, secret, emptyDir, persistentVolumeClaim and nfs volumes only`);
+    }
+    for (const [file, content] of Object.entries(files)) {
+        const target = path.join(dir, file);
+        fs.writeFileSync(target, content);
+        if (fsGroup !== undefined) fs.chownSync(target, 0, fsGroup);
+        fs.chmodSync(target, mode);
+    }
+    return { dir, readOnly: true };
 }

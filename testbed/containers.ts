@@ -11,10 +11,10 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Declared, ProgramRun, ofType } from "../harness";
+import { Declared, ProgramRun, ofType } from "./program";
 import { DOCKER, TEST_LABEL, docker, inspect } from "./docker-cli";
-import { shellQuote } from "../../lib/commands";
-import { sleep } from "./kubelet";
+import { shellQuote } from "../lib/commands";
+import { sleep } from "./time";
 
 const KNOWN = [
     "name",

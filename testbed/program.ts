@@ -50,6 +50,14 @@ function fakeDigest(text: string): string {
     return "sha256:" + createHash("sha256").update(text).digest("hex");
 }
 
+/** What the mock provider appends to a logical name for an object without a name of its own, as Pulumi's auto-naming would. */
+export const MOCK_NAME_SUFFIX = "-abc123";
+
+/** The name a declared Kubernetes object has (its own, or the mock provider's auto-name). */
+export function declaredName(r: Declared): string {
+    return r.inputs.metadata?.name ?? `${r.name}${MOCK_NAME_SUFFIX}`;
+}
+
 /** What the mock image's record says it holds. */
 export const MOCK_ENVIRONMENT = { python: "3.13.5", ipyparallel: "8.8.0", pyzmq: "26.4.0", aptPackages: {}, pipPackages: {} };
 
@@ -80,7 +88,7 @@ export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id:
             break;
         default:
             if (args.type.startsWith("kubernetes:")) {
-                state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abc123` };
+                state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}${MOCK_NAME_SUFFIX}` };
             }
             // As the API server does: a NodePort (or LoadBalancer) Service gets a port on every node.
             if (args.type === "kubernetes:core/v1:Service" && ["NodePort", "LoadBalancer"].includes(args.inputs.spec?.type)) {
@@ -94,12 +102,12 @@ function isSecret(v: any): boolean {
     return v && typeof v === "object" && v[pulumi.runtime.specialSigKey] === SECRET_SIG;
 }
 
-/** Every program module, so that each run loads the program afresh with its own config. */
+/** The program's own modules (index.ts, lib/, components/), so that each run loads the program afresh with its own config. */
+const PROGRAM_MODULES = [path.join(ROOT, "index.ts"), path.join(ROOT, "lib") + path.sep, path.join(ROOT, "components") + path.sep];
+
 function clearProgramModules() {
     for (const id of Object.keys(require.cache)) {
-        if (id.startsWith(ROOT) && !id.includes(`${path.sep}node_modules${path.sep}`) && !id.includes(`${path.sep}test${path.sep}`)) {
-            delete require.cache[id];
-        }
+        if (PROGRAM_MODULES.some(m => id === m || id.startsWith(m))) delete require.cache[id];
     }
 }
 

@@ -3,7 +3,7 @@
  * (which records the numbers). Each returns the seconds from the event to every engine answering.
  */
 import { TestCluster } from "./cluster";
-import { sleep } from "./kubelet";
+import { sleep } from "./time";
 
 export interface DrillResult {
     seconds: number;

@@ -5,8 +5,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CLIENT_FILE, CONTAINERS } from "../../lib/names";
-import { DeclaredObjects, Kubelet, PodTemplate, RunningPod } from "./kubelet";
+import { CLIENT_FILE, CONTAINERS } from "../lib/names";
+import { Kubelet } from "./kubelet";
+import { DeclaredObjects, PodTemplate, RunningPod } from "./declared";
 import { docker } from "./docker-cli";
 
 const CHECK = fs.readFileSync(path.join(__dirname, "check_cluster.py"), "utf8");
@@ -31,6 +32,20 @@ function enginesPerPod(template: PodTemplate): number {
     const value = template.spec.containers[0].env.find((e: any) => e.name === "IPP_ENGINES")?.value;
     if (!/^[0-9]+$/.test(value ?? "")) throw new Error(`the worker template sets no IPP_ENGINES (${value})`);
     return Number(value);
+}
+
+/** Waits, inside `container` (one with the seed's client file), until exactly `n` engines answer. */
+export async function waitAnswering(container: string, n: number, timeoutSeconds: number): Promise<CheckResult> {
+    const result = await docker(["exec", "-i", container, "python3", "-", CLIENT_FILE, String(n), String(timeoutSeconds)], {
+        input: CHECK,
+        allowFailure: true,
+    });
+    const line = result.stdout.trim().split("\n").pop() ?? "";
+    try {
+        return JSON.parse(line);
+    } catch {
+        return { ok: false, seconds: NaN, ids: null, error: `${result.stdout}\n${result.stderr}` };
+    }
 }
 
 export class TestCluster {
@@ -102,15 +117,9 @@ export class TestCluster {
         return docker(["exec", ...(input !== undefined ? ["-i"] : []), id, "python3", program, ...args], { input, allowFailure: true });
     }
 
-    /** Waits (inside the frontend) until exactly `n` engines answer. */
+    /** Waits (inside the frontend's controller container) until exactly `n` engines answer. */
     async waitAnswering(n = this.engines, timeoutSeconds = 60): Promise<CheckResult> {
-        const result = await this.python("-", [CLIENT_FILE, String(n), String(timeoutSeconds)], CHECK);
-        const line = result.stdout.trim().split("\n").pop() ?? "";
-        try {
-            return JSON.parse(line);
-        } catch {
-            return { ok: false, seconds: NaN, ids: null, error: `${result.stdout}\n${result.stderr}` };
-        }
+        return waitAnswering(this.frontend!.containers.find(c => c.name === CONTAINERS.controller)!.id, n, timeoutSeconds);
     }
 
     async logs(pod: RunningPod, tail = 40): Promise<string> {

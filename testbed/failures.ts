@@ -5,10 +5,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CLIENT_FILE, CONTAINERS, PATHS } from "../../lib/names";
+import { CLIENT_FILE, CONTAINERS, PATHS } from "../lib/names";
 import { TestCluster } from "./cluster";
 import { docker } from "./docker-cli";
-import { sleep } from "./kubelet";
+import { sleep } from "./time";
 import { startPython } from "./python";
 
 const CLIENT = fs.readFileSync(path.join(__dirname, "drill_client.py"), "utf8");
