@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { findTool } from "./stand-ins";
 
 /**
  * scripts/local.sh (`npm run local`, `npm run local:down`) against stand-ins for `pulumi` and
@@ -27,19 +28,6 @@ interface Call {
     backend: string | null;
     passphrase: string | null;
     passphraseFile: string | null;
-}
-
-function findTool(name: string): string {
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        const candidate = path.join(dir, name);
-        try {
-            fs.accessSync(candidate, fs.constants.X_OK);
-            return candidate;
-        } catch {
-            // not in this folder
-        }
-    }
-    throw new Error(`${name} is not on PATH`);
 }
 
 const BASH = findTool("bash");
