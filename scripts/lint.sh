@@ -29,5 +29,5 @@ fi
 check "prettier (npm run format mends it)" npx prettier --check "**/*.{ts,mjs}"
 check "eslint" npx eslint --max-warnings=0 .
 check "import rings (madge)" npx madge --circular --extensions ts --ts-config tsconfig.json index.ts lib components testbed test bench
-check "ruff" "$RUFF" check --quiet .
+check "ruff" "$RUFF" check --quiet --output-format concise .
 exit $status

@@ -290,3 +290,34 @@ describe("scripts/e2e.sh seed N (the stack's seedTest must print N engine ids an
         for (const bad of [[], ["two"], ["-1"]]) assert.notStrictEqual(seed(bad, "").status, 0, JSON.stringify(bad));
     });
 });
+
+describe(".github/workflows/ci.yml (the checks on every push)", () => {
+    const ci = yaml.load(fs.readFileSync(path.join(ROOT, ".github", "workflows", "ci.yml"), "utf8")) as any;
+    const ciJobs = Object.values(ci.jobs) as any[];
+    const ciSteps: Step[] = ciJobs.flatMap(j => j.steps);
+    const ciRuns = ciSteps.filter(s => s.run).map(s => s.run!.trim());
+
+    it("runs on every push, its actions pinned to a commit SHA", () => {
+        const on = ci.on ?? ci[true as any];
+        assert.ok(Object.keys(on).includes("push"));
+        assert.strictEqual(on.push, null, "push is limited to some branches");
+        for (const u of ciSteps.filter(s => s.uses).map(s => s.uses!)) assert.match(u, /@[0-9a-f]{40}$/);
+    });
+
+    it("runs the lint, the unit tests, the worker's tests and the integration tests, each after npm ci", () => {
+        for (const command of ["npm run lint", "npm test", "npm run test:worker"]) assert.ok(ciRuns.includes(command), command);
+        assert.ok(
+            ciRuns.some(r => r.endsWith("npm run test:integration")),
+            ciRuns.join("\n"),
+        );
+        for (const job of ciJobs) {
+            const jobRuns = job.steps.filter((s: Step) => s.run).map((s: Step) => s.run!.trim());
+            assert.strictEqual(
+                jobRuns.filter((r: string) => r.startsWith("npm run") || r === "npm test" || r.endsWith("npm run test:integration")).length > 0,
+                true,
+            );
+            const firstNpm = jobRuns.findIndex((r: string) => r.includes("npm run") || r === "npm test");
+            assert.ok(jobRuns.indexOf("npm ci") >= 0 && jobRuns.indexOf("npm ci") < firstNpm, `npm ci first in ${job.name}`);
+        }
+    });
+});
