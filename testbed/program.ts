@@ -212,6 +212,7 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
         }
     }
     await settle(() => (pending.length === resources.length ? resources.length : -1));
+    // In the order the engine answered them: registrations complete in any order.
     return { resources: resources.filter(r => r.type !== STACK_TYPE), outputs, secretOutputs, warnings };
 }
 

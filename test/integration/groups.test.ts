@@ -192,7 +192,8 @@ describe("worker shapes on a real Docker engine", function () {
         });
 
         it("3 engines answer, each with its group, container name and the engines of its container", async () => {
-            const workers = runner.containers.filter(c => c.name.startsWith("cluster-worker"));
+            // By name: the program's registrations complete in any order.
+            const workers = runner.containers.filter(c => c.name.startsWith("cluster-worker")).sort((a, b) => a.name.localeCompare(b.name));
             assert.deepStrictEqual(
                 workers.map(w => w.inputs.name),
                 ["ipp-itest-groups-worker-1", "ipp-itest-groups-worker-big-1"],
