@@ -7,7 +7,6 @@ import * as path from "path";
 import { createHash } from "crypto";
 
 const ROOT = path.resolve(__dirname, "..");
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const STACK_TYPE = "pulumi:pulumi:Stack";
 
 export interface Declared {
@@ -98,8 +97,14 @@ export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id:
     return { id: `${args.name}-id`, state };
 }
 
-function isSecret(v: any): boolean {
-    return v && typeof v === "object" && v[pulumi.runtime.specialSigKey] === SECRET_SIG;
+/** Whether a value as sent to the engine is a secret (wrapped in Pulumi's secret marker). */
+export function isSecret(v: any): boolean {
+    return v && typeof v === "object" && v[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+}
+
+/** A resource's inputs as sent to the engine, as JSON, every secret value shown as "<secret>". */
+export function withSecretsHidden(r: Declared): string {
+    return JSON.stringify(r.rawInputs, (_k, v) => (isSecret(v) ? "<secret>" : v));
 }
 
 /** The program's own modules (index.ts, lib/, components/), so that each run loads the program afresh with its own config. */

@@ -1,11 +1,11 @@
 import * as assert from "assert";
-import { Declared, ProgramRun, find, isSecretInput, ofType, runProgram } from "../../testbed/program";
+import { Declared, ProgramRun, find, isSecretInput, ofType, runProgram, withSecretsHidden } from "../../testbed/program";
 import { parseConfig } from "../../lib/config";
 
 const LOCAL = { target: "docker", push: "false", workers: "3" };
 
 function plainText(r: Declared): string {
-    return JSON.stringify(r.rawInputs, (_k, v) => (v && v["4dabf18193072939515e22adb298388d"] ? "<secret>" : v));
+    return withSecretsHidden(r);
 }
 
 describe("the program on a Docker engine (target: docker)", () => {

@@ -2,7 +2,7 @@
  * The Kubernetes OpenAPI schema check (kubernetes-models) of every object a program run declares.
  */
 import * as assert from "assert";
-import { Declared, ProgramRun } from "../../testbed/program";
+import { Declared, ProgramRun, declaredName } from "../../testbed/program";
 
 const esmImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
@@ -29,7 +29,7 @@ export async function validateObjects(run: ProgramRun): Promise<Declared[]> {
         const kind = r.type.split(":").pop()!;
         assert.ok(model[kind], `no schema model for ${kind}`);
         const { apiVersion: _v, kind: _k, ...body } = r.inputs;
-        const metadata = { ...body.metadata, name: body.metadata.name ?? `${r.name}-abc123` };
+        const metadata = { ...body.metadata, name: declaredName(r) };
         assert.doesNotThrow(() => new model[kind]({ ...body, metadata }).validate(), `${kind} ${r.name}`);
     }
     return objects;

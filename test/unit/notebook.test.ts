@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { ProgramRun, find, isSecretInput, ofType, runProgram } from "../../testbed/program";
+import { MOCK_NAME_SUFFIX, ProgramRun, find, isSecretInput, ofType, runProgram } from "../../testbed/program";
 import { parseConfig } from "../../lib/config";
 
 const BASE = { registry: "registry.example.com/team", workers: "2" };
@@ -48,7 +48,7 @@ describe("the notebook and the laptop client on Kubernetes", () => {
         assert.strictEqual(env.JUPYTER_TOKEN_FILE, "/etc/ipp/notebook/token");
         const mount = notebook.volumeMounts.find((m: any) => m.mountPath === "/etc/ipp/notebook");
         const volume = find(run, "Pod", "cluster-frontend").inputs.spec.volumes.find((v: any) => v.name === mount.name);
-        assert.strictEqual(volume.secret.secretName, "cluster-notebook-token-abc123");
+        assert.strictEqual(volume.secret.secretName, `cluster-notebook-token${MOCK_NAME_SUFFIX}`);
         assert.ok(!container(run, "controller").volumeMounts.some((m: any) => m.name === mount.name), "the controller has no use for the token");
         assert.ok(!JSON.stringify(notebook).includes(token), "the token must not be in the container spec");
     });

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { Declared, ProgramRun, find, isSecretInput, ofType, runProgram } from "../../testbed/program";
+import { Declared, MOCK_NAME_SUFFIX, ProgramRun, find, isSecretInput, ofType, runProgram, withSecretsHidden } from "../../testbed/program";
 import { validateObjects } from "./k8s-schema";
 
 const esmImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
@@ -87,7 +87,7 @@ describe("the program on Kubernetes", function () {
                 assert.ok(!text.includes(key), `${cm.name}/${file} holds the key`);
             }
         }
-        const plain = (r: Declared) => JSON.stringify(r.rawInputs, (_k, v) => (v && v["4dabf18193072939515e22adb298388d"] ? "<secret>" : v));
+        const plain = (r: Declared) => withSecretsHidden(r);
         for (const r of run.resources) assert.ok(!plain(r).includes(key), `${r.type} ${r.name} holds the key in a plain input`);
         for (const [name, value] of Object.entries(run.outputs)) {
             if (!run.secretOutputs.includes(name)) assert.ok(!JSON.stringify(value ?? "").includes(key), `output ${name} holds the key`);
@@ -166,14 +166,14 @@ describe("the program on Kubernetes", function () {
 
     it("mounts the key from the Secret and the files from their ConfigMaps, never as plain environment", async () => {
         const key = await sessionKeyOf(run);
-        const secretName = "cluster-session-key-abc123"; // the mock provider's auto-name
+        const secretName = `cluster-session-key${MOCK_NAME_SUFFIX}`; // the mock provider's auto-name
         const pods: [string, any][] = [
             ["configmap-fn", find(run, "Pod", "cluster-frontend").inputs.spec],
             ["configmap-wn", find(run, "Deployment", "cluster-workers").inputs.spec.template.spec],
         ];
         for (const [cm, spec] of pods) {
             const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
-            assert.strictEqual(volumes.connection.configMap.name, `cluster-${cm}-abc123`);
+            assert.strictEqual(volumes.connection.configMap.name, `cluster-${cm}${MOCK_NAME_SUFFIX}`);
             assert.strictEqual(volumes["session-key"].secret.secretName, secretName);
             assert.strictEqual(volumes["session-key"].secret.defaultMode, 0o440);
             for (const c of spec.containers) {
@@ -352,12 +352,12 @@ describe("the program with other settings", () => {
             const auths = JSON.parse(pull.inputs.stringData[".dockerconfigjson"]).auths;
             assert.deepStrictEqual(auths["registry.example.com"].auth, Buffer.from("alice:s3cret-token").toString("base64"));
             for (const spec of [find(run, "Pod", "cluster-frontend").inputs.spec, find(run, "Deployment", "cluster-workers").inputs.spec.template.spec]) {
-                assert.deepStrictEqual(spec.imagePullSecrets, [{ name: "cluster-registry-credentials-abc123" }]);
+                assert.deepStrictEqual(spec.imagePullSecrets, [{ name: `cluster-registry-credentials${MOCK_NAME_SUFFIX}` }]);
             }
         });
 
         it("never shows the password in a plain input or an output", () => {
-            const plain = (r: Declared) => JSON.stringify(r.rawInputs, (_k, v) => (v && v["4dabf18193072939515e22adb298388d"] ? "<secret>" : v));
+            const plain = (r: Declared) => withSecretsHidden(r);
             for (const r of run.resources) assert.ok(!plain(r).includes("s3cret-token"), `${r.type} ${r.name}`);
             assert.ok(!JSON.stringify(run.outputs).includes("s3cret-token"), "no output, not even a secret one, holds the password");
         });
@@ -369,7 +369,7 @@ describe("the program with other settings", () => {
             newResource: args => {
                 const state = { ...args.inputs };
                 if (args.type.startsWith("kubernetes:"))
-                    state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}-abc123` };
+                    state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}${MOCK_NAME_SUFFIX}` };
                 return { id: "", state };
             },
         });

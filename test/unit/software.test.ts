@@ -1,20 +1,13 @@
 import * as assert from "assert";
 import { parseConfig } from "../../lib/config";
-import { ConfigError } from "../../lib/reader";
+import { problemsOf as configProblems } from "./config-problems";
 import { isPipRequirement, requirementName, softwareBuildArgs } from "../../lib/software";
 import { MOCK_ENVIRONMENT, find, runProgram } from "../../testbed/program";
 
 const REGISTRY = { registry: "registry.example.com/team" };
 
-function problemsOf(raw: Record<string, string>): string[] {
-    try {
-        parseConfig({ push: "false", ...raw }, "dev");
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, String(e));
-        return e.problems;
-    }
-    return [];
-}
+/** The problems in `raw` on a stack that keeps its images in the local engine (no registry needed). */
+const problemsOf = (raw: Record<string, string>) => configProblems({ push: "false", ...raw });
 
 const list = (...items: string[]) => JSON.stringify(items);
 
