@@ -1,6 +1,6 @@
 """The worker as its engines' nanny (ipp_worker.nanny, ipp_worker.relay), with nanny-asking fake engines
 (fakes/nanny_engine.py) and a controller's control port: signals, the control channel relayed, prompt
-unregistration."""
+unregistration, and a relay that never waits on the hub."""
 import json
 import os
 import signal
@@ -140,6 +140,41 @@ class EngineExitTest(NannyCase):
         wait_until(lambda: not alive(record["pid"]), "the forgotten engine to be killed", timeout=3)
         time.sleep(0.3)
         self.assertEqual(self.unregistered(hub), [], "a forgotten engine's id was unregistered")
+
+    def test_the_relay_never_waits_on_a_slow_hub_when_engines_exit_together(self):
+        # Slow: the hub answers each question 1 s after it (the worker waits up to 3 s for it);
+        # the worker's next look is 30 s away when the engines go.
+        hub, worker, control, records = self.nanny_worker(count=9, check_seconds=30.0, query_timeout_ms=3000)
+        wait_until(self.ready, "the nine engines to be registered")
+        survivor, victims = records[8], records[:8]
+        for i, record in enumerate(victims):  # the ids the hub gives them now, not those the worker saw
+            hub.register(record["session"], 100 + i)
+        hub.delay = 1.0
+
+        killed = time.monotonic()
+        for record in victims:
+            os.kill(record["pid"], signal.SIGKILL)
+        request = self.send_control(control, survivor["session"], "signal_request", {"sig": "SIGINT"})
+        reply = self.receive(control, timeout=20)
+        took = time.monotonic() - killed
+        print(f"\nrelay: a signal_request answered {took:.3f} s after 8 of 9 engines were SIGKILLed (hub answering in 1 s)", file=sys.__stderr__)
+        self.assertIsNotNone(reply, "no signal_reply")
+        self.assertEqual((reply["parent"]["msg_id"], reply["content"]), (request["msg_id"], {"status": "ok"}))
+        self.assertLess(took, 0.5, "the relay waited for the hub")
+        wait_until(lambda: self.interrupted(survivor), "SIGINT in the surviving engine", timeout=2)
+
+        # All 8 unregistered, under the ids the hub gives them, after one question.
+        wait_until(lambda: len(self.unregistered(hub)) >= 8, "the unregistrations", timeout=10)
+        time.sleep(0.2)
+        self.assertEqual(sorted(self.unregistered(hub)), list(range(100, 108)))
+        # (The next look's question, on a socket of its own, may overtake some of them.)
+        kinds = hub.request_types(since=killed)
+        self.assertEqual(kinds[: kinds.index("unregistration_request")], ["connection_request"], "not one question for the eight")
+        # ... and started again; the survivor left alone.
+        self.wait_for_engines(17, where=asked_for_nanny, timeout=10)
+        self.assertTrue(alive(survivor["pid"]))
+        self.assertIn(survivor["session"], [e.session_id for e in worker.engines], "the survivor was restarted")
+
 
 if __name__ == "__main__":
     unittest.main(buffer=True)

@@ -21,9 +21,11 @@ Python process per engine: an engine started by ipp-engine asks for it over a Un
 in IPP_NANNY_SOCKET, set by the worker; see nanny_protocol), and from then on its control channel
 goes through the worker, which answers `signal_request`s itself (the reply first, then the signal
 to that engine: what `Client.send_signal` and `%px` interrupts rely on) and relays every other
-control message both ways (see nanny and relay), and, the moment the engine's connection closes
-(it has exited, however), tells the hub, under the id the hub gives it then, so that its tasks
-fail at once rather than after missed heartbeats. A command other than ipp-engine (plain
+control message both ways (see nanny and relay). The moment an engine's connection closes (it has
+exited, however) the worker gathers it, and its next look (at once) tells the hub, in one question
+for all the engines that went together and under the ids the hub gives them then, so that their
+tasks fail at once rather than after missed heartbeats. The relay never waits on the hub: while a
+question is out, the worker keeps serving the nannies. A command other than ipp-engine (plain
 ipengine) starts ipyparallel's own nanny instead.
 An engine the hub has forgotten is killed outright (with ipyparallel's nanny, when it has one), and
 the worker tells the hub nothing of it: stopped gracefully, it (or its nanny) would send the new hub

@@ -20,6 +20,7 @@ class Engine:
         self.backoff = 0.0  # grows while this engine keeps exiting soon after it starts
         self.start_after = 0.0  # monotonic time before which it is not started again
         self.nanny = None  # the worker, as its nanny, once the engine has asked
+        self.gone = False  # its nanny connection has closed: it has exited, to be reaped
 
     @property
     def engine_id(self):

@@ -1,6 +1,6 @@
 """The worker's decisions, as pure functions of the facts: whether an engine is to be restarted given
-the hub's answer, the pause before an engine that exited starts again, and how long until the next look.
-No processes, no clocks: the caller passes the times.
+the hub's answer, the pause before an engine that exited starts again, how long until the next look,
+and which gone engines to unregister. No processes, no clocks: the caller passes the times.
 
 An engine the hub does not know is restarted, so that it registers again, when either the hub has
 forgotten it (it was registered: the controller restarted, or dropped it) or a new hub has taken
@@ -79,3 +79,8 @@ def next_delay(*, registering, pauses, timing, jitter):
         delay = min(delay, max(0.0, pause))
     return delay
 
+
+def unregistrations(sessions, registered):
+    """{session id: engine id} for those of `sessions` (engines that have gone) that the hub's answer
+    `registered` ({session id: engine id}) still lists: under the id the hub gives them now."""
+    return {session: registered[session] for session in sessions if session in registered}

@@ -1,6 +1,8 @@
 """The nanny service: the Unix socket where the worker's engines (started by ipp-engine) ask for their
-nanny, and every nanny's sockets, served by one poller. A request arrives chunk by chunk (within
-REQUEST_SECONDS, or it is refused): a half-sent one holds nothing up."""
+nanny, and every nanny's sockets, served by one poller. Nothing here waits on anything but that
+poller: a request arrives chunk by chunk, within REQUEST_SECONDS or is refused, and the worker's
+questions to the hub are waited for in the same poller (wait_for), so that signals and control
+messages keep flowing meanwhile."""
 import os
 import socket
 import time
@@ -130,15 +132,37 @@ class NannyService:
         nanny.close()
         return nanny
 
-    def serve(self, seconds):
-        """Serves the nannies for up to `seconds` (less when a request's time runs out sooner):
-        requests, relays, signals, exits."""
+    def _round(self, seconds, until=None):
+        """One poll of up to `seconds` (less when a request's time runs out sooner): serves what has
+        come; returns whether `until` (a socket of someone else's) has something to read."""
         if self.pending:
             seconds = min(seconds, max(0.0, min(p.deadline for p in self.pending.values()) - time.monotonic()))
+        found = False
         for sock, _ in self.poller.poll(max(0.0, seconds) * 1000):
-            if sock in self.handlers:  # not dropped by an earlier event of this round
+            if until is not None and sock is until:
+                found = True
+            elif sock in self.handlers:  # not dropped by an earlier event of this round
                 self.handlers[sock]()
         self.expire()
+        return found
+
+    def serve(self, seconds):
+        """Serves the nannies for up to `seconds`: requests, relays, signals, exits."""
+        self._round(seconds)
+
+    def wait_for(self, sock, seconds):
+        """Serves the nannies until `sock` has something to read (True) or `seconds` have passed (False)."""
+        deadline = time.monotonic() + seconds
+        self.poller.register(sock, zmq.POLLIN)
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if self._round(max(0.0, left), until=sock):
+                    return True
+                if left <= 0:
+                    return False
+        finally:
+            self.poller.unregister(sock)
 
     def close(self):
         """Closes the listener and every socket still open: the context cannot end while one is."""

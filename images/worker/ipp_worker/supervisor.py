@@ -1,5 +1,6 @@
-"""The supervisor: the worker's loop over its engines. Each look reaps the engines that exited, asks
-the hub one question for all the engines, judges them by the answer (see policy), keeps the
+"""The supervisor: the worker's loop over its engines. Each look asks the hub one question for all the
+engines (serving the nannies while it waits), reaps the engines that exited, tells the hub of those
+that went (their nanny connection closed), judges the others by the answer (see policy), keeps the
 readiness file, and starts what is to be started."""
 import os
 import random
@@ -7,6 +8,7 @@ import subprocess
 import time
 import uuid
 
+from . import hub as hub_client
 from . import policy, procs
 from .engines import Engine, engine_env
 from .log import log
@@ -28,6 +30,7 @@ class Worker:
         self.waiting_announced = False
         self.stopping = False
         self.look_now = False  # set when an engine has gone: look again without waiting
+        self.gone = {}  # session id -> engine name: engines gone, of which the hub is still to be told
         self.nannies = None
         self.env = None
         if nanny_socket:
@@ -61,6 +64,7 @@ class Worker:
             log(f"starting {engine}: {' '.join(argv)}")
             engine.process = subprocess.Popen(argv, env=self.env)
         engine.standing = policy.Standing(started_at=time.monotonic(), hub_at_start=hub)
+        engine.gone = False
 
     def reap(self, engine, now):
         """Notes that `engine` has exited; returns the pause before it is started again."""
@@ -88,15 +92,11 @@ class Worker:
             self.nannies.drop(engine)
 
     def engine_gone(self, engine):
-        """`engine` has exited (its nanny's connection closed): as its nanny, tells the hub at once,
-        under the id the hub gives it now, so that the engine's tasks fail now and not after missed
-        heartbeats; then looks at the engines again without waiting."""
+        """`engine` has exited (its nanny's connection closed). Only gathered here: the next look
+        tells the hub, in one question for all that went, so that the nannies never wait on the hub."""
         self.drop_nanny(engine)
-        answer = self.hub.registered()
-        engine_id = answer.registered.get(engine.session_id) if answer is not None else None
-        if engine_id is not None:
-            self.hub.unregister([engine_id])
-            log(f"{engine} has exited: unregistered id {engine_id}")
+        self.gone[engine.session_id] = str(engine)
+        engine.gone = True
         self.look_now = True
 
     def find_engine(self, pid):
@@ -108,6 +108,15 @@ class Worker:
             time.sleep(seconds)
         else:
             self.nannies.serve(seconds)
+
+    def wait_for_hub(self, sock, seconds):
+        """Waits for the hub's answer on `sock`, serving as the engines' nanny meanwhile."""
+        if self.nannies is None:
+            return hub_client.poll(sock, seconds)
+        return self.nannies.wait_for(sock, seconds)
+
+    def ask_hub(self):
+        return self.hub.registered(wait=self.wait_for_hub)
 
     def kill(self, engines, reason):
         """Kills `engines` outright, each with its whole process tree (ipyparallel's nanny too, when it has one)."""
@@ -126,11 +135,23 @@ class Worker:
     def reap_exited(self, now):
         for engine in self.engines:
             if engine.process is not None and engine.process.poll() is not None:
-                if engine.nanny is not None:
+                if engine.nanny is not None:  # gone before its connection's closing was seen
                     self.engine_gone(engine)
                 self.reap(engine, now)
         if self.subreaper:  # also once the fork server has gone
             self.reap_strays()
+
+    def unregister_gone(self, registered, stopping=()):
+        """Unregisters in one go, under the ids the hub's answer `registered` gives them now, the
+        engines gone since the last answer and `stopping` (engines about to be stopped), those of them it
+        lists. An engine the worker kills itself is never among them."""
+        gone = policy.unregistrations(self.gone, registered)
+        ids = {**policy.unregistrations([e.session_id for e in stopping], registered), **gone}
+        if ids:
+            self.hub.unregister(list(ids.values()))
+        for session, engine_id in gone.items():
+            log(f"{self.gone[session]} has exited: unregistered id {engine_id}")
+        self.gone.clear()
 
     def judge(self, answer, now):
         """Takes the hub's answer about every running engine; kills those to be restarted."""
@@ -149,8 +170,9 @@ class Worker:
 
     def check(self):
         """One look at the engines and (one question) at the hub; returns the seconds until the next look."""
+        answer = self.ask_hub()
         self.reap_exited(time.monotonic())
-        answer = self.hub.registered()
+        self.look_now = False  # what has gone so far is taken into this look
         if answer is None:  # the controller is away; running engines keep trying by themselves
             self.set_ready(False)
             if not self.waiting_announced:
@@ -159,21 +181,21 @@ class Worker:
             return self.timing.wait_seconds
         self.waiting_announced = False
         registered = answer.registered
+        self.unregister_gone(registered)
         self.judge(answer, time.monotonic())
         self.set_ready(all(e.process is not None and e.session_id in registered for e in self.engines))
         now = time.monotonic()
         for engine in self.engines:
             if engine.process is None and engine.start_after <= now:
                 self.start_engine(engine, answer.hub)
-        # One registering (or just started): look again soon.
-        registering = any(e.process is not None and e.session_id not in registered for e in self.engines)
+        # One registering (or just started), or gone but not reaped yet: look again soon.
+        registering = any(e.process is not None and (e.gone or e.session_id not in registered) for e in self.engines)
         pauses = [e.start_after - now for e in self.engines if e.process is None]
         return policy.next_delay(registering=registering, pauses=pauses, timing=self.timing, jitter=random.uniform(0.8, 1.2))
 
     def run(self):
         while not self.stopping:
             deadline = time.monotonic() + self.check()
-            self.look_now = False
             while not self.stopping and not self.look_now and (left := deadline - time.monotonic()) > 0:
                 self.serve(min(0.2, left))
         self.shutdown()
@@ -190,16 +212,16 @@ class Worker:
         since forgotten an engine may have given its id to another engine."""
         self.set_ready(False)
         running = [e for e in self.engines if e.process is not None]
-        if not running:
+        if not running and not self.gone:
             return
-        answer = self.hub.registered()
+        answer = self.ask_hub()
         registered = answer.registered if answer is not None else {}
         known = [e for e in running if e.session_id in registered]
         unknown = [e for e in running if e.session_id not in registered]
-        if known:
-            self.hub.unregister([registered[e.session_id] for e in known])
+        self.unregister_gone(registered, stopping=known)
         for engine in known:
-            log(f"stopping {engine}, unregistered as id {registered[engine.session_id]}: the worker is shutting down")
+            if not engine.gone:
+                log(f"stopping {engine}, unregistered as id {registered[engine.session_id]}: the worker is shutting down")
             self.drop_nanny(engine)
             if engine.process.poll() is None:
                 engine.process.terminate()

@@ -2,7 +2,8 @@
 signed with the key, answers `connection_request` with `connection_reply` listing the registered
 engines (id -> session id, as ipyparallel's hub does: an engine still registering is not listed),
 leaves other requests (unregistrations) unanswered, and records what it was sent and what it
-answered. It can be made silent, and can forge its replies (`reply_key`)."""
+answered. It can be made slow (`delay`: each answer leaves that many seconds after its question)
+or silent, and can forge its replies (`reply_key`)."""
 import hashlib
 import hmac
 import json
@@ -63,9 +64,12 @@ class FakeHub:
         self.session = str(uuid.uuid4())  # the hub's own session id, in every reply's header
         self.registered = {}  # engine session id -> engine id
         self.silent = False  # receive, but do not answer
+        self.delay = 0.0  # seconds between a question and its answer
         self.requests = []  # (header, content) of every correctly signed request
+        self.request_times = []  # time.monotonic() of each of those
         self.answers = []  # (time.monotonic(), {session id: engine id}) for every connection_request answered
         self.bad_requests = 0
+        self._due = []  # (time.monotonic(), frames) of the answers waiting out the delay
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.ROUTER)
         self.socket.linger = 0
@@ -80,8 +84,14 @@ class FakeHub:
     def forget(self, session_id):
         self.registered.pop(session_id, None)
 
-    def requests_of_type(self, msg_type):
-        return [(h, c) for h, c in list(self.requests) if h["msg_type"] == msg_type]
+    def requests_of_type(self, msg_type, since=None):
+        """(header, content) of the requests of that type, received after the time.monotonic() `since` if given."""
+        pairs = zip(list(self.requests), list(self.request_times))
+        return [(h, c) for (h, c), t in pairs if h["msg_type"] == msg_type and (since is None or t >= since)]
+
+    def request_types(self, since):
+        """The type of every correctly signed request received after the time.monotonic() `since`, in order."""
+        return [h["msg_type"] for (h, _c), t in zip(list(self.requests), list(self.request_times)) if t >= since]
 
     def answers_about(self, session_id, before=None):
         """What each answer said of `session_id` (its engine id, or -1 when not listed), oldest first;
@@ -100,8 +110,10 @@ class FakeHub:
     def _serve(self):
         try:
             while not self._stop.is_set():
-                if self.socket.poll(20):
+                if self.socket.poll(5 if self._due else 20):
                     self._handle(self.socket.recv_multipart())
+                while self._due and self._due[0][0] <= time.monotonic():
+                    self.socket.send_multipart(self._due.pop(0)[1])
         finally:
             self.socket.close()
 
@@ -116,6 +128,7 @@ class FakeHub:
             self.bad_requests += 1
             return
         request, _parent, _metadata, content = (json.loads(p) for p in parts)
+        self.request_times.append(time.monotonic())
         self.requests.append((request, content))
         if request["msg_type"] != "connection_request" or self.silent:
             return
@@ -123,4 +136,4 @@ class FakeHub:
         self.answers.append((time.monotonic(), snapshot))
         reply = {"status": "ok", "engines": {str(eid): sid for sid, eid in snapshot.items()}}
         frames = message(self.reply_key, header("connection_reply", self.session, "hub"), request, reply, identities)
-        self.socket.send_multipart(frames)
+        self._due.append((time.monotonic() + self.delay, frames))
