@@ -99,6 +99,32 @@ class SignalTest(NannyCase):
         self.assertEqual((reply["content"]["status"], reply["content"]["ename"]), ("error", "ValueError"))
         self.assertTrue(alive(record["pid"]), "the engine was signalled")
 
+    def test_signal_0_is_answered_ok_and_only_checks_that_the_engine_is_there(self):
+        # rc.send_signal(0) and `%%px --signal-on-interrupt 0`: ipyparallel's nanny takes every number os.kill takes.
+        _hub, _worker, control, [record] = self.nanny_worker()
+        for sig in (0, "SIGWINCH"):  # SIGWINCH: by name, and ignored by default
+            with self.subTest(sig=sig):
+                request = self.send_control(control, record["session"], "signal_request", {"sig": sig})
+                reply = self.receive(control)
+                self.assertEqual((reply["parent"]["msg_id"], reply["content"]), (request["msg_id"], {"status": "ok"}))
+        time.sleep(0.1)
+        self.assertTrue(alive(record["pid"]))
+        self.assertFalse(self.interrupted(record))
+
+    def test_values_no_signal_has_get_an_error_reply_and_signal_nothing(self):
+        _hub, _worker, control, [record] = self.nanny_worker()
+        for sig in (-1, signal.NSIG, True, 2.0, "sigint", "2", None, [2]):
+            with self.subTest(sig=sig):
+                request = self.send_control(control, record["session"], "signal_request", {"sig": sig})
+                reply = self.receive(control)
+                self.assertEqual(reply["parent"]["msg_id"], request["msg_id"])
+                self.assertEqual(reply["content"], {"status": "error", "ename": "ValueError", "evalue": f"no signal {sig!r}", "traceback": []})
+        self.send_control(control, record["session"], "signal_request", {})  # no sig at all
+        self.assertEqual(self.receive(control)["content"]["evalue"], "no signal None")
+        self.assertTrue(alive(record["pid"]))
+        self.assertFalse(self.interrupted(record))
+
+
 class RelayTest(NannyCase):
     def test_other_control_messages_go_to_the_engine_and_its_replies_back(self):
         _hub, _worker, control, [record] = self.nanny_worker()

@@ -12,13 +12,16 @@ from .log import log
 
 
 def signal_number(sig):
-    """The signal a signal_request's `sig` asks for, a number or a name; ValueError otherwise."""
-    try:
-        number = int(getattr(signal, sig)) if isinstance(sig, str) else int(sig)
-        signal.Signals(number)
-    except (AttributeError, TypeError, ValueError):
-        raise ValueError(f"no signal {sig!r}") from None
-    return number
+    """The signal a signal_request's `sig` asks for: a number os.kill takes (0 too: it only checks
+    that the engine is there) or the name of one (as ipyparallel's nanny takes them); ValueError
+    for anything else (a bool is no number here)."""
+    if isinstance(sig, str):
+        member = signal.Signals.__members__.get(sig)
+        if member is not None:
+            return int(member)
+    elif isinstance(sig, int) and not isinstance(sig, bool) and 0 <= sig < signal.NSIG:
+        return sig
+    raise ValueError(f"no signal {sig!r}")
 
 
 def error_reply(ename, evalue):
@@ -65,14 +68,17 @@ class Nanny:
             return
         try:
             number = signal_number(msg["content"].get("sig"))
+            os.kill(self.pid, 0)  # the engine is there: all that signal 0 asks
         except ValueError as e:
             number, content = None, error_reply("ValueError", str(e))
+        except ProcessLookupError:
+            number, content = None, error_reply("NoSuchProcess", f"process no longer exists (pid={self.pid})")
         else:
             content = {"status": "ok"}
         # The reply goes first: a SIGKILL would take the engine before anything else could answer.
         reply = self.messages.pack("signal_reply", content, parent=msg["header"])
         self.control.send_multipart(msg["identities"] + reply)
-        if number is not None:
+        if number:
             log(f"sending signal {number} to engine pid {self.pid}")
             try:
                 os.kill(self.pid, number)
