@@ -84,6 +84,19 @@ class EnvironmentTest(unittest.TestCase):
             with mock.patch.dict(os.environ, {"IPP_ENGINES": value}):
                 self.assertEqual(settings.required_count("IPP_ENGINES", 256), count)
 
+    def test_the_settings_come_whole_from_the_environment(self):
+        env = {"IPP_ENGINES": "4", "IPP_ENGINE_FILE": "/e.json", "IPP_KEY_FILE": "/key", "IPP_READY_FILE": "/tmp/ready"}
+        env.update(IPP_CHECK_SECONDS="3", IPP_REGISTRATION_SECONDS="120")
+        with mock.patch.dict(os.environ, env_without_ipp(**env), clear=True):
+            self.assertEqual(settings.from_environ(), settings.Settings(4, "/tmp/ready", 3.0, 120.0, False, "/e.json", "/key"))
+            os.environ["IPP_FORK_ENGINES"] = "1"
+            self.assertTrue(settings.from_environ().fork)
+
+    def test_without_a_command_the_worker_says_how_to_use_it(self):
+        result = subprocess.run([sys.executable, str(WORKER)], env=env_without_ipp(), capture_output=True, text=True, timeout=30)
+        self.assert_refused(result, "usage: ipp-worker ipp-engine [flags...]")
+
+
 class ConstantsTest(unittest.TestCase):
     """The TypeScript program's unit test reads these from settings.py with a regex."""
 

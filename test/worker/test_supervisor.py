@@ -1,6 +1,8 @@
 """The supervisor (ipp_worker.supervisor.Worker), driven directly (one `check()` at a time, or `run()` in
 a thread with short periods) against the fake hub, with fake engines: waiting for the controller,
 readiness, one question per look, trust in the hub's answers."""
+import os
+import signal
 import time
 import unittest
 
@@ -147,6 +149,28 @@ class OneQuestionPerLookTest(WorkerCase):
                 self.assertEqual(self.unregistrations(hub) - unregistered, count)
         self.assertEqual({h["msg_type"] for h, _ in hub.requests}, {"connection_request", "unregistration_request"})
         self.assertEqual(hub.bad_requests, 0)
+
+    def test_several_engines_that_exit_at_once_are_reaped_in_one_look_and_started_again(self):
+        hub = self.start_hub()
+        worker = self.make_worker(count=3, quick_exit_seconds=0.0)  # started again without a pause
+        worker.check()
+        records = self.wait_for_engines(3)
+        for i, record in enumerate(records):
+            hub.register(record["session"], i)
+        worker.check()
+        self.assertTrue(self.ready())
+        old = [e.process for e in worker.engines]
+        for record in records:
+            os.kill(record["pid"], signal.SIGKILL)
+        wait_until(lambda: all(p.poll() is not None for p in old), "the three engines to exit")
+
+        before = self.queries(hub)
+        worker.check()
+        self.assertEqual(self.queries(hub) - before, 1, "not one question for the look")
+        self.assertTrue(all(e.process is not None and e.process not in old for e in worker.engines), "not all started again")
+        self.assertEqual(len(self.wait_for_engines(6)), 6)
+        self.assertFalse(self.ready())
+        self.assertEqual(self.unregistrations(hub), 0, "engines without the worker as their nanny were unregistered")
 
 
 class TrustTest(WorkerCase):
