@@ -1,11 +1,13 @@
 """Engines forked from the fork server (IPP_FORK_ENGINES=1): the worker as the container runs it with
-a fake engine program."""
+a fake engine program; and the worker falling back to new processes when the server fails it."""
 import os
 import signal
 import sys
 import unittest
+from unittest import mock
 
 from helpers import FAKES, WorkerCase, alive, gone, wait_until
+from ipp_worker.forkserver import ForkServer
 
 
 class ForkCase(WorkerCase):
@@ -105,6 +107,32 @@ class FallbackTest(ForkCase):
         hub.register(third["session"], 0)
         hub.register(records[1]["session"], 1)
         wait_until(self.ready, "the ready file")
+
+    def falls_back(self, misbehaviour, reason):
+        """A worker whose fork server misbehaves (fakes/fork_engine.py's FAKE_PRELOAD) starts its
+        engines as new processes, saying why."""
+        self.start_hub()
+        program = self.fork_program()
+        env = {**os.environ, "FAKE_ENGINE_LOG": self.engine_log, "FAKE_PRELOAD": misbehaviour}
+        forks = ForkServer(program, env, timeout=0.3)
+        worker = self.make_worker(count=2, command=[program, "sleep", self.engine_log], forks=forks)
+        with mock.patch("ipp_worker.supervisor.log") as log:
+            worker.check()
+        records = self.wait_for_engines(2)
+        self.assertEqual([r["preloaded_in"] for r in records], [None, None], "forked")
+        self.assertEqual({r["ppid"] for r in records}, {os.getpid()})
+        self.assertIsNone(worker.forks)
+        self.assertIsNotNone(forks.process.poll(), "the fork server still runs")
+        said = [call.args[0] for call in log.call_args_list]
+        self.assertIn(f"the fork server failed ({reason}): engines are started as new processes from now on", said)
+        self.assertEqual(self.preloads(), [])
+
+    def test_a_start_the_fork_server_does_not_answer_in_time_falls_back_to_new_processes(self):
+        self.falls_back("sleep:1", "timed out")
+
+    def test_a_bad_answer_from_the_fork_server_falls_back_to_new_processes(self):
+        self.falls_back("garbage", "the fork server answered b'{\"pid\": \"not a pid\"}\\n'")
+
 
 if __name__ == "__main__":
     unittest.main(buffer=True)

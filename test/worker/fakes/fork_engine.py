@@ -5,6 +5,10 @@ engine was started (LOG_DIR/<session>.json), then
   sleep      sleeps until it is killed;
   orphan     leaves a process behind whose parent has exited (it exits itself 0.3 s later), then sleeps.
 Run as a script, the shim runs main(sys.argv[1:]) without preload().
+
+FAKE_PRELOAD in the environment makes the fork server misbehave, then exit, before it serves:
+  sleep:S    preload() takes S seconds (a start waits for it in vain);
+  garbage    preload() writes a line that is no answer to the worker's connection.
 """
 import os
 import time
@@ -14,8 +18,18 @@ from records import about_this_process, session_of, write_record
 PRELOADED_IN = None
 
 
+def misbehave(how):
+    if how.startswith("sleep:"):
+        time.sleep(float(how.split(":")[1]))
+    elif how == "garbage":
+        os.write(int(os.environ["IPP_FORK_SERVER_FD"]), b'{"pid": "not a pid"}\n')
+    os._exit(0)
+
+
 def preload():
     global PRELOADED_IN
+    if os.environ.get("FAKE_PRELOAD"):
+        misbehave(os.environ["FAKE_PRELOAD"])
     PRELOADED_IN = os.getpid()
     open(os.path.join(os.environ["FAKE_ENGINE_LOG"], f"preload-{os.getpid()}"), "w").close()
 
