@@ -1,0 +1,94 @@
+"""The worker's client of the controller's hub, over the registration port: one `connection_request`
+per question (which engines are registered, and which hub answers), and unregistrations."""
+import json
+from typing import NamedTuple
+
+import zmq
+
+from . import settings
+from .log import log
+from .wire import Messages, WireError
+
+
+class Answer(NamedTuple):
+    """The hub's answer: {engine session id: engine id} for every engine registered with it, and the
+    hub's own session id (new in every controller process)."""
+
+    registered: dict
+    hub: str
+
+
+def read_answer(reply):
+    """The Answer an unpacked reply to a connection_request gives, or None when it gives none.
+
+    The hub's connection_reply lists its `engines` (id -> session id): an engine enters that list
+    when its registration finishes (its first heartbeat) and leaves it when unregistered, together
+    with the hub's by-session-id lookup that a `queue_request` for one engine answers from; an engine
+    still registering, or unknown, is not listed."""
+    engines = reply["content"].get("engines") if reply["msg_type"] == "connection_reply" else None
+    try:
+        return Answer({session: int(eid) for eid, session in engines.items()}, reply["header"].get("session"))
+    except (AttributeError, TypeError, ValueError):
+        log(f"the hub answered a connection_request with an unexpected {reply['msg_type']}")
+        return None
+
+
+def poll(sock, seconds):
+    """Whether `sock` has something to read within `seconds` (the wait of a question nothing else waits on)."""
+    return bool(sock.poll(seconds * 1000))
+
+
+class Hub:
+    """Asks the controller's hub about its engines."""
+
+    def __init__(self, engine_file, key_file, *, timeout_ms=settings.QUERY_TIMEOUT_MS):
+        with open(engine_file) as f:
+            info = json.load(f)
+        with open(key_file, "rb") as f:
+            key = f.read().strip()
+        if not key:
+            settings.fail(f"{key_file} is empty")
+        self.url = f"{info['interface']}:{info['registration']}"
+        try:
+            self.messages = Messages(key, info["signature_scheme"])
+        except ValueError as e:
+            settings.fail(str(e))
+        self.timeout = timeout_ms / 1000
+        self.context = zmq.Context()
+
+    def _request(self, msg_type, content, wait):
+        """Sends one request; returns the unpacked reply, or None when the hub does not answer.
+        `wait(sock, seconds)` waits for the reply (whatever else it does meanwhile)."""
+        sock = self.context.socket(zmq.DEALER)
+        sock.linger = 0
+        try:
+            sock.connect(self.url)
+            sock.send_multipart(self.messages.pack(msg_type, content))
+            if not wait(sock, self.timeout):
+                return None
+            return self.messages.unpack(sock.recv_multipart(zmq.NOBLOCK))
+        except (zmq.ZMQError, WireError) as e:
+            log(f"hub query failed: {e}")
+            return None
+        finally:
+            sock.close()
+
+    def registered(self, wait=poll):
+        """The hub's Answer (a pair: {engine session id: engine id}, the hub's session id), or None if no
+        usable answer. `wait(sock, seconds)`: how to wait for it (the worker serves its nannies meanwhile)."""
+        reply = self._request("connection_request", {}, wait)
+        return None if reply is None else read_answer(reply)
+
+    def unregister(self, engine_ids):
+        """Tells the hub that these engines are gone; sent on their own (see close)."""
+        sock = self.context.socket(zmq.DEALER)
+        sock.linger = 1000
+        sock.connect(self.url)
+        for engine_id in engine_ids:
+            sock.send_multipart(self.messages.pack("unregistration_request", {"id": engine_id}))
+        sock.close()
+
+    def close(self):
+        """Waits (up to each socket's linger) until queued messages, such as unregistrations, are
+        sent: the process may exit right after, and exiting drops whatever is still queued."""
+        self.context.term()

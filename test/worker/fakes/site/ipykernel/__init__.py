@@ -1,0 +1,1 @@
+"""An empty stand-in (see the README of this folder)."""

@@ -1,0 +1,1 @@
+"""A fake ipyparallel (see ../README.md)."""

@@ -1,0 +1,95 @@
+"""The hub's client (ipp_worker.hub) against the fake hub: answers, silence, slowness, forgeries,
+unregistrations, and the files it reads."""
+import json
+import os
+import time
+import unittest
+
+from helpers import WorkerCase, wait_until
+from ipp_worker.hub import Answer, Hub, read_answer
+
+
+class HubTest(WorkerCase):
+    def hub_client(self, timeout_ms=300):
+        client = Hub(self.engine_file, self.key_file, timeout_ms=timeout_ms)
+        self.addCleanup(client.close)
+        return client
+
+    def test_the_answer_lists_the_registered_engines_and_names_the_hub(self):
+        hub = self.start_hub()
+        hub.register("s1", 0)
+        hub.register("s2", 11)
+        self.assertEqual(self.hub_client().registered(), Answer({"s1": 0, "s2": 11}, hub.session))
+        self.assertEqual(len(hub.requests_of_type("connection_request")), 1)
+        self.assertEqual(hub.bad_requests, 0)
+
+    def test_no_answer_in_time_is_none(self):
+        hub = self.start_hub()
+        for case in ("silent", "slow"):
+            with self.subTest(case):
+                hub.silent, hub.delay = case == "silent", 1.0 if case == "slow" else 0.0
+                asked = time.monotonic()
+                self.assertIsNone(self.hub_client().registered())
+                self.assertLess(time.monotonic() - asked, 0.9, "waited longer than the timeout")
+        hub.stop()
+        self.assertIsNone(self.hub_client().registered(), "an answer with nobody there")
+
+    def test_the_answer_is_waited_for_as_the_caller_says(self):
+        hub = self.start_hub()
+        hub.delay = 0.2
+        waits = []
+
+        def wait(sock, seconds):
+            waits.append(seconds)
+            return bool(sock.poll(seconds * 1000))
+
+        self.assertEqual(self.hub_client(timeout_ms=2000).registered(wait=wait), Answer({}, hub.session))
+        self.assertEqual(waits, [2.0])
+
+    def test_a_forged_answer_is_none(self):
+        hub = self.start_hub()
+        hub.reply_key = b"not the key"
+        self.assertIsNone(self.hub_client().registered())
+
+    def test_unregistrations_arrive_signed_with_the_ids(self):
+        hub = self.start_hub()
+        client = self.hub_client()
+        client.unregister([3, 4])
+        wait_until(lambda: len(hub.requests_of_type("unregistration_request")) == 2, "the unregistrations")
+        self.assertEqual([c for _, c in hub.requests_of_type("unregistration_request")], [{"id": 3}, {"id": 4}])
+        self.assertEqual(hub.bad_requests, 0)
+
+    def test_unexpected_replies_give_no_answer(self):
+        def reply(msg_type, content):
+            return {"header": {"session": "hub"}, "msg_type": msg_type, "content": content}
+
+        self.assertEqual(read_answer(reply("connection_reply", {"engines": {"3": "s"}})), Answer({"s": 3}, "hub"))
+        for case, bad in (
+            ("another reply", reply("registration_reply", {"engines": {"3": "s"}})),
+            ("no engines", reply("connection_reply", {"status": "ok"})),
+            ("engines not a mapping", reply("connection_reply", {"engines": ["s"]})),
+            ("an id that is no number", reply("connection_reply", {"engines": {"x": "s"}})),
+        ):
+            with self.subTest(case):
+                self.assertIsNone(read_answer(bad))
+
+    def test_an_empty_key_or_an_unknown_scheme_is_refused(self):
+        with open(self.key_file, "w") as f:
+            f.write("\n")
+        with self.assertRaises(SystemExit) as refused:
+            Hub(self.engine_file, self.key_file)
+        self.assertEqual(refused.exception.code, f"ipp-worker: {self.key_file} is empty")
+        with open(self.key_file, "w") as f:
+            f.write("key")
+        with open(self.engine_file) as f:
+            info = json.load(f)
+        other = os.path.join(self.dir, "other.json")
+        with open(other, "w") as f:
+            json.dump({**info, "signature_scheme": "hmac-nope"}, f)
+        with self.assertRaises(SystemExit) as refused:
+            Hub(other, self.key_file)
+        self.assertEqual(refused.exception.code, "ipp-worker: unsupported signature scheme hmac-nope")
+
+
+if __name__ == "__main__":
+    unittest.main(buffer=True)
