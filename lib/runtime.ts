@@ -25,6 +25,13 @@ export const REGISTRATION_SECONDS = 120;
  * The rest is for the tasks waiting in the scheduler (about 10 kB each, measured) and the processes.
  */
 export const RESULT_STORE_SHARE = 0.25;
+/**
+ * How long a stopped pod's containers get before they are killed: the frontend's controller and
+ * notebook, and a worker, whose whole shutdown (one question to the hub, then its engines' own stop:
+ * STOP_SECONDS in images/worker/ipp_worker/settings.py) must fit inside it.
+ */
+export const FRONTEND_GRACE_SECONDS = 30;
+export const WORKER_GRACE_SECONDS = 15;
 /** How often a worker asks the controller whether its engine is still registered. */
 export const ENGINE_CHECK_SECONDS = 3;
 

@@ -33,6 +33,9 @@ import {
 
 type ContainerArgs = docker.ContainerArgs;
 
+/** How long a container that is removed gets to stop (every container: as long as the longest pod's grace period). */
+export const DESTROY_GRACE_SECONDS = 30;
+
 export interface DockerContainerSettings {
     /** The container's name on the engine. */
     name: string;
@@ -123,7 +126,7 @@ function container(
         wait: true,
         waitTimeout: 300,
         labels: dockerLabels(s.instance, component),
-        destroyGraceSeconds: 30,
+        destroyGraceSeconds: DESTROY_GRACE_SECONDS,
         mustRun: true,
         ...extra,
     };

@@ -8,7 +8,7 @@ import { CONTROLLER_PORTS, NOTEBOOK_PORT, REGISTRATION_PORT, portsFor } from "..
 import { CONTAINERS, PATHS, selectorLabels } from "../names";
 import type { Resources } from "../quantities";
 import type { SharedVolume } from "../storage";
-import { controllerCommand, frontendEnv, notebookCommand, notebookEnv } from "../runtime";
+import { FRONTEND_GRACE_SECONDS, controllerCommand, frontendEnv, notebookCommand, notebookEnv } from "../runtime";
 import { ContainerSettings, PodSources, PodSpec, Volume, VolumeMount, container, containerPorts, podSpec, servicePorts, sharedData, tcpReadiness } from "./pod";
 
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
@@ -40,7 +40,7 @@ export function frontendPodSpec(settings: ContainerSettings, sources: PodSources
         readinessProbe: tcpReadiness(REGISTRATION_PORT),
         volumeMounts: profileMount,
     });
-    if (!notebook) return podSpec(sources, [controller], [], 30);
+    if (!notebook) return podSpec(sources, [controller], [], FRONTEND_GRACE_SECONDS);
     const shared = sharedData(notebook.shared, false);
     const server = container(
         CONTAINERS.notebook,
@@ -61,7 +61,7 @@ export function frontendPodSpec(settings: ContainerSettings, sources: PodSources
         claim ? { name: "notebook-home", persistentVolumeClaim: { claimName: claim } } : { name: "notebook-home", emptyDir: {} },
         ...shared.volumes,
     ];
-    return podSpec(sources, [controller, server], volumes, 30, claim !== undefined);
+    return podSpec(sources, [controller, server], volumes, FRONTEND_GRACE_SECONDS, claim !== undefined);
 }
 
 /**

@@ -8,7 +8,7 @@ import { CONTAINERS, workerLabels, workerSelectorLabels } from "../names";
 import type { Placement } from "../placement";
 import type { SharedVolume } from "../storage";
 import type { WorkerGroup } from "../groups";
-import { POD_NAME_VARIABLE, engineCommand, workerEnv, workerReadyCommand } from "../runtime";
+import { POD_NAME_VARIABLE, WORKER_GRACE_SECONDS, engineCommand, workerEnv, workerReadyCommand } from "../runtime";
 import { ContainerSettings, PodSources, PodSpec, container, podSpec, sharedData } from "./pod";
 
 /**
@@ -52,7 +52,7 @@ export function workerPodSpec(
         },
     );
     return {
-        ...podSpec(sources, [engine], data.volumes, 15),
+        ...podSpec(sources, [engine], data.volumes, WORKER_GRACE_SECONDS),
         ...placement(group),
         topologySpreadConstraints: spreadConstraints(workerSelectorLabels(options.instance, group.name)),
     };
