@@ -44,7 +44,7 @@ const SECURITY = {
 
 const byName = (xs: any[]) => Object.fromEntries(xs.map(x => [x.name, x]));
 
-describe("Kubernetes specs (lib/k8s-specs.ts)", () => {
+describe("Kubernetes specs (lib/k8s/)", () => {
     describe("the controller's Service", () => {
         const spec = controllerServiceSpec("lab");
         it("selects the frontend pods of this deployment alone", () => assert.deepStrictEqual(spec.selector, SELECT_FRONTEND));
