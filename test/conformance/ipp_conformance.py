@@ -5,7 +5,9 @@ The suite's controller is the deployed one: its keyed client file and engine fil
 IPP_CONFORMANCE_DIR (client.json, engine.json, key). The engines the suite adds are started the way a
 worker pod starts them: one `ipp-worker` per engine, with the program's engine command
 (IPP_CONFORMANCE_ENGINE, a JSON list) and the program's worker environment (IPP_CONFORMANCE_WORKER_ENV,
-a JSON object). The suite's own teardown stops them (SIGTERM: the worker unregisters its engine).
+a JSON object), plus the flag the suite gives its own engines (tracebacks without colours, which some
+tests count in). The suite's own teardown stops them as a pod is stopped: SIGTERM, then the worker
+unregisters its engines and exits, within a pod's grace period.
 """
 
 import json
@@ -21,10 +23,12 @@ from IPython.paths import get_ipython_dir
 from ipyparallel import Client
 
 DIR = os.environ["IPP_CONFORMANCE_DIR"]
-ENGINE = json.loads(os.environ["IPP_CONFORMANCE_ENGINE"])
+ENGINE = [*json.loads(os.environ["IPP_CONFORMANCE_ENGINE"]), "--InteractiveShell.colors=nocolor"]
 WORKER_ENV = json.loads(os.environ["IPP_CONFORMANCE_WORKER_ENV"])
 # As long as the suite waits for its own engines.
 ENGINE_SECONDS = 15
+# A worker pod's grace period.
+STOP_SECONDS = 15
 
 
 class Worker:
@@ -43,6 +47,10 @@ class Worker:
 
     def stop(self):
         self.process.terminate()
+        try:
+            self.process.wait(STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
 
     def signal(self, sig):
         self.process.send_signal(sig)

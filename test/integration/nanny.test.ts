@@ -51,6 +51,17 @@ else:
 print(json.dumps({"outcome": outcome, "since_signal": ended - started, "ended_at": ended, "after": after, "ids": rc.ids}))
 `;
 
+/** python3 - CLIENT_FILE: sends signal 0 to an engine running a 3 s task; the reply, then how the task ended. */
+const SIGNAL_0 = `
+import json, sys, time, ipyparallel as ipp
+rc = ipp.Client(sys.argv[1])
+rc.wait_for_engines(4, timeout=60)
+ar = rc[rc.ids[0]].apply_async(lambda: __import__("time").sleep(3) or "finished")
+time.sleep(0.5)
+rc.send_signal(0, targets=[rc.ids[0]], block=True)
+print(json.dumps({"reply": "ok", "task": ar.get(timeout=30)}))
+`;
+
 /** python3 - CLIENT_FILE: each engine's pod, a draw from `random` and 16 bytes of os.urandom. */
 const RANDOM_DRAWS = `
 import json, sys, ipyparallel as ipp
@@ -139,6 +150,12 @@ describe("the worker as the engines' nanny, on a real Docker engine", function (
         assert.strictEqual(result.outcome, "KeyboardInterrupt");
         assert.ok(result.since_signal <= 2, `${result.since_signal.toFixed(2)} s`);
         assert.strictEqual(result.after, "next");
+    });
+
+    it("signal 0 is answered, as ipyparallel's own nanny answers it, and leaves the engine's task running", async () => {
+        const out = await cluster.python("-", [CLIENT_FILE], SIGNAL_0);
+        assert.strictEqual(out.code, 0, out.stderr);
+        assert.deepStrictEqual(JSON.parse(out.stdout.trim().split("\n").pop()!), { reply: "ok", task: "finished" });
     });
 
     it("an engine killed with SIGKILL is reported gone at once: its task fails with EngineError within 2 s", async () => {
