@@ -3,6 +3,7 @@ import * as random from "@pulumi/random";
 import { LoadedConfig, loadConfig } from "./lib/config";
 import { totalEngines } from "./lib/groups";
 import { NOTEBOOK_PORT } from "./lib/ports";
+import { notebookPath } from "./lib/runtime";
 import * as commands from "./lib/commands";
 import * as connection from "./lib/connection";
 import { Images } from "./components/images";
@@ -115,6 +116,7 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
         push: settings.push,
         osImage: settings.osImage,
         software: settings.software,
+        notebookInterface: settings.notebookApp.interface,
         credentials: loaded.credentials,
     });
 
@@ -132,7 +134,7 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
         frontendResources: settings.frontend,
         workerGroups: settings.workerGroups,
         gpuResource: settings.gpuResource,
-        notebook: notebookToken && { token: notebookToken, resources: settings.notebookResources, storage: settings.notebookStorage },
+        notebook: notebookToken && { app: settings.notebookApp, token: notebookToken, resources: settings.notebookResources, storage: settings.notebookStorage },
         sharedVolume: settings.sharedVolume,
     };
     const placed: Placed<KubernetesOutputs | DockerOutputs> = settings.target === "docker" ? onDocker(loaded, cluster) : onKubernetes(loaded, cluster);
@@ -150,7 +152,8 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
             imageDigests: { base: images.refs.base.id, frontend: images.refs.frontend.id, worker: images.refs.worker.id },
             environment: images.environment,
             laptopClientFile: sessionKey.apply(key => JSON.stringify(connection.laptopClientFile(key), null, 2)),
-            notebookUrl: notebookToken && pulumi.secret(notebookToken.apply(token => commands.notebookUrl("127.0.0.1", NOTEBOOK_PORT.port, token))),
+            notebookUrl:
+                notebookToken && pulumi.secret(notebookToken.apply(token => commands.notebookUrl("127.0.0.1", NOTEBOOK_PORT.port, token, notebookPath(settings.notebookApp)))),
         }),
     };
 };

@@ -8,10 +8,13 @@ import { Resources } from "../lib/quantities";
 import { WorkerGroup } from "../lib/groups";
 import { ClusterCommands } from "../lib/commands";
 import { NotebookStorage, SharedVolume } from "../lib/storage";
+import { NotebookApp } from "../lib/runtime";
 import { ImageRef } from "./images";
 
 /** The notebook server next to the controller. */
 export interface NotebookArgs {
+    /** What the notebook serves (JupyterLab or the notebook interface) and on which server. */
+    app: NotebookApp;
     /** The notebook's access token (secret). */
     token: pulumi.Input<string>;
     /** CPU request and memory request/limit of the notebook server (the stack's notebookCpu/notebookMemory). */

@@ -82,6 +82,7 @@ export class DockerCluster extends pulumi.ComponentResource {
                             ...shared,
                             image: image("frontend"),
                             resources: notebook.resources,
+                            app: notebook.app,
                             notebookToken: notebook.token,
                             homeVolume: home?.name,
                         }),

@@ -5,6 +5,7 @@ import { IMAGES, IMAGE_TAG, ImageKind, imageRepository } from "../lib/names";
 import { RegistryCredentials } from "../lib/registry";
 import { Environment, Software, softwareBuildArgs } from "../lib/software";
 import { environmentCommand } from "../lib/commands";
+import { NotebookInterface } from "../lib/runtime";
 
 export interface ImagesArgs {
     /** Where images go; empty only when `push` is false. */
@@ -15,6 +16,8 @@ export interface ImagesArgs {
     osImage: string;
     /** Packages to add, and an image of the user's own to start from instead of `osImage`. */
     software: Software;
+    /** What the notebook serves: the frontend's build checks that the image has it. */
+    notebookInterface: NotebookInterface;
     /** Credentials for pushing, when the registry needs them (given only when `push` is true). */
     credentials?: RegistryCredentials;
 }
@@ -65,7 +68,7 @@ export class Images extends pulumi.ComponentResource {
         const fromBase = { BASE_IMAGE: args.push ? base.repoDigest : base.imageName, BASE_IMAGE_ID: base.repoDigest };
         const built: Record<ImageKind, docker.Image> = {
             base,
-            frontend: build("frontend", fromBase),
+            frontend: build("frontend", { ...fromBase, NOTEBOOK_INTERFACE: args.notebookInterface }),
             worker: build("worker", fromBase),
         };
 

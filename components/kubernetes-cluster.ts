@@ -116,6 +116,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                             containerSettings("frontend", args.frontendResources),
                             sources(configmapFn),
                             notebook && {
+                                app: notebook.app,
                                 resources: notebook.resources,
                                 tokenSecretName: secrets.notebookToken!.metadata.name,
                                 homeClaimName: claim?.metadata.name,
@@ -183,7 +184,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             notebookAccess(
                 child,
                 { metadata: meta("frontend"), names, instance },
-                { type: notebook.serviceType, token: notebook.token, claimName: claim?.metadata.name },
+                { app: notebook.app, type: notebook.serviceType, token: notebook.token, claimName: claim?.metadata.name },
                 frontend,
             );
 

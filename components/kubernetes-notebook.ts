@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { ServiceType } from "../lib/config";
 import { ClusterNames } from "../lib/names";
 import { NOTEBOOK_PORT } from "../lib/ports";
+import { NotebookApp, notebookPath } from "../lib/runtime";
 import * as commands from "../lib/commands";
 import { notebookServiceSpec } from "../lib/k8s/frontend";
 import { Child } from "./cluster-args";
@@ -27,7 +28,7 @@ export interface NotebookAccess {
 export function notebookAccess(
     child: Child,
     where: { metadata: { namespace: pulumi.Output<string>; labels: Record<string, string> }; names: ClusterNames; instance: string },
-    notebook: { type: ServiceType; token: pulumi.Input<string>; claimName?: pulumi.Output<string> },
+    notebook: { app: NotebookApp; type: ServiceType; token: pulumi.Input<string>; claimName?: pulumi.Output<string> },
     frontend: pulumi.Resource,
 ): NotebookAccess {
     const { metadata, names, instance } = where;
@@ -45,7 +46,7 @@ export function notebookAccess(
         nodePort: type === "NodePort" ? service.spec.ports.apply(p => p[0].nodePort) : undefined,
         externalUrl:
             type === "LoadBalancer"
-                ? pulumi.secret(pulumi.all([balancer, notebook.token]).apply(([host, t]) => (host ? commands.notebookUrl(host, NOTEBOOK_PORT.port, t) : "")))
+                ? pulumi.secret(pulumi.all([balancer, notebook.token]).apply(([host, t]) => (host ? commands.notebookUrl(host, NOTEBOOK_PORT.port, t, notebookPath(notebook.app)) : "")))
                 : undefined,
     };
 }

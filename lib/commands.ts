@@ -67,8 +67,8 @@ export function portForwardCommand(namespace: string, resource: string, ports: n
 }
 
 /** The notebook's address on the laptop, with its token (so: a secret). */
-export function notebookUrl(host: string, port: number, token: string): string {
-    return `http://${host}:${port}/?token=${encodeURIComponent(token)}`;
+export function notebookUrl(host: string, port: number, token: string, page = "/"): string {
+    return `http://${host}:${port}${page}?token=${encodeURIComponent(token)}`;
 }
 
 /** Reads what the base image recorded of itself out of a built image (the local Docker engine has it, or pulls it). */

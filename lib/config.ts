@@ -13,7 +13,8 @@ import { DNS_LABEL, MAX_PREFIX_LENGTH, defaultNamespace, defaultPrefix, dnsLabel
 import { Resources } from "./quantities";
 import { ConfigKey, RawConfig, SettingsReader, shown } from "./reader";
 import { RegistryCredentials, RegistrySettings, parseRegistry } from "./registry";
-import { Software, parseSoftware } from "./software";
+import { Software, parseNotebookApp, parseSoftware } from "./software";
+import { NotebookApp } from "./runtime";
 import { NotebookStorage, SharedVolume, parseStorage } from "./storage";
 import { WorkerGroup, parseWorkers } from "./groups";
 
@@ -49,6 +50,8 @@ export interface ClusterConfig extends RegistrySettings {
     /** The resource name GPUs are asked for by (nvidia.com/gpu). */
     gpuResource: string;
     notebook: boolean;
+    /** What the notebook serves, and on which server. */
+    notebookApp: NotebookApp;
     notebookServiceType: ServiceType;
     notebookResources: Resources;
     /** The notebook's home folder: a claim of this size, or (size "") an emptyDir. */
@@ -97,11 +100,12 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
     const frontend = s.resources("frontend");
     const workers = parseWorkers(s);
     const notebook = s.boolean("notebook");
+    const notebookApp = parseNotebookApp(s, images.software);
     const notebookServiceType = s.choice("notebookServiceType", SERVICE_TYPES);
     const notebookResources = s.resources("notebook");
     const storage = parseStorage(s, target);
     s.finish();
-    return { target, ...names, ...registry, ...namespace, ...images, frontend, ...workers, notebook, notebookServiceType, notebookResources, ...storage };
+    return { target, ...names, ...registry, ...namespace, ...images, frontend, ...workers, notebook, notebookApp, notebookServiceType, notebookResources, ...storage };
 }
 
 /** What the program runs with: the validated settings, and the registry credentials when images are pushed with them. */

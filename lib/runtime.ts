@@ -72,20 +72,49 @@ export function engineCommand(): string[] {
     ];
 }
 
+/** What the notebook serves: JupyterLab, or the notebook interface alone. */
+export const NOTEBOOK_INTERFACES = ["lab", "notebook"] as const;
+export type NotebookInterface = (typeof NOTEBOOK_INTERFACES)[number];
+
+/**
+ * The notebook server: the interface it serves, on Jupyter Server (JupyterLab 4, Notebook 7) or the
+ * classic Notebook 6 server (Debian's, and a base image's of the user's that brings the notebook).
+ */
+export interface NotebookApp {
+    interface: NotebookInterface;
+    server: "jupyter-server" | "classic";
+}
+
 /**
  * The notebook server, on every interface (the token guards it; remote access is allowed so that a
  * NodePort or LoadBalancer works), working in the user's home.
  */
-export function notebookCommand(): string[] {
+export function notebookCommand(app: NotebookApp): string[] {
+    if (app.server === "classic") {
+        return [
+            "jupyter",
+            "notebook",
+            "--no-browser",
+            "--ip=0.0.0.0",
+            `--port=${NOTEBOOK_PORT.port}`,
+            `--notebook-dir=${PATHS.home}`,
+            "--NotebookApp.allow_remote_access=True",
+        ];
+    }
     return [
         "jupyter",
-        "notebook",
+        app.interface,
         "--no-browser",
-        "--ip=0.0.0.0",
-        `--port=${NOTEBOOK_PORT.port}`,
-        `--notebook-dir=${PATHS.home}`,
-        "--NotebookApp.allow_remote_access=True",
+        "--ServerApp.ip=0.0.0.0",
+        `--ServerApp.port=${NOTEBOOK_PORT.port}`,
+        `--ServerApp.root_dir=${PATHS.home}`,
+        "--ServerApp.allow_remote_access=True",
     ];
+}
+
+/** The page the notebook opens on: JupyterLab's, or the notebook's file browser. */
+export function notebookPath(app: NotebookApp): string {
+    return app.interface === "lab" ? "/lab" : "/tree";
 }
 
 export interface EnvVar {

@@ -3,12 +3,22 @@
  * an optional base image of their own; the OS image ours starts from. Their checks (`parseSoftware`),
  * the build arguments they become, and what the built images record of themselves.
  */
+import { readCaCertificates } from "./ca-certificates";
 import { isImageReference } from "./image-reference";
 import { key } from "./names";
 import { SettingsReader, shown } from "./reader";
+import { NOTEBOOK_INTERFACES, NotebookApp } from "./runtime";
+
+/** Where the images' Python packages come from. */
+export const PYTHON_STACKS = ["pypi", "debian"] as const;
+export type PythonStack = (typeof PYTHON_STACKS)[number];
 
 /** What goes into the base image besides Python and ipyparallel. */
 export interface Software {
+    /** The Python stack: pypi (the locked requirements) or debian (trixie's packages). */
+    pythonStack: PythonStack;
+    /** CA certificates (PEM) the builds and the images trust besides Debian's own; "" for none. */
+    caCertificates: string;
     aptPackages: string[];
     pipPackages: string[];
     /** The index pip uses instead of the default one ("" for pip's default). */
@@ -72,6 +82,10 @@ export function shownUrl(url: string): string {
 export function softwareBuildArgs(s: Software): Record<string, string> {
     const trusted = [s.pipIndexUrl, s.pipExtraIndexUrl].filter(u => u.startsWith("http:")).map(u => new URL(u).hostname);
     const args: Record<string, string> = {
+        // A base image of the user's brings its own Python stack.
+        ...(s.baseImage ? {} : { PYTHON_STACK: s.pythonStack }),
+        // The build trusts them from its first step (a stage of their own, taken only when they are given).
+        ...(s.caCertificates ? { TRUST: "trusting", BUILD_CA_CERTIFICATES: s.caCertificates } : {}),
         APT_PACKAGES: s.aptPackages.join(" "),
         PIP_REQUIREMENTS: s.pipPackages.join("\n"),
         PIP_INDEX_URL: s.pipIndexUrl,
@@ -94,6 +108,10 @@ export interface Environment {
 
 /** The OS image ours starts from, and the user's packages, package indexes and base image. */
 export function parseSoftware(s: SettingsReader): { osImage: string; software: Software } {
+    const pythonStack = s.choice("pythonStack", PYTHON_STACKS);
+    const caFile = s.text("buildCaCertificates");
+    const ca = caFile ? readCaCertificates(caFile) : { pem: "" };
+    if ("problem" in ca) s.problem(ca.problem);
     const osImage = s.text("osImage");
     if (!isImageReference(osImage)) {
         s.problem(`${key("osImage")} must be an image reference such as debian:trixie-slim or registry.example.com/debian:trixie; got ${shown(osImage)}.`);
@@ -120,6 +138,14 @@ export function parseSoftware(s: SettingsReader): { osImage: string; software: S
     if (baseImage && !isImageReference(baseImage)) {
         s.problem(`${key("baseImage")} must be an image reference such as ghcr.io/org/science:2025.1; got ${shown(baseImage)}.`);
     }
+    for (const name of ["pythonStack", "buildCaCertificates"]) {
+        if (baseImage && s.isSet(name)) {
+            s.problem(
+                `${key("baseImage")} and ${key(name)} cannot both be set: a base image of your own brings its own Python packages and trusts ` +
+                    `its own certificates. Remove one (\`pulumi config rm ${name}\`); got baseImage ${shown(baseImage)} and ${name} ${shown(s.text(name))}.`,
+            );
+        }
+    }
     // Whenever the stack sets osImage itself, even to its default: the base image would silently win.
     if (baseImage && s.isSet("osImage")) {
         s.problem(
@@ -127,5 +153,25 @@ export function parseSoftware(s: SettingsReader): { osImage: string; software: S
                 `Remove one (\`pulumi config rm osImage\`); got baseImage ${shown(baseImage)} and osImage ${shown(osImage)}.`,
         );
     }
-    return { osImage, software: { aptPackages, pipPackages, pipIndexUrl, pipExtraIndexUrl, baseImage } };
+    const caCertificates = "pem" in ca ? ca.pem : "";
+    return { osImage, software: { pythonStack, caCertificates, aptPackages, pipPackages, pipIndexUrl, pipExtraIndexUrl, baseImage } };
+}
+
+/**
+ * The notebook server the images run: `notebookInterface` (by default JupyterLab where the images have
+ * it, the pypi stack's) on Jupyter Server (the pypi stack's JupyterLab 4 and Notebook 7), or the classic
+ * Notebook 6 (the debian stack's, which has no JupyterLab; and a base image of the user's serving the
+ * notebook interface, as before there was a choice).
+ */
+export function parseNotebookApp(s: SettingsReader, software: Software): NotebookApp {
+    const lab = software.pythonStack === "pypi" && !software.baseImage;
+    const ui = s.text("notebookInterface") === "" ? (lab ? "lab" : "notebook") : s.choice("notebookInterface", NOTEBOOK_INTERFACES);
+    if (software.baseImage) return { interface: ui, server: ui === "lab" ? "jupyter-server" : "classic" };
+    if (software.pythonStack === "debian" && ui === "lab") {
+        s.problem(
+            `${key("notebookInterface")} lab needs ${key("pythonStack")} pypi: Debian packages no JupyterLab. ` +
+                `Set \`pulumi config set notebookInterface notebook\` for Debian's classic notebook; got notebookInterface "lab" and pythonStack "debian".`,
+        );
+    }
+    return { interface: ui, server: software.pythonStack === "debian" ? "classic" : "jupyter-server" };
 }

@@ -18,13 +18,7 @@ check() {
     fi
 }
 
-RUFF=.tools/python/bin/ruff
-RUFF_VERSION=$(sed -n 's/^ruff==\([0-9.]*\).*/\1/p' scripts/lint-requirements.txt)
-if [ "$("$RUFF" --version 2>/dev/null)" != "ruff $RUFF_VERSION" ]; then
-    rm -rf .tools/python
-    python3 -m pip install --quiet --disable-pip-version-check --only-binary=:all: --target .tools/python \
-        --require-hashes -r scripts/lint-requirements.txt || status=1
-fi
+RUFF=$(bash scripts/python-tool.sh lint ruff) || status=1
 
 check "prettier (npm run format mends it)" npx prettier --check "**/*.{ts,mjs}"
 check "eslint" npx eslint --max-warnings=0 .

@@ -9,6 +9,7 @@ import { DeclaredObjects } from "./declared";
 import { Kubelet } from "./kubelet";
 import { TestCluster } from "./cluster";
 import { removeTestContainers, requireEngine } from "./docker-cli";
+import { machineCaSettings } from "./ca";
 
 export interface Deployment {
     run: ProgramRun;
@@ -19,10 +20,15 @@ export interface Deployment {
     cluster(label: string): TestCluster;
 }
 
-/** Runs the program with `config` (the project's keys without their prefix), building its images for real. */
+/**
+ * Runs the program with `config` (the project's keys without their prefix), building its images for
+ * real. The builds trust this machine's own CA certificates (a proxy's), as a user behind such a proxy
+ * would set it, unless the config says otherwise (a base image of its own, or `buildCaCertificates`).
+ */
 export async function deploy(config: Record<string, string>, opts: Pick<RunOptions, "stack"> = {}): Promise<Deployment> {
     const builds: BuildRecord[] = [];
-    const run = await runProgram(config, { ...opts, newResource: buildingNewResource(builds) });
+    const settings = config.baseImage ? config : { ...machineCaSettings(), ...config };
+    const run = await runProgram(settings, { ...opts, newResource: buildingNewResource(builds) });
     const objects = new DeclaredObjects(run);
     return { run, objects, builds, cluster: label => new TestCluster(objects, new Kubelet(objects, label)) };
 }

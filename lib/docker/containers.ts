@@ -15,6 +15,7 @@ import type { WorkerGroup } from "../groups";
 import { NOTEBOOK_PORT, portsFor } from "../ports";
 import {
     EnvVar,
+    NotebookApp,
     KEY_FILE,
     NOTEBOOK_TOKEN_FILE,
     UID,
@@ -150,11 +151,11 @@ export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases"
  * The shared data volume is read-write here.
  */
 export function notebookContainerArgs(
-    s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name"> & { notebookToken: pulumi.Input<string>; homeVolume?: pulumi.Input<string> },
+    s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name"> & { app: NotebookApp; notebookToken: pulumi.Input<string>; homeVolume?: pulumi.Input<string> },
 ): ContainerArgs {
     const settings = { ...s, name: s.names.notebook, hostname: s.names.notebook, aliases: [s.names.notebook] };
     const home: Mount[] = s.homeVolume ? [{ volumeName: s.homeVolume, containerPath: PATHS.home }] : [];
-    const args = container("frontend", settings, notebookCommand(), notebookEnv(), notebookReadyCommand(), {
+    const args = container("frontend", settings, notebookCommand(s.app), notebookEnv(), notebookReadyCommand(), {
         ports: loopbackPorts([NOTEBOOK_PORT.port]),
         ...volumes([...home, ...sharedMounts(s.shared, false)]),
         ...(s.homeVolume ? { tmpfs: { [PATHS.ipythonDir]: `uid=${UID},gid=${UID},mode=0700` } } : {}),

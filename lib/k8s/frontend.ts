@@ -8,7 +8,7 @@ import { CONTROLLER_PORTS, NOTEBOOK_PORT, REGISTRATION_PORT, portsFor } from "..
 import { CONTAINERS, PATHS, selectorLabels } from "../names";
 import type { Resources } from "../quantities";
 import type { SharedVolume } from "../storage";
-import { FRONTEND_GRACE_SECONDS, controllerCommand, frontendEnv, notebookCommand, notebookEnv } from "../runtime";
+import { FRONTEND_GRACE_SECONDS, NotebookApp, controllerCommand, frontendEnv, notebookCommand, notebookEnv } from "../runtime";
 import { ContainerSettings, PodSources, PodSpec, Volume, VolumeMount, container, containerPorts, podSpec, servicePorts, sharedData, tcpReadiness } from "./pod";
 
 type ServiceSpec = k8s.types.input.core.v1.ServiceSpec;
@@ -16,6 +16,8 @@ type ClaimSpec = k8s.types.input.core.v1.PersistentVolumeClaimSpec;
 
 /** The notebook next to the controller: its resources and the Secret holding its token. */
 export interface NotebookSettings {
+    /** What it serves, on which server. */
+    app: NotebookApp;
     resources: Resources;
     tokenSecretName: pulumi.Input<string>;
     /** The claim that holds the notebook's home folder; without one, the home is an emptyDir. */
@@ -46,7 +48,7 @@ export function frontendPodSpec(settings: ContainerSettings, sources: PodSources
         CONTAINERS.notebook,
         { ...settings, resources: notebook.resources },
         {
-            args: notebookCommand(),
+            args: notebookCommand(notebook.app),
             env: notebookEnv(),
             ports: containerPorts([NOTEBOOK_PORT]),
             readinessProbe: tcpReadiness(NOTEBOOK_PORT),

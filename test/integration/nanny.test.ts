@@ -165,7 +165,7 @@ describe("the worker as the engines' nanny, on a real Docker engine", function (
         const worker = cluster.workers.find(w => w.name === pod);
         assert.ok(worker, `no worker pod is named ${pod}`);
         const killedAt = Date.now() / 1000;
-        await docker(["exec", worker.containers[0].id, "kill", "-KILL", pid]);
+        await docker(["exec", worker.containers[0].id, "python3", "-c", "import os, sys; os.kill(int(sys.argv[1]), 9)", pid]);
         const result = await run.result;
         const seconds = result.ended_at - killedAt;
         console.log(`      SIGKILL: the task failed with ${result.outcome} ${seconds.toFixed(2)} s after the kill (limit 2 s)`);

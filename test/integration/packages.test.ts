@@ -172,7 +172,7 @@ describe("your own software, built and run for real", function () {
         it("is refused at build time, naming baseImage and all it lacks, without ipyparallel", async () => {
             await assert.rejects(deploy({ registry: REGISTRY, workers: "1", baseImage: lacking }), (e: Error) =>
                 e.message.includes(
-                    `ipp-cluster:baseImage ${lacking} cannot be used: it lacks ipyparallel 8.x (found none), the ipcontroller command on PATH, the ipengine command on PATH.`,
+                    `ipp-cluster:baseImage ${lacking} cannot be used: it lacks ipyparallel 8.8 to 9.x (found none), the ipcontroller command on PATH, the ipengine command on PATH.`,
                 ),
             );
         });

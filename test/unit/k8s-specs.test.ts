@@ -43,6 +43,7 @@ const SECURITY = {
 };
 
 const byName = (xs: any[]) => Object.fromEntries(xs.map(x => [x.name, x]));
+const LAB = { interface: "lab", server: "jupyter-server" } as const;
 
 describe("Kubernetes specs (lib/k8s/)", () => {
     describe("the controller's Service", () => {
@@ -73,7 +74,7 @@ describe("Kubernetes specs (lib/k8s/)", () => {
         const withNotebook = frontendPodSpec(
             SETTINGS,
             { ...SOURCES, imagePullSecrets: ["pull"] },
-            { resources: { cpu: "1", memory: "1Gi" }, tokenSecretName: "tok" },
+            { app: LAB, resources: { cpu: "1", memory: "1Gi" }, tokenSecretName: "tok" },
         ) as any;
 
         it("declares every controller port by name, and is Ready once registration accepts connections", () => {
@@ -178,6 +179,7 @@ describe("Kubernetes specs (lib/k8s/)", () => {
     describe("storage", () => {
         const NFS = { kind: "nfs" as const, server: "nfs.example.com", path: "/exports/data", readOnly: true };
         const frontend = frontendPodSpec(SETTINGS, SOURCES, {
+            app: LAB,
             resources: SETTINGS.resources,
             tokenSecretName: "tok",
             homeClaimName: "home-claim",

@@ -31,9 +31,10 @@ describe("the notebook and the laptop client on Kubernetes", () => {
         const controller = container(run, "controller");
         const notebook = container(run, "notebook");
         assert.strictEqual(notebook.image, controller.image);
-        assert.deepStrictEqual(notebook.args.slice(0, 2), ["jupyter", "notebook"]);
-        assert.ok(notebook.args.includes("--notebook-dir=/home/jupyter"));
-        assert.ok(notebook.args.includes("--ip=0.0.0.0"));
+        // JupyterLab by default, with the pypi stack.
+        assert.deepStrictEqual(notebook.args.slice(0, 2), ["jupyter", "lab"]);
+        assert.ok(notebook.args.includes("--ServerApp.root_dir=/home/jupyter"));
+        assert.ok(notebook.args.includes("--ServerApp.ip=0.0.0.0"));
         assert.deepStrictEqual([notebook.securityContext.runAsUser, notebook.securityContext.runAsNonRoot], [1000, true]);
         const profile = (c: any) => c.volumeMounts.find((m: any) => m.mountPath === "/home/jupyter/.ipython")?.name;
         assert.ok(profile(notebook), "the notebook mounts the IPython profile");
@@ -65,7 +66,7 @@ describe("the notebook and the laptop client on Kubernetes", () => {
     it("prints the port-forward commands and the notebook's URL, the URL as a secret", () => {
         const o = run.outputs;
         assert.strictEqual(o.notebookPortForward, "kubectl port-forward -n ipp-dev service/ipp-dev-notebook 8888");
-        assert.strictEqual(o.notebookUrl, `http://127.0.0.1:8888/?token=${token}`);
+        assert.strictEqual(o.notebookUrl, `http://127.0.0.1:8888/lab?token=${token}`);
         assert.ok(run.secretOutputs.includes("notebookUrl"));
         assert.strictEqual(o.clientPortForward, "kubectl port-forward -n ipp-dev pod/ipp-dev-frontend 10100 10109 10110 10111 10112 10113 10114");
     });
@@ -121,7 +122,7 @@ describe("the notebook and the laptop client on Docker", () => {
 
     it("runs the notebook in its own container, its port and the client ports published on loopback only", () => {
         const nb = find(run, "Container", "cluster-notebook").inputs;
-        assert.deepStrictEqual(nb.command.slice(0, 2), ["jupyter", "notebook"]);
+        assert.deepStrictEqual(nb.command.slice(0, 2), ["jupyter", "lab"]);
         assert.deepStrictEqual(nb.ports, [{ internal: 8888, external: 8888, ip: "127.0.0.1", protocol: "tcp" }]);
         const frontend = find(run, "Container", "cluster-frontend").inputs;
         assert.deepStrictEqual(
@@ -136,7 +137,7 @@ describe("the notebook and the laptop client on Docker", () => {
         const i = nb.inputs.uploads.findIndex((u: any) => u.file === "/etc/ipp/notebook/token");
         assert.deepStrictEqual([nb.inputs.uploads[i].owner, nb.inputs.uploads[i].permissions], ["1000", "0400"]);
         assert.ok(isSecretInput(nb, ["uploads", String(i), "content"]));
-        assert.ok(run.outputs.notebookUrl.startsWith("http://127.0.0.1:8888/?token="));
+        assert.ok(run.outputs.notebookUrl.startsWith("http://127.0.0.1:8888/lab?token="));
         assert.ok(run.secretOutputs.includes("notebookUrl"));
     });
 });

@@ -233,7 +233,7 @@ describe("the program on Kubernetes", function () {
     it("builds the images under the registry, frontend and worker FROM the pushed base digest", () => {
         const base = find(run, "Image", "images-base").inputs;
         assert.strictEqual(base.imageName, "registry.example.com/team/ipp-base:latest");
-        assert.deepStrictEqual(base.build.args, { OS_IMAGE: "debian:trixie-slim" });
+        assert.deepStrictEqual(base.build.args, { OS_IMAGE: "debian:trixie-slim", PYTHON_STACK: "pypi" });
         assert.strictEqual(base.skipPush, false);
         for (const kind of ["frontend", "worker"]) {
             const image = find(run, "Image", `images-${kind}`);

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { parseConfig } from "../../lib/config";
 import { problemsOf as configProblems } from "./config-problems";
-import { isPipRequirement, requirementName, softwareBuildArgs } from "../../lib/software";
+import { Software, isPipRequirement, requirementName, softwareBuildArgs } from "../../lib/software";
 import { MOCK_ENVIRONMENT, find, runProgram } from "../../testbed/program";
 
 const REGISTRY = { registry: "registry.example.com/team" };
@@ -10,6 +10,15 @@ const REGISTRY = { registry: "registry.example.com/team" };
 const problemsOf = (raw: Record<string, string>) => configProblems({ push: "false", ...raw });
 
 const list = (...items: string[]) => JSON.stringify(items);
+const NOTHING_ADDED: Software = {
+    pythonStack: "pypi",
+    caCertificates: "",
+    aptPackages: [],
+    pipPackages: [],
+    pipIndexUrl: "",
+    pipExtraIndexUrl: "",
+    baseImage: "",
+};
 
 describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)", () => {
     describe("settings", () => {
@@ -26,8 +35,10 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
             assert.strictEqual(c.software.pipPackages.length, 5);
         });
 
-        it("defaults to nothing added", () => {
+        it("defaults to nothing added, and the pypi stack", () => {
             assert.deepStrictEqual(parseConfig({ push: "false" }, "dev").software, {
+                pythonStack: "pypi",
+                caCertificates: "",
                 aptPackages: [],
                 pipPackages: [],
                 pipIndexUrl: "",
@@ -111,13 +122,15 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
     });
 
     describe("build arguments", () => {
-        it("are left out entirely when nothing is added, so existing stacks keep their build cache", () => {
-            assert.deepStrictEqual(softwareBuildArgs({ aptPackages: [], pipPackages: [], pipIndexUrl: "", pipExtraIndexUrl: "", baseImage: "" }), {});
+        it("name the Python stack, and nothing else when nothing is added", () => {
+            assert.deepStrictEqual(softwareBuildArgs({ ...NOTHING_ADDED, pythonStack: "pypi" }), { PYTHON_STACK: "pypi" });
+            assert.deepStrictEqual(softwareBuildArgs({ ...NOTHING_ADDED, pythonStack: "debian" }), { PYTHON_STACK: "debian" });
         });
 
         it("carry the packages, the indexes, and trust for plain-http indexes", () => {
             assert.deepStrictEqual(
                 softwareBuildArgs({
+                    ...NOTHING_ADDED,
                     aptPackages: ["python3-numpy", "python3-scipy"],
                     pipPackages: ["numpy>=2,<3", "ippdemo==0.2.0"],
                     pipIndexUrl: "http://127.0.0.1:8080/simple/",
@@ -125,6 +138,7 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
                     baseImage: "",
                 }),
                 {
+                    PYTHON_STACK: "pypi",
                     APT_PACKAGES: "python3-numpy python3-scipy",
                     PIP_REQUIREMENTS: "numpy>=2,<3\nippdemo==0.2.0",
                     PIP_INDEX_URL: "http://127.0.0.1:8080/simple/",
@@ -147,6 +161,7 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
             assert.strictEqual(base.inputs.build.dockerfile, "images/base/Dockerfile");
             assert.deepStrictEqual(base.inputs.build.args, {
                 OS_IMAGE: "debian:trixie-slim",
+                PYTHON_STACK: "pypi",
                 APT_PACKAGES: "python3-numpy",
                 PIP_REQUIREMENTS: "ippdemo==0.2.0",
                 PIP_INDEX_URL: "https://pypi.example.com/simple",
