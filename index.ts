@@ -7,7 +7,7 @@ import { notebookPath } from "./lib/runtime";
 import * as commands from "./lib/commands";
 import * as connection from "./lib/connection";
 import { Images } from "./components/images";
-import { Environment } from "./lib/software";
+import { Environment, laptopPipInstall } from "./lib/software";
 import { ClusterArgs, CommandOutputs } from "./components/cluster-args";
 import { KubernetesCluster } from "./components/kubernetes-cluster";
 import { DockerCluster } from "./components/docker-cluster";
@@ -25,6 +25,8 @@ interface CommonOutputs {
     imageDigests: Record<"base" | "frontend" | "worker", pulumi.Output<string>>;
     /** Python, ipyparallel and every requested package as installed in the images: what a laptop client must match. */
     environment: pulumi.Output<Environment>;
+    /** The pip command that installs that into a laptop's virtual environment of the same Python version. */
+    laptopPipInstall: pulumi.Output<string>;
     /** A client file for the laptop, with the key (secret): `ipp.Client(file)` through the forwarded or published client ports. */
     laptopClientFile: pulumi.Output<string>;
     /** The notebook on the laptop, with its token (secret); only with a notebook. */
@@ -151,6 +153,7 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
             ),
             imageDigests: { base: images.refs.base.id, frontend: images.refs.frontend.id, worker: images.refs.worker.id },
             environment: images.environment,
+            laptopPipInstall: images.environment.apply(laptopPipInstall),
             laptopClientFile: sessionKey.apply(key => JSON.stringify(connection.laptopClientFile(key), null, 2)),
             notebookUrl:
                 notebookToken && pulumi.secret(notebookToken.apply(token => commands.notebookUrl("127.0.0.1", NOTEBOOK_PORT.port, token, notebookPath(settings.notebookApp)))),

@@ -106,6 +106,16 @@ export interface Environment {
     pipPackages: Record<string, string | null>;
 }
 
+/**
+ * The pip command that gives a laptop's virtual environment what a client of the cluster must match:
+ * ipyparallel and pyzmq, and every pip package the images hold, each at the version the images hold.
+ * Run it with the Python version the images have (`environment.python`, its minor version).
+ */
+export function laptopPipInstall(env: Environment): string {
+    const pins = [["ipyparallel", env.ipyparallel], ["pyzmq", env.pyzmq], ...Object.entries(env.pipPackages)].filter(([, v]) => v);
+    return ["pip", "install", ...pins.map(([name, version]) => `${name}==${version}`)].join(" ");
+}
+
 /** The OS image ours starts from, and the user's packages, package indexes and base image. */
 export function parseSoftware(s: SettingsReader): { osImage: string; software: Software } {
     const pythonStack = s.choice("pythonStack", PYTHON_STACKS);

@@ -7,6 +7,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { TEST_LABEL, docker } from "./docker-cli";
+import { machineCaSettings } from "./ca";
 
 /** One HTTP request with an optional JSON body; the status and the body as text. */
 export function httpRequest(method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: string }> {
@@ -74,6 +75,62 @@ export async function laptopGreetings(image: string, clientFile: string, runLabe
         );
         if (out.code !== 0) throw new Error(`the laptop client failed: ${out.stderr.slice(-2000)}`);
         return out.stdout.trim();
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/**
+ * A laptop with nothing but the Python the cluster runs (a container of the OS image, which has the
+ * same minor version): a fresh virtual environment, `pipInstall` (the stack's `laptopPipInstall`) in
+ * it from PyPI, then the seed's greeting through `clientFile` on this host's loopback. Trusts this
+ * machine's own CA certificates, as a laptop behind the same proxy would. Returns what it printed.
+ */
+export async function venvLaptopGreetings(osImage: string, pipInstall: string, clientFile: string, runLabel: string): Promise<string> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-venv-laptop-"));
+    try {
+        fs.chmodSync(dir, 0o755);
+        fs.writeFileSync(path.join(dir, "client.json"), clientFile, { mode: 0o644 });
+        const ca = machineCaSettings().buildCaCertificates;
+        if (ca) fs.copyFileSync(ca, path.join(dir, "ca.pem"));
+        const [pip, install, ...packages] = pipInstall.split(" ");
+        if (pip !== "pip" || install !== "install" || !packages.every(p => /^[A-Za-z0-9._-]+==[A-Za-z0-9.+!-]+$/.test(p))) {
+            throw new Error(`not a plain pip install of pinned packages: ${pipInstall}`);
+        }
+        const program = 'import ipyparallel as ipp; c = ipp.Client("/laptop/client.json", timeout=20); print(c[:].apply_sync(lambda: "Hello, World"))';
+        const script = [
+            "set -e",
+            "apt-get update -qq && apt-get install -qq --yes --no-install-recommends python3-venv ca-certificates >/dev/null",
+            ...(ca
+                ? [
+                      "cp /laptop/ca.pem /usr/local/share/ca-certificates/laptop-ca.crt && update-ca-certificates >/dev/null",
+                      "export PIP_CERT=/etc/ssl/certs/ca-certificates.crt",
+                  ]
+                : []),
+            "python3 -m venv /venv",
+            '/venv/bin/pip install --quiet --disable-pip-version-check "$@"',
+            `/venv/bin/python -c '${program}'`,
+        ].join("\n");
+        const out = await docker(
+            [
+                "run",
+                "--rm",
+                "--network=host",
+                "--label",
+                `${TEST_LABEL}=${runLabel}`,
+                "-v",
+                `${dir}:/laptop:ro`,
+                osImage,
+                "bash",
+                "-c",
+                script,
+                "laptop",
+                ...packages,
+            ],
+            { allowFailure: true, timeoutMs: 10 * 60_000 },
+        );
+        if (out.code !== 0) throw new Error(`the venv laptop failed: ${out.stderr.slice(-3000)}`);
+        return out.stdout.trim().split("\n").pop() ?? "";
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }

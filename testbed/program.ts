@@ -58,7 +58,7 @@ export function declaredName(r: Declared): string {
 }
 
 /** What the mock image's record says it holds. */
-export const MOCK_ENVIRONMENT = { python: "3.13.5", ipyparallel: "8.8.0", pyzmq: "26.4.0", aptPackages: {}, pipPackages: {} };
+export const MOCK_ENVIRONMENT = { python: "3.13.5", ipyparallel: "9.2.0", pyzmq: "27.3.0", aptPackages: {}, pipPackages: { numpy: "2.3.5" } };
 
 /** What providers would return, enough for the program's outputs to resolve. */
 export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: any } {

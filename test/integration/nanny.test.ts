@@ -94,86 +94,93 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
 print(json.dumps({"counts": counts, "worker": pids.get("ipp-worker"), "engineParents": parents.get("ipp-engine", [])}))
 `;
 
-describe("the worker as the engines' nanny, on a real Docker engine", function () {
-    this.timeout(20 * 60_000);
-    let cluster: TestCluster;
+/** Each Python stack's: the worker is the same, ipyparallel is 9 (pypi) or 8.8 (debian). */
+const STACKS: Record<string, Record<string, string>> = {
+    pypi: {},
+    debian: { pythonStack: "debian", buildCaCertificates: "" },
+};
 
-    before(async () => {
-        await cleanEngine();
-        cluster = (await deploy({ registry: REGISTRY, workers: "2", enginesPerWorker: "2" })).cluster(RUN_LABEL);
-        await cluster.up();
-        const check = await cluster.waitAnswering(4, 60);
-        assert.ok(check.ok, check.error);
+for (const [stack, settings] of Object.entries(STACKS))
+    describe(`the worker as the engines' nanny, on a real Docker engine (the ${stack} stack)`, function () {
+        this.timeout(20 * 60_000);
+        let cluster: TestCluster;
+
+        before(async () => {
+            await cleanEngine();
+            cluster = (await deploy({ registry: REGISTRY, workers: "2", enginesPerWorker: "2", ...settings })).cluster(RUN_LABEL);
+            await cluster.up();
+            const check = await cluster.waitAnswering(4, 60);
+            assert.ok(check.ok, check.error);
+        });
+
+        it("runs no second Python process per engine: the worker is each engine's nanny and parent, engines fork from one server", async () => {
+            for (const pod of cluster.workers) {
+                const programs = await docker(["exec", pod.containers[0].id, "python3", "-c", LIST_PROGRAMS]);
+                const { counts, worker, engineParents } = JSON.parse(programs.stdout);
+                assert.deepStrictEqual(counts, { tini: 1, "ipp-worker": 1, "ipp-fork-server": 1, "ipp-engine": 2 }, `${pod.name} runs ${programs.stdout}`);
+                assert.deepStrictEqual(engineParents, [worker[0], worker[0]], `${pod.name}: ${programs.stdout}`);
+                const logs = await cluster.logs(pod, 200);
+                assert.match(logs, /its control channel goes through this worker/);
+                assert.match(logs, /forked engine \d+ \(\S+\) as pid \d+/);
+            }
+        });
+
+        it("gives forked engines of one pod their own random numbers", async () => {
+            const out = await cluster.python("-", [CLIENT_FILE], RANDOM_DRAWS);
+            assert.strictEqual(out.code, 0, out.stderr);
+            const draws: [string, number, string][] = JSON.parse(out.stdout.trim().split("\n").pop()!);
+            for (const pod of new Set(draws.map(d => d[0]))) {
+                const mine = draws.filter(d => d[0] === pod);
+                assert.strictEqual(mine.length, 2, out.stdout);
+                assert.notStrictEqual(mine[0][1], mine[1][1], `random.random() repeats across ${pod}'s engines`);
+                assert.notStrictEqual(mine[0][2], mine[1][2], `os.urandom repeats across ${pod}'s engines`);
+            }
+        });
+
+        afterEach(async function () {
+            if (this.currentTest?.state === "failed") {
+                for (const pod of [cluster.frontend!, ...cluster.workers]) console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
+            }
+        });
+
+        after(async () => {
+            await cluster?.down();
+            await removeTestContainers();
+        });
+
+        const controller = () => cluster.frontend!.containers.find(c => c.name === CONTAINERS.controller)!.id;
+
+        it("a client's SIGINT interrupts a running time.sleep(60) on that engine within 2 s, and the engine runs the next task", async () => {
+            const run = startPython(controller(), CLIENT, [CLIENT_FILE, "4", "interrupt"]);
+            const result = await run.result;
+            console.log(`      SIGINT: the task ended with ${result.outcome} ${result.since_signal.toFixed(2)} s after send_signal (limit 2 s)`);
+            assert.strictEqual(result.outcome, "KeyboardInterrupt");
+            assert.ok(result.since_signal <= 2, `${result.since_signal.toFixed(2)} s`);
+            assert.strictEqual(result.after, "next");
+        });
+
+        it("signal 0 is answered, as ipyparallel's own nanny answers it, and leaves the engine's task running", async () => {
+            const out = await cluster.python("-", [CLIENT_FILE], SIGNAL_0);
+            assert.strictEqual(out.code, 0, out.stderr);
+            assert.deepStrictEqual(JSON.parse(out.stdout.trim().split("\n").pop()!), { reply: "ok", task: "finished" });
+        });
+
+        it("an engine killed with SIGKILL is reported gone at once: its task fails with EngineError within 2 s", async () => {
+            const run = startPython(controller(), CLIENT, [CLIENT_FILE, "4", "kill"]);
+            const [, pid, pod] = (await run.lineStarting("PID ", 90_000)).split(" ");
+            await run.printed("STARTED", 10_000);
+            const worker = cluster.workers.find(w => w.name === pod);
+            assert.ok(worker, `no worker pod is named ${pod}`);
+            const killedAt = Date.now() / 1000;
+            await docker(["exec", worker.containers[0].id, "python3", "-c", "import os, sys; os.kill(int(sys.argv[1]), 9)", pid]);
+            const result = await run.result;
+            const seconds = result.ended_at - killedAt;
+            console.log(`      SIGKILL: the task failed with ${result.outcome} ${seconds.toFixed(2)} s after the kill (limit 2 s)`);
+            assert.strictEqual(result.outcome, "EngineError");
+            assert.ok(seconds <= 2, `${seconds.toFixed(2)} s`);
+            assert.deepStrictEqual(result.after, ["next", "next", "next"]);
+            // The worker starts the engine again: 4 engines answer.
+            const check = await cluster.waitAnswering(4, 30);
+            assert.ok(check.ok, check.error);
+        });
     });
-
-    it("runs no second Python process per engine: the worker is each engine's nanny and parent, engines fork from one server", async () => {
-        for (const pod of cluster.workers) {
-            const programs = await docker(["exec", pod.containers[0].id, "python3", "-c", LIST_PROGRAMS]);
-            const { counts, worker, engineParents } = JSON.parse(programs.stdout);
-            assert.deepStrictEqual(counts, { tini: 1, "ipp-worker": 1, "ipp-fork-server": 1, "ipp-engine": 2 }, `${pod.name} runs ${programs.stdout}`);
-            assert.deepStrictEqual(engineParents, [worker[0], worker[0]], `${pod.name}: ${programs.stdout}`);
-            const logs = await cluster.logs(pod, 200);
-            assert.match(logs, /its control channel goes through this worker/);
-            assert.match(logs, /forked engine \d+ \(\S+\) as pid \d+/);
-        }
-    });
-
-    it("gives forked engines of one pod their own random numbers", async () => {
-        const out = await cluster.python("-", [CLIENT_FILE], RANDOM_DRAWS);
-        assert.strictEqual(out.code, 0, out.stderr);
-        const draws: [string, number, string][] = JSON.parse(out.stdout.trim().split("\n").pop()!);
-        for (const pod of new Set(draws.map(d => d[0]))) {
-            const mine = draws.filter(d => d[0] === pod);
-            assert.strictEqual(mine.length, 2, out.stdout);
-            assert.notStrictEqual(mine[0][1], mine[1][1], `random.random() repeats across ${pod}'s engines`);
-            assert.notStrictEqual(mine[0][2], mine[1][2], `os.urandom repeats across ${pod}'s engines`);
-        }
-    });
-
-    afterEach(async function () {
-        if (this.currentTest?.state === "failed") {
-            for (const pod of [cluster.frontend!, ...cluster.workers]) console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
-        }
-    });
-
-    after(async () => {
-        await cluster?.down();
-        await removeTestContainers();
-    });
-
-    const controller = () => cluster.frontend!.containers.find(c => c.name === CONTAINERS.controller)!.id;
-
-    it("a client's SIGINT interrupts a running time.sleep(60) on that engine within 2 s, and the engine runs the next task", async () => {
-        const run = startPython(controller(), CLIENT, [CLIENT_FILE, "4", "interrupt"]);
-        const result = await run.result;
-        console.log(`      SIGINT: the task ended with ${result.outcome} ${result.since_signal.toFixed(2)} s after send_signal (limit 2 s)`);
-        assert.strictEqual(result.outcome, "KeyboardInterrupt");
-        assert.ok(result.since_signal <= 2, `${result.since_signal.toFixed(2)} s`);
-        assert.strictEqual(result.after, "next");
-    });
-
-    it("signal 0 is answered, as ipyparallel's own nanny answers it, and leaves the engine's task running", async () => {
-        const out = await cluster.python("-", [CLIENT_FILE], SIGNAL_0);
-        assert.strictEqual(out.code, 0, out.stderr);
-        assert.deepStrictEqual(JSON.parse(out.stdout.trim().split("\n").pop()!), { reply: "ok", task: "finished" });
-    });
-
-    it("an engine killed with SIGKILL is reported gone at once: its task fails with EngineError within 2 s", async () => {
-        const run = startPython(controller(), CLIENT, [CLIENT_FILE, "4", "kill"]);
-        const [, pid, pod] = (await run.lineStarting("PID ", 90_000)).split(" ");
-        await run.printed("STARTED", 10_000);
-        const worker = cluster.workers.find(w => w.name === pod);
-        assert.ok(worker, `no worker pod is named ${pod}`);
-        const killedAt = Date.now() / 1000;
-        await docker(["exec", worker.containers[0].id, "python3", "-c", "import os, sys; os.kill(int(sys.argv[1]), 9)", pid]);
-        const result = await run.result;
-        const seconds = result.ended_at - killedAt;
-        console.log(`      SIGKILL: the task failed with ${result.outcome} ${seconds.toFixed(2)} s after the kill (limit 2 s)`);
-        assert.strictEqual(result.outcome, "EngineError");
-        assert.ok(seconds <= 2, `${seconds.toFixed(2)} s`);
-        assert.deepStrictEqual(result.after, ["next", "next", "next"]);
-        // The worker starts the engine again: 4 engines answer.
-        const check = await cluster.waitAnswering(4, 30);
-        assert.ok(check.ok, check.error);
-    });
-});

@@ -4,6 +4,7 @@ import { TestCluster } from "../../testbed/cluster";
 import { REGISTRY, docker, removeTestContainers } from "../../testbed/docker-cli";
 import { cleanEngine, deploy } from "../../testbed/deploy";
 import { ContainerRunner, RunningContainer } from "../../testbed/containers";
+import { lockedVersion } from "../../testbed/lock";
 import { PackageIndex, servePackageIndex } from "../../testbed/package-index";
 import { CLIENT_FILE, CONTAINERS } from "../../lib/names";
 
@@ -28,8 +29,8 @@ print(json.dumps({"ids": c.ids, "versions": versions, "identical": identical, "s
 /** Run in the notebook container: the interpreter of the notebook's default kernel imports both. */
 const KERNEL_CHECK = `
 import json, subprocess
-from jupyter_client.kernelspec import KernelSpecManager
-argv = KernelSpecManager().get_kernel_spec("python3").argv  # what the notebook server starts
+from jupyter_client.manager import KernelManager
+argv = KernelManager(kernel_name="python3").format_kernel_cmd()  # what the notebook server starts
 out = subprocess.run([argv[0], "-c", "import numpy, ippdemo; print(numpy.__version__, ippdemo.__version__)"], capture_output=True, text=True, check=True)
 print(json.dumps({"kernel": argv[0], "versions": out.stdout.split()}))
 `;
@@ -97,10 +98,10 @@ describe("your own software, built and run for real", function () {
             assert.strictEqual(r.versions[1], "0.1.0", JSON.stringify(r));
         });
 
-        it("reports the environment as the image holds it: Python 3.13, ipyparallel 8.8.0, and each requested package's version", async () => {
+        it("reports the environment as the image holds it: Python 3.13, the lock's ipyparallel, and each requested package's version", async () => {
             const env = run.outputs.environment;
             assert.match(env.python, /^3\.13\./);
-            assert.strictEqual(env.ipyparallel, "8.8.0");
+            assert.strictEqual(env.ipyparallel, lockedVersion("ipyparallel"));
             assert.ok(env.pyzmq, "pyzmq's version");
             const numpy = lastJson((await cluster.python("-c", ["import json, numpy; print(json.dumps(numpy.__version__))"])).stdout);
             assert.ok(String(env.aptPackages["python3-numpy"]).includes(numpy), `Debian's version ${env.aptPackages["python3-numpy"]} is numpy ${numpy}`);

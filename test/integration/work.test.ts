@@ -5,6 +5,7 @@ import { randomBytes } from "crypto";
 import { ProgramRun, find } from "../../testbed/program";
 import { TestCluster } from "../../testbed/cluster";
 import { REGISTRY, docker, inspect, removeTestContainers } from "../../testbed/docker-cli";
+import { startKernel } from "../../testbed/notebook";
 import { Kubelet } from "../../testbed/kubelet";
 import { cleanEngine, deploy } from "../../testbed/deploy";
 import { SAMPLE_NOTEBOOK, httpRequest, readNotebook, saveNotebook } from "../../testbed/access";
@@ -15,7 +16,6 @@ import { HEARTBEAT_MISSES, HEARTBEAT_MS } from "../../lib/runtime";
 const WORKERS = 4;
 const RUN_LABEL = `work-${process.pid}-${Date.now()}`;
 const NOTEBOOK = "http://127.0.0.1:8888";
-const KERNEL_EXEC = fs.readFileSync(path.join(__dirname, "kernel_exec.py"), "utf8");
 /** How long the controller takes at most to drop an engine it no longer hears: its heartbeat window. */
 const HEARTBEAT_WINDOW_SECONDS = (HEARTBEAT_MS * (HEARTBEAT_MISSES + 1)) / 1000;
 /** What the client adds to that window: the notice of the engine's death, the call's failure. */
@@ -94,15 +94,9 @@ describe("work survives failures, on a real Docker engine", function () {
     });
 
     it("after the controller restarts, the notebook's kernel goes on with a new ipp.Client, the notebook server left running", async () => {
-        const kernel = await notebookApi("POST", "/api/kernels", { name: "python3" });
-        assert.strictEqual(kernel.status, 201, kernel.body);
-        const id = JSON.parse(kernel.body).id;
+        const kernel = await startKernel(cluster, auth.Authorization.replace(/^token /, ""));
+        const runCell = (code: string) => kernel.run(code);
         const notebook = container(CONTAINERS.notebook);
-        const runCell = async (code: string) => {
-            const out = await cluster.python("-", [`${PATHS.jupyterRuntimeDir}/kernel-${id}.json`, code, "90"], KERNEL_EXEC, CONTAINERS.notebook);
-            assert.strictEqual(out.code, 0, out.stderr);
-            return JSON.parse(out.stdout.trim().split("\n").pop()!);
-        };
         const connect = `c = ipp.Client("${CLIENT_FILE}"); c.wait_for_engines(${WORKERS}, timeout=60); print(sorted(c[:].apply_sync(lambda: 1)))`;
         const ones = `[${Array(WORKERS).fill(1).join(", ")}]`;
         assert.deepStrictEqual(await runCell(`import ipyparallel as ipp\n${connect}`), { status: "ok", stdout: `${ones}\n`, error: "" });
@@ -117,7 +111,7 @@ describe("work survives failures, on a real Docker engine", function () {
         assert.deepStrictEqual(await runCell(`c.close()\n${connect}`), { status: "ok", stdout: `${ones}\n`, error: "" });
         assert.strictEqual(await inspect(notebook, "{{.State.StartedAt}}"), notebookStarted, "the notebook server was restarted");
         const kernels = JSON.parse((await notebookApi("GET", "/api/kernels")).body).map((k: any) => k.id);
-        assert.ok(kernels.includes(id), "the kernel was restarted");
+        assert.ok(kernels.includes(kernel.id), "the kernel was restarted");
     });
 
     it("the controller frozen for 20 s: afterwards every engine answers within 30 s, and none is registered twice", async () => {

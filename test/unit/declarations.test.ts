@@ -102,6 +102,24 @@ async function declarations(config: Record<string, string>, stack?: string) {
     };
 }
 
+/**
+ * What holds user data (the notebook's claim or Docker volume, and the namespace it lives in), as it was
+ * declared before the Python stack changed the images: a change of the images must never replace it.
+ */
+const USER_DATA = path.join(__dirname, "user-data.json");
+const HOLDS_USER_DATA = ["kubernetes:core/v1:PersistentVolumeClaim::", "kubernetes:core/v1:Namespace::", "docker:index/volume:Volume::"];
+
+describe("what holds user data", () => {
+    const before: Record<string, unknown[]> = JSON.parse(fs.readFileSync(USER_DATA, "utf8"));
+    for (const s of STACKS) {
+        it(`is declared as it was, URN, inputs and options, for a stack: ${s.name}`, async () => {
+            const now = JSON.parse(JSON.stringify(await declarations(s.config, s.stack)));
+            const held = now.resources.filter((r: { urn: string }) => HOLDS_USER_DATA.some(t => r.urn.includes(t)));
+            assert.deepStrictEqual(held, before[s.name] ?? []);
+        });
+    }
+});
+
 describe("what existing stacks declare", () => {
     const record: Record<string, unknown> = fs.existsSync(RECORD) ? JSON.parse(fs.readFileSync(RECORD, "utf8")) : {};
     const update = process.env.IPP_UPDATE_DECLARATIONS === "1";

@@ -3,7 +3,7 @@ import { runProgram } from "../../testbed/program";
 
 const REGISTRY = { registry: "registry.example.com/team" };
 const COMMANDS = ["frontendPython", "frontendShell", "seedTest", "workerShells"];
-const COMMON = ["engines", "environment", "imageDigests", "laptopClientFile", "target", "workerGroups", "workers", ...COMMANDS];
+const COMMON = ["engines", "environment", "imageDigests", "laptopClientFile", "laptopPipInstall", "target", "workerGroups", "workers", ...COMMANDS];
 const KUBERNETES = [...COMMON, "clientPortForward", "frontendPod", "namespace", "service", "workerDeployment", "workerDeployments"];
 const DOCKER = [...COMMON, "frontendContainer", "network", "workerContainers"];
 

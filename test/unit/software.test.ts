@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { parseConfig } from "../../lib/config";
 import { problemsOf as configProblems } from "./config-problems";
-import { Software, isPipRequirement, requirementName, softwareBuildArgs } from "../../lib/software";
+import { Software, isPipRequirement, laptopPipInstall, requirementName, softwareBuildArgs } from "../../lib/software";
 import { MOCK_ENVIRONMENT, find, runProgram } from "../../testbed/program";
 
 const REGISTRY = { registry: "registry.example.com/team" };
@@ -187,6 +187,15 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
             assert.deepStrictEqual(record.inputs.triggers, [worker]);
             assert.deepStrictEqual(run.outputs.environment, MOCK_ENVIRONMENT);
             assert.ok(!run.secretOutputs.includes("environment"));
+        });
+
+        it("derives the laptop's pip command from that record: ipyparallel, pyzmq and every pip package at the images' versions", async () => {
+            const run = await runProgram(REGISTRY);
+            assert.strictEqual(run.outputs.laptopPipInstall, "pip install ipyparallel==9.2.0 pyzmq==27.3.0 numpy==2.3.5");
+            assert.strictEqual(
+                laptopPipInstall({ ...MOCK_ENVIRONMENT, ipyparallel: "8.8.0", pyzmq: "26.4.0", pipPackages: { ippdemo: "0.1.0", missing: null } }),
+                "pip install ipyparallel==8.8.0 pyzmq==26.4.0 ippdemo==0.1.0",
+            );
         });
     });
 });
