@@ -136,7 +136,12 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
         frontendResources: settings.frontend,
         workerGroups: settings.workerGroups,
         gpuResource: settings.gpuResource,
-        notebook: notebookToken && { app: settings.notebookApp, token: notebookToken, resources: settings.notebookResources, storage: settings.notebookStorage },
+        notebook: notebookToken && {
+            app: settings.notebookApp,
+            token: notebookToken,
+            resources: settings.notebookResources,
+            storage: settings.notebookStorage,
+        },
         sharedVolume: settings.sharedVolume,
     };
     const placed: Placed<KubernetesOutputs | DockerOutputs> = settings.target === "docker" ? onDocker(loaded, cluster) : onKubernetes(loaded, cluster);
@@ -156,7 +161,8 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
             laptopPipInstall: images.environment.apply(laptopPipInstall),
             laptopClientFile: sessionKey.apply(key => JSON.stringify(connection.laptopClientFile(key), null, 2)),
             notebookUrl:
-                notebookToken && pulumi.secret(notebookToken.apply(token => commands.notebookUrl("127.0.0.1", NOTEBOOK_PORT.port, token, notebookPath(settings.notebookApp)))),
+                notebookToken &&
+                pulumi.secret(notebookToken.apply(token => commands.notebookUrl("127.0.0.1", NOTEBOOK_PORT.port, token, notebookPath(settings.notebookApp)))),
         }),
     };
 };

@@ -46,7 +46,11 @@ export function notebookAccess(
         nodePort: type === "NodePort" ? service.spec.ports.apply(p => p[0].nodePort) : undefined,
         externalUrl:
             type === "LoadBalancer"
-                ? pulumi.secret(pulumi.all([balancer, notebook.token]).apply(([host, t]) => (host ? commands.notebookUrl(host, NOTEBOOK_PORT.port, t, notebookPath(notebook.app)) : "")))
+                ? pulumi.secret(
+                      pulumi
+                          .all([balancer, notebook.token])
+                          .apply(([host, t]) => (host ? commands.notebookUrl(host, NOTEBOOK_PORT.port, t, notebookPath(notebook.app)) : "")),
+                  )
                 : undefined,
     };
 }

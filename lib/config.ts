@@ -105,7 +105,20 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
     const notebookResources = s.resources("notebook");
     const storage = parseStorage(s, target);
     s.finish();
-    return { target, ...names, ...registry, ...namespace, ...images, frontend, ...workers, notebook, notebookApp, notebookServiceType, notebookResources, ...storage };
+    return {
+        target,
+        ...names,
+        ...registry,
+        ...namespace,
+        ...images,
+        frontend,
+        ...workers,
+        notebook,
+        notebookApp,
+        notebookServiceType,
+        notebookResources,
+        ...storage,
+    };
 }
 
 /** What the program runs with: the validated settings, and the registry credentials when images are pushed with them. */

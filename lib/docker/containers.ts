@@ -151,7 +151,11 @@ export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases"
  * The shared data volume is read-write here.
  */
 export function notebookContainerArgs(
-    s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name"> & { app: NotebookApp; notebookToken: pulumi.Input<string>; homeVolume?: pulumi.Input<string> },
+    s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name"> & {
+        app: NotebookApp;
+        notebookToken: pulumi.Input<string>;
+        homeVolume?: pulumi.Input<string>;
+    },
 ): ContainerArgs {
     const settings = { ...s, name: s.names.notebook, hostname: s.names.notebook, aliases: [s.names.notebook] };
     const home: Mount[] = s.homeVolume ? [{ volumeName: s.homeVolume, containerPath: PATHS.home }] : [];
