@@ -23,16 +23,23 @@ import sys
 from .nanny_protocol import SOCKET_VARIABLE, NannyRequest, ProtocolError, decode_reply, encode_request, read_line
 
 # What an engine imports while it starts, beyond ipyparallel.engine.app: measured by comparing a
-# running engine's sys.modules with ipp-engine's. None of it starts a thread or opens a socket on import.
+# running engine's sys.modules with ipp-engine's, with ipyparallel 8.8 (Debian's) and 9.2 (PyPI's).
+# None of it starts a thread or opens a socket on import.
 ENGINE_MODULES = (
     "ipyparallel.engine.kernel",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
     "ipykernel.debugger",
+    "ipykernel.kernelapp",
     "IPython.core.completerlib",
+    "IPython.extensions.storemagic",
     "tornado.platform.asyncio",
     "zmq.eventloop.zmqstream",
+    "zmq.devices",
+    "sqlite3",
 )
+# The same, of one version only (ipykernel 7's, with ipyparallel 9).
+ENGINE_MODULES_OF_SOME_VERSIONS = ("ipykernel.control", "ipykernel.shellchannel")
 
 
 def start_nanny(**kwargs):
@@ -69,6 +76,11 @@ def preload():
     """Imports what every engine imports as it starts, so that engines forked from here need not."""
     for name in ENGINE_MODULES:
         importlib.import_module(name)
+    for name in ENGINE_MODULES_OF_SOME_VERSIONS:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
 
 
 def main(argv, program):
