@@ -26,8 +26,9 @@ import { engineCommand, workerEnv } from "../../lib/runtime";
 
 const LABEL = "conformance";
 const OUT = path.resolve(__dirname, "../../bench/out");
-/** What the suite needs besides ipyparallel and IPython (ipyparallel's `test` extra, from Debian). */
-const PYTEST_PACKAGES = ["python3-pytest", "python3-pytest-asyncio", "python3-testpath"];
+/** What the suite needs besides ipyparallel and IPython (ipyparallel's `test` extra): Debian's for the debian stack, PyPI's for the pypi stack. */
+const PYTEST_DEBIAN = ["python3-pytest", "python3-pytest-asyncio", "python3-testpath"];
+const PYTEST_PYPI = ["pytest==9.2.0", "pytest-asyncio==1.5.0", "testpath==0.6.0"];
 /** Where the plugin and the files it reads are, in the test container. */
 const INSIDE = "/conformance";
 
@@ -61,15 +62,14 @@ function counts(outcomes: Map<string, Outcome>): Record<Outcome, number> {
     return c;
 }
 
-/** The worker image with pytest added, tagged after it. */
-async function testImage(workerImage: string): Promise<string> {
+/** The worker image of `stack` with pytest added, tagged after it. */
+async function testImage(workerImage: string, stack: string): Promise<string> {
     const tag = `ipp-conformance:${workerImage.replace(/[^A-Za-z0-9_.-]/g, "-").slice(-100)}`;
-    const dockerfile = [
-        `FROM ${workerImage}`,
-        "USER root",
-        `RUN apt-get update && apt-get install --yes --no-install-recommends ${PYTEST_PACKAGES.join(" ")} && rm -rf /var/lib/apt/lists/*`,
-        "USER 1000",
-    ].join("\n");
+    const install =
+        stack === "debian"
+            ? `apt-get update && apt-get install --yes --no-install-recommends ${PYTEST_DEBIAN.join(" ")} && rm -rf /var/lib/apt/lists/*`
+            : `PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore python3 -m pip install --no-cache-dir ${PYTEST_PYPI.join(" ")}`;
+    const dockerfile = [`FROM ${workerImage}`, "USER root", `RUN ${install}`, "USER 1000"].join("\n");
     await docker(["build", "--network=host", "-t", tag, "-"], { input: dockerfile, timeoutMs: 15 * 60_000 });
     return tag;
 }
@@ -157,7 +157,7 @@ async function main() {
     await cleanEngine();
     const deployment = await deploy({ registry: REGISTRY, ...config, workers: "0", notebook: "false" });
     const workerImage = deployment.objects.deployments[0].inputs.spec.template.spec.containers[0].image;
-    const image = await testImage(workerImage);
+    const image = await testImage(workerImage, config.pythonStack ?? "pypi");
     log(`test image ${image}`);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-conformance-"));
