@@ -7,6 +7,7 @@ import * as fs from "fs";
 import { renderReport } from "./report";
 import { readPackages } from "./packages-report";
 import { readShapes } from "./shapes-report";
+import { readStacks } from "./stacks-report";
 import { readEngines } from "./engines-report";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
 
@@ -20,6 +21,7 @@ function main() {
     const results = JSON.parse(fs.readFileSync(files.results, "utf8"), (_k, v) => (v === null ? NaN : v));
     results.packages = readPackages(files.results);
     results.shapes = readShapes(files.results);
+    results.stacks = readStacks(files.results);
     results.engines = readEngines(files.results);
     fs.writeFileSync(files.report, renderReport(results, files.resultsLink));
     console.log(`[bench] rendered ${files.report} from ${files.results}`);

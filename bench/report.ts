@@ -7,6 +7,7 @@ import type { Variant } from "./settings";
 import { renderMemory } from "./memory";
 import { renderPackages } from "./packages-report";
 import { renderShapes } from "./shapes-report";
+import { renderStacks } from "./stacks-report";
 import { renderEngines } from "./engines-report";
 import { Stat, show, stat } from "./stats";
 
@@ -86,6 +87,7 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
     if (r.memory) out(...renderMemory(r.memory));
     if (r.packages) out(...renderPackages(r.packages));
     if (r.shapes) out(...renderShapes(r.shapes));
+    if (r.stacks) out(...renderStacks(r.stacks));
     if (r.engines) out(...renderEngines(r.engines, samples));
     if (samples.length || im) targetSections(sizes, pick, im, r.machine.cores, out);
     out(`The whole run took ${(r.benchSeconds / 60).toFixed(1)} minutes.`, "");

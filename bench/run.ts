@@ -23,6 +23,7 @@ import { Sample } from "./samples";
 import { renderReport } from "./report";
 import { readPackages } from "./packages-report";
 import { readShapes } from "./shapes-report";
+import { readStacks } from "./stacks-report";
 import { readEngines } from "./engines-report";
 import { MemoryResult, controllerMemory } from "./memory";
 import { BenchSettings, BenchSettingsError, parseBenchSettings } from "./settings";
@@ -166,7 +167,13 @@ async function main(settings: BenchSettings) {
     };
     writeResults(results);
     const report = renderReport(
-        { ...results, packages: readPackages(files.results), shapes: readShapes(files.results), engines: readEngines(files.results) },
+        {
+            ...results,
+            packages: readPackages(files.results),
+            shapes: readShapes(files.results),
+            stacks: readStacks(files.results),
+            engines: readEngines(files.results),
+        },
         files.resultsLink,
     );
     fs.writeFileSync(files.report, report);

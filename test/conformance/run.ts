@@ -6,13 +6,14 @@
  * them: "ours", see ipp_conformance.py), the client in the frontend Pod's place (its hostname, its
  * client file). The suite starts a new controller for each test module; so do we, by restarting the
  * frontend Pod's containers before each. Prints each run's counts and every test whose outcome
- * differs, and writes them to bench/out/conformance.json. Needs a Docker engine and a registry, as
+ * differs, and writes them to bench/out/conformance-<stack>.json (the reports in bench/out/conformance-<stack>/).
+ * Needs a Docker engine and a registry, as
  * the integration test does; about 15 minutes.
  *
  *   IPP_CONFORMANCE_CONFIG   stack settings as a JSON object of strings (default {})
  *   IPP_CONFORMANCE_PYTEST   extra pytest arguments, space-separated (e.g. "-k magics")
  *   IPP_CONFORMANCE_RUNS     which runs: "stock,ours" (default), or "ours" alone, compared with the last
- *                            stock run's report (bench/out/conformance/stock.xml)
+ *                            stock run's report (bench/out/conformance-<stack>/stock.xml)
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -26,6 +27,9 @@ import { engineCommand, workerEnv } from "../../lib/runtime";
 
 const LABEL = "conformance";
 const OUT = path.resolve(__dirname, "../../bench/out");
+/** The stack the run is of (IPP_CONFORMANCE_CONFIG's pythonStack): its reports and results are its own. */
+const STACK: string = JSON.parse(process.env.IPP_CONFORMANCE_CONFIG ?? "{}").pythonStack ?? "pypi";
+const REPORTS = path.join(OUT, `conformance-${STACK}`);
 /** What the suite needs besides ipyparallel and IPython (ipyparallel's `test` extra): Debian's for the debian stack, PyPI's for the pypi stack. */
 const PYTEST_DEBIAN = ["python3-pytest", "python3-pytest-asyncio", "python3-testpath"];
 const PYTEST_PYPI = ["pytest==9.2.0", "pytest-asyncio==1.5.0", "testpath==0.6.0"];
@@ -103,8 +107,8 @@ async function pytest(
 
 /** Keeps a run's report in bench/out/conformance/ (the stock one for a later run of ours alone). */
 function keep(dir: string, report: string) {
-    fs.mkdirSync(path.join(OUT, "conformance"), { recursive: true });
-    fs.copyFileSync(path.join(dir, `${report}.xml`), path.join(OUT, "conformance", `${report}.xml`));
+    fs.mkdirSync(REPORTS, { recursive: true });
+    fs.copyFileSync(path.join(dir, `${report}.xml`), path.join(REPORTS, `${report}.xml`));
 }
 
 /** The suite against ipyparallel's own processes, in one run as the suite is made to run. */
@@ -157,7 +161,7 @@ async function main() {
     await cleanEngine();
     const deployment = await deploy({ registry: REGISTRY, ...config, workers: "0", notebook: "false" });
     const workerImage = deployment.objects.deployments[0].inputs.spec.template.spec.containers[0].image;
-    const image = await testImage(workerImage, config.pythonStack ?? "pypi");
+    const image = await testImage(workerImage, STACK);
     log(`test image ${image}`);
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-conformance-"));
@@ -166,9 +170,7 @@ async function main() {
     const cluster = deployment.cluster(LABEL);
     try {
         const started = Date.now();
-        const stockOutcomes = runs.includes("stock")
-            ? await stock(image, dir)
-            : junitOutcomes(fs.readFileSync(path.join(OUT, "conformance", "stock.xml"), "utf8"));
+        const stockOutcomes = runs.includes("stock") ? await stock(image, dir) : junitOutcomes(fs.readFileSync(path.join(REPORTS, "stock.xml"), "utf8"));
         log(`stock took ${((Date.now() - started) / 1000).toFixed(0)} s`);
         const modules = [...new Set([...stockOutcomes.keys()].map(t => t.split(/[.:]/)[0]))].sort();
 
@@ -190,8 +192,8 @@ async function main() {
             ours: counts(oursOutcomes),
             differ: differ.map(t => ({ test: t, stock: stockOutcomes.get(t) ?? "absent", ours: oursOutcomes.get(t) ?? "absent" })),
         };
-        fs.writeFileSync(path.join(OUT, "conformance.json"), JSON.stringify(result, null, 2) + "\n");
-        log(`wrote ${path.join(OUT, "conformance.json")}`);
+        fs.writeFileSync(path.join(OUT, `conformance-${STACK}.json`), JSON.stringify(result, null, 2) + "\n");
+        log(`wrote ${path.join(OUT, `conformance-${STACK}.json`)}`);
     } finally {
         await cluster.down();
         fs.rmSync(dir, { recursive: true, force: true });

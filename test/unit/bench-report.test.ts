@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { readPackages } from "../../bench/packages-report";
 import { readShapes } from "../../bench/shapes-report";
+import { readStacks } from "../../bench/stacks-report";
 import { readEngines } from "../../bench/engines-report";
 import { renderReport } from "../../bench/report";
 
@@ -22,7 +23,13 @@ describe("the benchmark report (npm run bench:report)", () => {
 
     it("BENCHMARKS.md as a whole is what `npm run bench:report -- --record` renders, the packages' costs and the worker shapes included", () => {
         const results = path.join(ROOT, "bench", "results.json");
-        const report = renderReport({ ...readResults(results), packages: readPackages(results), shapes: readShapes(results), engines: readEngines(results) });
+        const report = renderReport({
+            ...readResults(results),
+            packages: readPackages(results),
+            shapes: readShapes(results),
+            stacks: readStacks(results),
+            engines: readEngines(results),
+        });
         assert.ok(report.includes("## Starting and supervising engines"));
         assert.ok(report.includes("## Your own packages"));
         assert.ok(report.includes("## 16 engines in three shapes"));
