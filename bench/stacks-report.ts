@@ -55,8 +55,8 @@ export function renderStacks(r: StacksResult): string[] {
         "",
         "## The Python stacks",
         "",
-        `Measured ${r.date.slice(0, 10)} by \`npm run bench:stacks\` on ${r.cores} cores: the images of each stack built once without ` +
-            `the build cache, then once again with nothing changed; then ${r.reps} interleaved turns of ${r.engines} engines (${r.engines} pods × 1) ` +
+        `Measured ${r.date.slice(0, 10)} by \`npm run bench:stacks\` on ${r.cores} cores: the images of each stack built once again with ` +
+            `nothing changed, then once without the build cache; then ${r.reps} interleaved turns of ${r.engines} engines (${r.engines} pods × 1) ` +
             "started, ours against ipyparallel's own `ipcontroller` and `ipengine` of the same version in the same image (stock), as in the " +
             "sections above: medians, with the range in parentheses.",
         "",
