@@ -36,6 +36,16 @@ ARG PIP_EXTRA_INDEX_URL=""
 ARG PIP_TRUSTED_HOST=""
 RUN /usr/local/lib/ipp/install-packages
 
+# ipp-cluster's own module (the watcher, and `ipp_cluster.status()` in the notebook), on the Python path
+# of the image's python3 through a .pth file, whatever its site-packages folder is.
+COPY ipp_cluster /usr/local/lib/ipp/python/ipp_cluster/
+COPY --chmod=0755 ipp-watcher /usr/local/bin/ipp-watcher
+RUN purelib="$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+ && mkdir -p "${purelib}" \
+ && echo /usr/local/lib/ipp/python > "${purelib}/ipp-cluster.pth" \
+ && python3 -m compileall -q /usr/local/lib/ipp/python \
+ && python3 -c "import ipp_cluster"
+
 # Whatever user the image had, ours is uid 1000 with its home (and so the IPython profile) here.
 ENV HOME=/home/jupyter
 USER 1000

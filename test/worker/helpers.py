@@ -1,4 +1,4 @@
-"""What the worker's tests share: paths (the package goes on sys.path here), waiting, and WorkerCase,
+"""What the worker's tests share: paths (the packages go on sys.path here), waiting, and WorkerCase,
 a base class with a temporary folder, a key, an engine connection file, a fake hub on a free port,
 workers made with short periods, and what the fake engines recorded."""
 import json
@@ -18,6 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 WORKER_DIR = REPO / "images" / "worker"
+BASE_DIR = REPO / "images" / "base"  # ipp_cluster, which the base image puts on every image's Python path
 WORKER = WORKER_DIR / "ipp-worker"
 ENGINE = WORKER_DIR / "ipp-engine"
 FRONTEND = REPO / "images" / "frontend" / "ipp-frontend"
@@ -25,8 +26,9 @@ FAKES = HERE / "fakes"
 FAKE_SITE = FAKES / "site"  # a fake ipyparallel (and what an engine imports)
 FAKE_PYTHONPATH = os.pathsep.join([str(FAKE_SITE), str(FAKES)])  # for ipp-engine with the fake ipyparallel
 
-if str(WORKER_DIR) not in sys.path:
-    sys.path.insert(0, str(WORKER_DIR))
+for folder in (WORKER_DIR, BASE_DIR):
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 from fakes.fake_hub import FakeHub  # noqa: E402
 from ipp_worker.hub import Hub  # noqa: E402
