@@ -88,7 +88,7 @@ class EnvironmentTest(unittest.TestCase):
         env = {"IPP_ENGINES": "4", "IPP_ENGINE_FILE": "/e.json", "IPP_KEY_FILE": "/key", "IPP_READY_FILE": "/tmp/ready"}
         env.update(IPP_CHECK_SECONDS="3", IPP_REGISTRATION_SECONDS="120")
         with mock.patch.dict(os.environ, env_without_ipp(**env), clear=True):
-            self.assertEqual(settings.from_environ(), settings.Settings(4, "/tmp/ready", 3.0, 120.0, False, "/e.json", "/key"))
+            self.assertEqual(settings.from_environ(), settings.Settings(4, "/tmp/ready", 3.0, 120.0, False, "/e.json", "/key", "", "", ""))
             os.environ["IPP_FORK_ENGINES"] = "1"
             self.assertTrue(settings.from_environ().fork)
 
@@ -109,7 +109,18 @@ class ConstantsTest(unittest.TestCase):
 
     def test_settings_py_names_the_environment_the_program_sets(self):
         names = set(re.findall(r'"(IPP_[A-Z_]+)"', SETTINGS_FILE.read_text()))
-        expected = {"IPP_ENGINES", "IPP_ENGINE_FILE", "IPP_KEY_FILE", "IPP_READY_FILE", "IPP_CHECK_SECONDS", "IPP_REGISTRATION_SECONDS", "IPP_FORK_ENGINES"}
+        expected = {
+            "IPP_ENGINES",
+            "IPP_ENGINE_FILE",
+            "IPP_KEY_FILE",
+            "IPP_READY_FILE",
+            "IPP_CHECK_SECONDS",
+            "IPP_REGISTRATION_SECONDS",
+            "IPP_FORK_ENGINES",
+            "IPP_WATCHER_URL",
+            "IPP_POD_NAME",
+            "IPP_WORKER_GROUP",
+        }
         self.assertEqual(names, expected)
 
 

@@ -5,10 +5,12 @@ import shutil
 import signal
 import sys
 
+from . import log as worker_log
 from . import settings
 from .forkserver import FORK_SERVER_FD, ForkServer, serve_forks
 from .hub import Hub
 from .log import log
+from .output import OutputPump
 from .policy import Timing
 from .procs import become_subreaper, set_process_name
 from .supervisor import Worker, engine_env
@@ -27,6 +29,18 @@ def start_fork_server(program, env, count, fork):
     return ForkServer(shutil.which(program) or program, env), True
 
 
+def reporting(config):
+    """(the output pump, the reporter) when the worker reports to the watcher, else (None, None)."""
+    if not config.watcher_url:
+        return None, None
+    from .reporter import Reporter  # needs ipp_cluster, in the base image
+
+    with open(config.key_file, "rb") as f:
+        reporter = Reporter(config.watcher_url, f.read().strip(), config.pod, config.group)
+    worker_log.SINKS.append(reporter.line)
+    return OutputPump(reporter.line), reporter
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if len(argv) == 2 and argv[0] == "--fork-server":
@@ -40,6 +54,7 @@ def main(argv=None):
     # Beside the readiness file: a folder the worker may write to.
     nanny_socket = os.path.join(os.path.dirname(config.ready_file), f"ipp-nanny-{os.getpid()}.sock")
     forks, subreaper = start_fork_server(argv[0], engine_env(nanny_socket), config.engines, config.fork)
+    output, reporter = reporting(config)
     worker = Worker(
         argv,
         hub=hub,
@@ -49,9 +64,14 @@ def main(argv=None):
         nanny_socket=nanny_socket,
         forks=forks,
         subreaper=subreaper,
+        output=output,
+        reporter=reporter,
     )
     signal.signal(signal.SIGTERM, worker.request_stop)
     signal.signal(signal.SIGINT, worker.request_stop)
     worker.set_ready(False)
     worker.run()
     hub.close()
+    if reporter is not None:
+        output.drain(settings.REPORT_CLOSE_SECONDS / 3)
+        reporter.close(settings.REPORT_CLOSE_SECONDS * 2 / 3)

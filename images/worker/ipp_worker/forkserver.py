@@ -3,7 +3,8 @@
 The worker starts the server once (`ipp-worker --fork-server PROGRAM`, with one end of a socket pair
 as IPP_FORK_SERVER_FD); the server loads PROGRAM (ipp-engine) as a module, runs its `preload()`, and
 for each request (the engine's flags, a JSON line) forks an engine that runs the module's
-`main(flags)`, answering with the engine's pid (a JSON line {"pid": N}). The fork goes through an
+`main(flags)`, answering with the engine's pid (a JSON line {"pid": N}). A request may come with a
+file descriptor (SCM_RIGHTS): the engine's stdout and stderr then go there. The fork goes through an
 intermediate process that exits at once; the worker being a child subreaper, each engine ends up the
 worker's own child, to be waited for, signalled and killed as a started one would be.
 """
@@ -88,9 +89,14 @@ class ForkServer:
         self.conn = ours
         self.replies = ours.makefile("rb")
 
-    def start(self, argv):
-        """Forks an engine with `argv`; OSError (a timeout too) when the server cannot."""
-        self.conn.sendall(json.dumps(argv).encode() + b"\n")
+    def start(self, argv, output=None):
+        """Forks an engine with `argv`, its stdout and stderr to the file descriptor `output` when
+        given; OSError (a timeout too) when the server cannot."""
+        request = json.dumps(argv).encode() + b"\n"
+        if output is None:
+            self.conn.sendall(request)
+        elif socket.send_fds(self.conn, [request], [output]) != len(request):
+            raise OSError("the fork server took part of a request")
         return ForkedProcess(read_pid(self.replies.readline()))
 
     def close(self):
@@ -132,11 +138,12 @@ def serve_forks(program, fd):
     # write to every page of it, so that each engine would end up with a copy of its own.
     gc.freeze()
     conn = socket.socket(fileno=fd)
-    requests = conn.makefile("rb")
-    for line in requests:
+    for line, output in read_requests(conn):
         try:
             argv = read_argv(line)
         except ValueError as e:
+            if output is not None:
+                os.close(output)
             conn.sendall(json.dumps({"error": str(e)}).encode() + b"\n")
             continue
         sys.stdout.flush()
@@ -149,18 +156,45 @@ def serve_forks(program, fd):
             engine = os.fork()
             if engine == 0:
                 os.close(pipe_w)
-                requests.close()
                 conn.close()
+                if output is not None:
+                    os.dup2(output, 1)
+                    os.dup2(output, 2)
+                    os.close(output)
                 set_process_name("ipp-engine")
                 wait_for_adoption(middle)
                 sys.exit(module.main(argv))
             os.write(pipe_w, str(engine).encode())
             os._exit(0)  # the engine is orphaned at once: adopted by the worker, a subreaper
         os.close(pipe_w)
+        if output is not None:
+            os.close(output)
         engine_pid = int(os.read(pipe_r, 64))
         os.close(pipe_r)
         os.waitpid(middle, 0)  # once it is reaped, the engine is the worker's child
         conn.sendall(json.dumps({"pid": engine_pid}).encode() + b"\n")
+
+
+def read_requests(conn):
+    """(line, file descriptor or None) of each request on `conn`, until it closes. A descriptor comes
+    with the first byte of its request."""
+    buffer, fds = b"", []
+    while True:
+        data, new_fds, _flags, _addr = socket.recv_fds(conn, 65536, 4)
+        if not data:
+            return
+        if new_fds:  # with the request that starts in this chunk
+            fds.append((len(buffer), new_fds[0]))
+            for extra in new_fds[1:]:
+                os.close(extra)
+        buffer += data
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            output = None
+            if fds and fds[0][0] <= 0:
+                output = fds.pop(0)[1]
+            fds = [(at - len(line) - 1, fd) for at, fd in fds]
+            yield line, output
 
 
 def wait_for_adoption(middle):

@@ -12,15 +12,18 @@ Environment (all required; the program sets them, so the values have one source)
 Optional:
   IPP_FORK_ENGINES    1: start the engines from the fork server when there are more than one;
                       0 or unset: each as a new process
+  IPP_WATCHER_URL     the cluster's watcher: report the engines and send the log lines there (see
+                      reporter); then IPP_POD_NAME and IPP_WORKER_GROUP are required too
 """
 import math
 import os
 import sys
 from typing import NamedTuple
 
-# Agreed with the TypeScript program, whose unit test reads these two lines: keep them literal.
+# Agreed with the TypeScript program, whose unit test reads these lines: keep them literal.
 MAX_ENGINES = 256  # the most engines one worker runs (IPP_ENGINES)
 STOP_SECONDS = 7.0  # the whole shutdown's wait for engines stopped gracefully; well inside the pod's 15 s grace period
+REPORT_CLOSE_SECONDS = 3.0  # then, at most, the engines' last output read and the last report to the watcher sent
 
 QUERY_TIMEOUT_MS = 2000  # how long a question to the hub waits for its answer
 WAIT_SECONDS = 1.0  # poll period while waiting for the hub or for registration
@@ -31,6 +34,7 @@ BACKOFF_MIN_SECONDS = 1.0  # the pause before restarting an engine that failed; 
 BACKOFF_MAX_SECONDS = 30.0
 FORK_SECONDS = 60.0  # how long a start may wait for the fork server (the first waits for its imports)
 REQUEST_SECONDS = 5.0  # how long an engine's nanny request may take to arrive whole
+REPORT_SECONDS = 2.0  # how often the worker reports to the watcher (at once when its engines change)
 
 
 def fail(message):
@@ -81,6 +85,9 @@ class Settings(NamedTuple):
     fork: bool
     engine_file: str
     key_file: str
+    watcher_url: str  # "" for none
+    pod: str
+    group: str
 
 
 def from_environ():
@@ -93,4 +100,7 @@ def from_environ():
     fork = optional_switch("IPP_FORK_ENGINES")
     engine_file = required_env("IPP_ENGINE_FILE")
     key_file = required_env("IPP_KEY_FILE")
-    return Settings(engines, ready_file, check_seconds, registration_seconds, fork, engine_file, key_file)
+    watcher_url = os.environ.get("IPP_WATCHER_URL", "")
+    pod = required_env("IPP_POD_NAME") if watcher_url else ""
+    group = required_env("IPP_WORKER_GROUP") if watcher_url else ""
+    return Settings(engines, ready_file, check_seconds, registration_seconds, fork, engine_file, key_file, watcher_url, pod, group)

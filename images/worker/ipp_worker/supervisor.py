@@ -16,12 +16,14 @@ from .relay import NannyService
 
 
 class Worker:
-    def __init__(self, command, *, hub, ready_file, count, timing, nanny_socket=None, forks=None, subreaper=False):
+    def __init__(self, command, *, hub, ready_file, count, timing, nanny_socket=None, forks=None, subreaper=False, output=None, reporter=None):
         """`command`: the engine's command (without its session); `hub`: a hub.Hub; `timing`: a
         policy.Timing. `nanny_socket`: where engines started by ipp-engine ask the worker to be their
         nanny; without it, each engine starts ipyparallel's own. `forks`: a started
         forkserver.ForkServer to start the engines from, or None; `subreaper`: whether this process
-        is a child subreaper (then it reaps the orphans that come to it)."""
+        is a child subreaper (then it reaps the orphans that come to it). `output`: an
+        output.OutputPump that each engine writes its output into, or None (the worker's stdout);
+        `reporter`: a reporter.Reporter told of the engines' session ids, or None."""
         self.command = command
         self.hub = hub
         self.ready_file = ready_file
@@ -38,6 +40,8 @@ class Worker:
             self.env = engine_env(nanny_socket)
         self.forks = forks
         self.subreaper = subreaper
+        self.output = output
+        self.reporter = reporter
 
     def set_ready(self, ready):
         if ready:
@@ -53,16 +57,23 @@ class Worker:
         engine.session_id = str(uuid.uuid4())
         argv = self.command + [f"--Session.session={engine.session_id}"]
         engine.process = None
-        if self.forks is not None:
-            try:
-                engine.process = self.forks.start(argv[1:])
-                log(f"forked {engine} as pid {engine.process.pid}: {' '.join(argv)}")
-            except OSError as e:
-                log(f"the fork server failed ({e}): engines are started as new processes from now on")
-                self.close_forks()
-        if engine.process is None:
-            log(f"starting {engine}: {' '.join(argv)}")
-            engine.process = subprocess.Popen(argv, env=self.env)
+        if self.reporter is not None:  # before it registers: the watcher then knows where it runs
+            self.reporter.engines(e.session_id for e in self.engines if e.session_id is not None)
+        out = self.output.pipe(engine.session_id) if self.output is not None else None
+        try:
+            if self.forks is not None:
+                try:
+                    engine.process = self.forks.start(argv[1:], output=out)
+                    log(f"forked {engine} as pid {engine.process.pid}: {' '.join(argv)}")
+                except OSError as e:
+                    log(f"the fork server failed ({e}): engines are started as new processes from now on")
+                    self.close_forks()
+            if engine.process is None:
+                log(f"starting {engine}: {' '.join(argv)}")
+                engine.process = subprocess.Popen(argv, env=self.env, stdout=out, stderr=out)
+        finally:
+            if out is not None:
+                os.close(out)
         engine.standing = policy.Standing(started_at=time.monotonic(), hub_at_start=hub)
         engine.gone = False
 

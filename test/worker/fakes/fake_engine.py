@@ -3,7 +3,8 @@
   nanny            also starts a "nanny" child in a session of its own, then sleeps;
   exit:CODE        exits at once with CODE;
   exit-after:S     exits with 0 after S seconds;
-  slow-stop:S      sleeps until it is killed, or exits S seconds after a SIGTERM.
+  slow-stop:S      sleeps until it is killed, or exits S seconds after a SIGTERM;
+  say:TEXT         writes "TEXT stdout <session>" to stdout and "TEXT stderr <session>" to stderr, then sleeps.
 
     python3 fake_engine.py MODE LOG_DIR [flags...]   (the flags include --Session.session=...)
 """
@@ -14,6 +15,11 @@ import sys
 import time
 
 from records import session_of, write_record
+
+
+def say(text, session):
+    print(f"{text} stdout {session}", flush=True)
+    print(f"{text} stderr {session}", file=sys.stderr, flush=True)
 
 
 def main(mode, log_dir, flags):
@@ -27,6 +33,8 @@ def main(mode, log_dir, flags):
     if mode.startswith("exit-after:"):
         time.sleep(float(mode.split(":")[1]))
         return 0
+    if mode.startswith("say:"):
+        say(mode.split(":", 1)[1], record["session"])
     if mode.startswith("slow-stop:"):
 
         def stop(signum, frame):

@@ -3,7 +3,8 @@
 LOG_DIR/preload-<pid>, LOG_DIR from the environment's FAKE_ENGINE_LOG); `main(argv)` records how the
 engine was started (LOG_DIR/<session>.json), then
   sleep      sleeps until it is killed;
-  orphan     leaves a process behind whose parent has exited (it exits itself 0.3 s later), then sleeps.
+  orphan     leaves a process behind whose parent has exited (it exits itself 0.3 s later), then sleeps;
+  say:TEXT   writes "TEXT stdout <session>" to stdout and "TEXT stderr <session>" to stderr, then sleeps.
 Run as a script, the shim runs main(sys.argv[1:]) without preload().
 
 FAKE_PRELOAD in the environment makes the fork server misbehave, then exit, before it serves:
@@ -13,6 +14,7 @@ FAKE_PRELOAD in the environment makes the fork server misbehave, then exit, befo
 import os
 import time
 
+from fake_engine import say
 from records import about_this_process, session_of, write_record
 
 PRELOADED_IN = None
@@ -63,5 +65,7 @@ def main(argv):
     if mode == "orphan":
         record["orphan"] = leave_orphan()
     write_record(log_dir, record)
+    if mode.startswith("say:"):
+        say(mode.split(":", 1)[1], record["session"])
     while True:
         time.sleep(300)
