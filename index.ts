@@ -4,6 +4,7 @@ import { LoadedConfig, loadConfig } from "./lib/config";
 import { totalEngines } from "./lib/groups";
 import { NOTEBOOK_PORT } from "./lib/ports";
 import { notebookPath } from "./lib/runtime";
+import { metricsUrl } from "./lib/monitoring";
 import * as commands from "./lib/commands";
 import * as connection from "./lib/connection";
 import { Images } from "./components/images";
@@ -31,6 +32,8 @@ interface CommonOutputs {
     laptopClientFile: pulumi.Output<string>;
     /** The notebook on the laptop, with its token (secret); only with a notebook. */
     notebookUrl?: pulumi.Output<string>;
+    /** The watcher's Prometheus metrics on the laptop (on Kubernetes, through metricsPortForward). */
+    metricsUrl: string;
 }
 
 /** Where the cluster is on Kubernetes, and the port-forwards a laptop needs. */
@@ -43,6 +46,8 @@ interface KubernetesOutputs {
     /** The Deployment, when there is one group (as every stack had before groups). */
     workerDeployment?: pulumi.Output<string>;
     clientPortForward: pulumi.Output<string>;
+    /** The port-forward that metricsUrl needs. */
+    metricsPortForward: pulumi.Output<string>;
     notebookPortForward?: pulumi.Output<string>;
     /** Only with `notebookServiceType: NodePort`. */
     notebookNodePort?: pulumi.Output<number>;
@@ -56,6 +61,7 @@ interface KubernetesOutputs {
 interface DockerOutputs {
     network: pulumi.Output<string>;
     frontendContainer: pulumi.Output<string>;
+    watcherContainer: pulumi.Output<string>;
     workerContainers: pulumi.Output<string[]>;
     notebookContainer?: pulumi.Output<string>;
     /** The Docker volume holding the notebook's home folder; only with a notebook and notebookStorage. */
@@ -88,6 +94,7 @@ function onKubernetes({ settings, credentials }: LoadedConfig, cluster: ClusterA
         workerDeployments: k8s.deploymentNames,
         workerDeployment: settings.workerGroups.length === 1 ? k8s.deploymentNames.apply(d => Object.values(d)[0]) : undefined,
         clientPortForward: k8s.clientPortForward,
+        metricsPortForward: k8s.metricsPortForward,
         notebookPortForward: k8s.notebook?.portForward,
         notebookNodePort: k8s.notebook?.nodePort,
         notebookExternalUrl: k8s.notebook?.externalUrl,
@@ -101,6 +108,7 @@ function onDocker(_loaded: LoadedConfig, cluster: ClusterArgs): Placed<DockerOut
     const outputs = present<DockerOutputs>({
         network: local.networkName,
         frontendContainer: local.frontendContainer,
+        watcherContainer: local.watcherContainer,
         workerContainers: local.workerContainers,
         notebookContainer: local.notebookContainer,
         notebookStorage: local.notebookVolume,
@@ -143,6 +151,7 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
             storage: settings.notebookStorage,
         },
         sharedVolume: settings.sharedVolume,
+        monitoring: settings.monitoring,
     };
     const placed: Placed<KubernetesOutputs | DockerOutputs> = settings.target === "docker" ? onDocker(loaded, cluster) : onKubernetes(loaded, cluster);
 
@@ -159,6 +168,7 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
             imageDigests: { base: images.refs.base.id, frontend: images.refs.frontend.id, worker: images.refs.worker.id },
             environment: images.environment,
             laptopPipInstall: images.environment.apply(laptopPipInstall),
+            metricsUrl: metricsUrl(),
             laptopClientFile: sessionKey.apply(key => JSON.stringify(connection.laptopClientFile(key), null, 2)),
             notebookUrl:
                 notebookToken &&

@@ -9,6 +9,7 @@ import { WorkerGroup } from "../lib/groups";
 import { ClusterCommands } from "../lib/commands";
 import { NotebookStorage, SharedVolume } from "../lib/storage";
 import { NotebookApp } from "../lib/runtime";
+import { MonitoringSettings } from "../lib/monitoring";
 import { ImageRef } from "./images";
 
 /** The notebook server next to the controller. */
@@ -42,6 +43,8 @@ export interface ClusterArgs {
     notebook?: NotebookArgs;
     /** A data volume at /home/jupyter/shared in the notebook and every engine; left out, there is none. */
     sharedVolume?: SharedVolume;
+    /** The watcher's period, and how its metrics are scraped and shown (the PodMonitor and dashboard on Kubernetes only). */
+    monitoring: MonitoringSettings;
 }
 
 /** The commands a cluster component prints for its users, as outputs. */

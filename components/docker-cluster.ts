@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
-import { frontendContainerArgs, notebookContainerArgs, workerContainerArgs } from "../lib/docker/containers";
+import { frontendContainerArgs, notebookContainerArgs, watcherContainerArgs, workerContainerArgs } from "../lib/docker/containers";
 import { ImageKind, clusterNames, dockerLabels, groupScoped } from "../lib/names";
 import * as commands from "../lib/commands";
 import { ClusterArgs, CommandOutputs, childOf, commandOutputs } from "./cluster-args";
@@ -9,13 +9,15 @@ export type DockerClusterArgs = ClusterArgs;
 
 /**
  * The cluster on the local Docker engine: a network of its own, the controller's container, then
- * one container per worker of each group, each created once the one it needs is healthy. Names start
+ * the watcher's and one container per worker of each group, each created once the one it needs is healthy. Names start
  * with the cluster's prefix, so one engine can hold several stacks. With a notebook, its home
  * folder is a Docker volume that outlives its container.
  */
 export class DockerCluster extends pulumi.ComponentResource {
     readonly networkName: pulumi.Output<string>;
     readonly frontendContainer: pulumi.Output<string>;
+    /** The watcher's container. */
+    readonly watcherContainer: pulumi.Output<string>;
     readonly workerContainers: pulumi.Output<string[]>;
     /** The notebook's container, when there is a notebook. */
     readonly notebookContainer?: pulumi.Output<string>;
@@ -44,6 +46,12 @@ export class DockerCluster extends pulumi.ComponentResource {
             "frontend",
             (n, o) => new docker.Container(n, frontendContainerArgs({ ...shared, image: image("frontend"), resources: args.frontendResources }), o),
             container,
+        );
+
+        const watcher = child(
+            "watcher",
+            (n, o) => new docker.Container(n, watcherContainerArgs({ ...shared, image: image("frontend") }, args.monitoring.watchSeconds), o),
+            { ...container, dependsOn: [frontend] },
         );
 
         const workers = groups.flatMap(group =>
@@ -94,6 +102,7 @@ export class DockerCluster extends pulumi.ComponentResource {
 
         this.networkName = network.name;
         this.frontendContainer = frontend.name;
+        this.watcherContainer = watcher.name;
         this.workerContainers = pulumi.all(workers.map(w => w.name));
         this.commands = commandOutputs(
             pulumi.output(
@@ -106,6 +115,7 @@ export class DockerCluster extends pulumi.ComponentResource {
         this.registerOutputs({
             networkName: this.networkName,
             frontendContainer: this.frontendContainer,
+            watcherContainer: this.watcherContainer,
             workerContainers: this.workerContainers,
             notebookContainer: this.notebookContainer,
             notebookVolume: this.notebookVolume,

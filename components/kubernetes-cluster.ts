@@ -5,9 +5,12 @@ import { RegistryCredentials } from "../lib/registry";
 import { Resources } from "../lib/quantities";
 import { connectionFileContents } from "../lib/runtime";
 import { CONTAINERS, Component, ImageKind, clusterNames, groupScoped, labels } from "../lib/names";
-import { portsFor } from "../lib/ports";
+import { METRICS_PORT, portsFor } from "../lib/ports";
 import * as commands from "../lib/commands";
 import { controllerServiceSpec, frontendPodSpec } from "../lib/k8s/frontend";
+import { watcherUrl } from "../lib/monitoring";
+import { scrapeAnnotations } from "../lib/k8s/monitoring";
+import { monitoringObjects } from "./kubernetes-monitoring";
 import { workerDeploymentSpec, workerPodSpec } from "../lib/k8s/workers";
 import { frontendNetworkPolicySpec, workerNetworkPolicySpec } from "../lib/k8s/network-policy";
 import { CONNECTION_ANNOTATION, IMAGE_ID_ANNOTATION, connectionDigest } from "../lib/k8s/rollout";
@@ -47,6 +50,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
     readonly commands: CommandOutputs;
     /** `kubectl port-forward` of the ports a laptop client needs. */
     readonly clientPortForward: pulumi.Output<string>;
+    /** `kubectl port-forward` of the watcher's metrics port, for a look at the metrics from the laptop. */
+    readonly metricsPortForward: pulumi.Output<string>;
     /** The notebook's Service and how to reach it; present when there is a notebook. */
     readonly notebook?: NotebookAccess;
 
@@ -111,10 +116,11 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                 new k8s.core.v1.Pod(
                     n,
                     {
-                        metadata: { ...meta("frontend"), name: names.frontend, annotations: imageAnnotations("frontend") },
+                        metadata: { ...meta("frontend"), name: names.frontend, annotations: { ...imageAnnotations("frontend"), ...scrapeAnnotations() } },
                         spec: frontendPodSpec(
                             containerSettings("frontend", args.frontendResources),
                             sources(configmapFn),
+                            { watchSeconds: args.monitoring.watchSeconds, cluster: instance },
                             notebook && {
                                 app: notebook.app,
                                 resources: notebook.resources,
@@ -146,6 +152,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                                 workerPodSpec(containerSettings("worker", group), sources(configmapWn), group, {
                                     instance,
                                     gpuResource: args.gpuResource,
+                                    watcherUrl: watcherUrl(names.controller),
                                     shared: args.sharedVolume,
                                 }),
                                 workerAnnotations,
@@ -160,9 +167,14 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         child(
             "netpol-frontend",
             (n, o) =>
-                new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("frontend"), spec: frontendNetworkPolicySpec(instance, notebook !== undefined) }, o),
+                new k8s.networking.v1.NetworkPolicy(
+                    n,
+                    { metadata: meta("frontend"), spec: frontendNetworkPolicySpec(instance, notebook !== undefined, args.monitoring.scrapers) },
+                    o,
+                ),
         );
         child("netpol-workers", (n, o) => new k8s.networking.v1.NetworkPolicy(n, { metadata: meta("worker"), spec: workerNetworkPolicySpec(instance) }, o));
+        monitoringObjects(child, { metadata: meta("frontend"), instance, monitoring: args.monitoring }, frontend);
 
         this.namespace = namespace;
         this.frontendPodName = frontend.metadata.name;
@@ -179,6 +191,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         );
         const clientPorts = portsFor("clients").map(p => p.port);
         this.clientPortForward = namespace.apply(ns => commands.portForwardCommand(ns, `pod/${names.frontend}`, clientPorts));
+        this.metricsPortForward = namespace.apply(ns => commands.portForwardCommand(ns, `pod/${names.frontend}`, [METRICS_PORT.port]));
         this.notebook =
             notebook &&
             notebookAccess(
@@ -195,6 +208,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             deploymentNames: this.deploymentNames,
             ...this.commands,
             clientPortForward: this.clientPortForward,
+            metricsPortForward: this.metricsPortForward,
             notebook: this.notebook,
         });
     }

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { DNS_LABEL, MAX_PREFIX_LENGTH, defaultNamespace, defaultPrefix, dnsLabel, key } from "./names";
+import { DNS_LABEL, MAX_PREFIX_LENGTH, defaultNamespace, defaultPrefix, dnsLabel, key, workerLabels } from "./names";
 import { Resources } from "./quantities";
 import { ConfigKey, RawConfig, SettingsReader, shown } from "./reader";
 import { RegistryCredentials, RegistrySettings, parseRegistry } from "./registry";
@@ -17,6 +17,7 @@ import { Software, parseNotebookApp, parseSoftware } from "./software";
 import { NotebookApp } from "./runtime";
 import { NotebookStorage, SharedVolume, parseStorage } from "./storage";
 import { WorkerGroup, parseWorkers } from "./groups";
+import { MonitoringSettings, parseMonitoring, scrapersProblem } from "./monitoring";
 
 /** Where the settings are declared. */
 export const PROJECT_FILE = path.join(__dirname, "..", "Pulumi.yaml");
@@ -58,6 +59,8 @@ export interface ClusterConfig extends RegistrySettings {
     notebookStorage: NotebookStorage;
     /** The data volume the notebook and every engine mount; undefined for none. */
     sharedVolume?: SharedVolume;
+    /** The watcher's period, who scrapes it, the PodMonitor and the dashboard. */
+    monitoring: MonitoringSettings;
 }
 
 /** The prefix of every object name, and the instance label. */
@@ -104,6 +107,12 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
     const notebookServiceType = s.choice("notebookServiceType", SERVICE_TYPES);
     const notebookResources = s.resources("notebook");
     const storage = parseStorage(s, target);
+    const monitoring = parseMonitoring(s, target === "docker");
+    if (target === "kubernetes") {
+        const workerPods = workers.workerGroups.map(g => workerLabels(names.instance, g.name));
+        const problem = scrapersProblem(monitoring.scrapers, namespace.namespace, workerPods);
+        if (problem) s.problem(problem);
+    }
     s.finish();
     return {
         target,
@@ -118,6 +127,7 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
         notebookServiceType,
         notebookResources,
         ...storage,
+        monitoring,
     };
 }
 

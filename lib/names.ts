@@ -18,6 +18,7 @@ export const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z
 export const CONTAINERS = {
     controller: "controller",
     notebook: "notebook",
+    watcher: "watcher",
     engine: "engine",
 };
 
@@ -53,6 +54,8 @@ export function clusterNames(prefix: string) {
         frontend: `${prefix}-frontend`,
         /** The Service in front of the controller (on Docker, a network alias): the address in the workers' file. */
         controller: `${prefix}-controller`,
+        /** The watcher's Docker container (on Kubernetes, the watcher is a container of the controller's Pod). */
+        watcher: `${prefix}-watcher`,
         /** The notebook's own Service (and container): exposing it never exposes the controller's ports. */
         notebook: `${prefix}-notebook`,
         /** The claim (on Docker, the volume) that holds the notebook's home folder, taken up again when kept. */

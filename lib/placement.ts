@@ -57,17 +57,18 @@ export function parsePlacement(raw: Record<string, unknown>, path: string, p: Pa
         }
     }
     return {
-        nodeSelector: parseNodeSelector(raw.nodeSelector, `${path}.nodeSelector`, p),
+        nodeSelector: parseLabels(raw.nodeSelector, `${path}.nodeSelector`, p, '{"cloud.google.com/gke-accelerator": "nvidia-l4"}'),
         tolerations: parseTolerations(raw.tolerations, `${path}.tolerations`, p),
         ...(isObject(affinity) ? { affinity } : {}),
         priorityClassName: String(priorityClassName),
     };
 }
 
-function parseNodeSelector(raw: unknown, path: string, p: PathProblems): Record<string, string> {
+/** A set of labels (a selector, or labels to put on an object), each key and value checked; `example` shows one. */
+export function parseLabels(raw: unknown, path: string, p: PathProblems, example: string): Record<string, string> {
     if (raw === undefined) return {};
     if (!isObject(raw)) {
-        p.add(path, 'an object of node labels such as {"cloud.google.com/gke-accelerator": "nvidia-l4"}', raw);
+        p.add(path, `an object of labels such as ${example}`, raw);
         return {};
     }
     for (const [k, v] of Object.entries(raw)) {

@@ -87,3 +87,12 @@ export interface NamedPort {
 
 /** The notebook server's port, next to the controller in the frontend. */
 export const NOTEBOOK_PORT: NamedPort = { name: "http-notebook", port: 8888 };
+
+/** The watcher's Prometheus metrics (`GET /metrics`): for scrapers only, never reachable from the engines. */
+export const METRICS_PORT: NamedPort = { name: "http-metrics", port: 10120 };
+
+/**
+ * The watcher's requests signed with the cluster's key: the status and logs that `ipp_cluster` reads,
+ * and the workers' reports (images/base/ipp_cluster/__init__.py names it too).
+ */
+export const WATCHER_PORT: NamedPort = { name: "http-watcher", port: 10121 };

@@ -131,21 +131,32 @@ export function frontendEnv(): EnvVar[] {
     ];
 }
 
+/** Where a container finds the cluster's watcher (see lib/monitoring.ts): `ipp_cluster.status()` asks it, workers report to it. */
+function watcherUrlEnv(url: string): EnvVar {
+    return { name: "IPP_WATCHER_URL", value: url };
+}
+
 /**
  * The notebook runs the frontend's entrypoint too, so it has its own keyed client file at the
  * seed's path; Jupyter reads its token from the file `JUPYTER_TOKEN_FILE` names. Jupyter's runtime
  * files (each kernel's connection file holds that kernel's key) go to /tmp, not to the home folder,
- * which may be a persistent volume.
+ * which may be a persistent volume. Its kernels find the watcher at `watcherUrl`.
  */
-export function notebookEnv(): EnvVar[] {
-    return [...frontendEnv(), { name: "JUPYTER_TOKEN_FILE", value: NOTEBOOK_TOKEN_FILE }, { name: "JUPYTER_RUNTIME_DIR", value: PATHS.jupyterRuntimeDir }];
+export function notebookEnv(watcherUrl: string): EnvVar[] {
+    return [
+        ...frontendEnv(),
+        { name: "JUPYTER_TOKEN_FILE", value: NOTEBOOK_TOKEN_FILE },
+        { name: "JUPYTER_RUNTIME_DIR", value: PATHS.jupyterRuntimeDir },
+        watcherUrlEnv(watcherUrl),
+    ];
 }
 
 /**
- * The worker entrypoint's settings: `engines` engines in the pod, of `group`. Engines see the group as
- * IPP_WORKER_GROUP; IPP_POD_NAME (the pod's or container's name) is set by each target its own way.
+ * The worker entrypoint's settings: `engines` engines in the pod, of `group`, reporting to the watcher
+ * at `watcherUrl`. Engines see the group as IPP_WORKER_GROUP; IPP_POD_NAME (the pod's or container's
+ * name) is set by each target its own way.
  */
-export function workerEnv(group: string, engines: number): EnvVar[] {
+export function workerEnv(group: string, engines: number, watcherUrl: string): EnvVar[] {
     return [
         { name: "IPP_WORKER_GROUP", value: group },
         { name: "IPP_ENGINES", value: String(engines) },
@@ -156,6 +167,7 @@ export function workerEnv(group: string, engines: number): EnvVar[] {
         { name: "IPP_REGISTRATION_SECONDS", value: String(REGISTRATION_SECONDS) },
         // Engines start as forks of one process that has imported them (see images/worker/ipp-worker).
         { name: "IPP_FORK_ENGINES", value: "1" },
+        watcherUrlEnv(watcherUrl),
     ];
 }
 
@@ -168,7 +180,7 @@ export function workerReadyCommand(): string[] {
 }
 
 /** Succeeds once something accepts connections on `port` of this container. */
-function listening(port: number): string[] {
+export function listening(port: number): string[] {
     return ["python3", "-c", `import socket; socket.create_connection(("127.0.0.1", ${port}), 2).close()`];
 }
 

@@ -12,7 +12,8 @@ import type { SharedVolume } from "../storage";
 import { Resources, cpuShares, memoryMiB } from "../quantities";
 import { ClusterNames, Component, PATHS, dockerLabels, workerLabels } from "../names";
 import type { WorkerGroup } from "../groups";
-import { NOTEBOOK_PORT, portsFor } from "../ports";
+import { METRICS_PORT, NOTEBOOK_PORT, WATCHER_PORT, portsFor } from "../ports";
+import { WATCHER_RESOURCES, watcherCommand, watcherEnv, watcherUrl } from "../monitoring";
 import {
     EnvVar,
     NotebookApp,
@@ -24,6 +25,7 @@ import {
     engineCommand,
     frontendEnv,
     frontendReadyCommand,
+    listening,
     notebookCommand,
     notebookEnv,
     notebookReadyCommand,
@@ -145,6 +147,18 @@ export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases"
 }
 
 /**
+ * The watcher's container (on Kubernetes, a container of the controller's Pod): the frontend's image
+ * and entrypoint, reachable as `<prefix>-watcher`, its metrics port and the port of signed requests
+ * published on this machine's loopback. Healthy once it serves.
+ */
+export function watcherContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name" | "resources">, watchSeconds: number): ContainerArgs {
+    const settings = { ...s, name: s.names.watcher, hostname: s.names.watcher, aliases: [s.names.watcher], resources: WATCHER_RESOURCES };
+    return container("frontend", settings, watcherCommand(), watcherEnv(watchSeconds, s.instance), listening(WATCHER_PORT.port), {
+        ports: loopbackPorts([METRICS_PORT.port, WATCHER_PORT.port]),
+    });
+}
+
+/**
  * The notebook's container: the frontend's image and entrypoint, its token in a private file, its port
  * on loopback. With `homeVolume`, the home folder (the notebooks) is that Docker volume, and the
  * IPython profile, where the keyed client file goes, a tmpfs over it: no key lands on the volume.
@@ -159,7 +173,7 @@ export function notebookContainerArgs(
 ): ContainerArgs {
     const settings = { ...s, name: s.names.notebook, hostname: s.names.notebook, aliases: [s.names.notebook] };
     const home: Mount[] = s.homeVolume ? [{ volumeName: s.homeVolume, containerPath: PATHS.home }] : [];
-    const args = container("frontend", settings, notebookCommand(s.app), notebookEnv(), notebookReadyCommand(), {
+    const args = container("frontend", settings, notebookCommand(s.app), notebookEnv(watcherUrl(s.names.watcher)), notebookReadyCommand(), {
         ports: loopbackPorts([NOTEBOOK_PORT.port]),
         ...volumes([...home, ...sharedMounts(s.shared, false)]),
         ...(s.homeVolume ? { tmpfs: { [PATHS.ipythonDir]: `uid=${UID},gid=${UID},mode=0700` } } : {}),
@@ -175,7 +189,7 @@ export function notebookContainerArgs(
 export function workerContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name">, group: WorkerGroup, index: number): ContainerArgs {
     const name = s.names.workerContainer(group.name, index);
     const settings = { ...s, name, hostname: name, aliases: [name] };
-    const env = [...workerEnv(group.name, group.enginesPerWorker), { name: POD_NAME_VARIABLE, value: name }];
+    const env = [...workerEnv(group.name, group.enginesPerWorker, watcherUrl(s.names.watcher)), { name: POD_NAME_VARIABLE, value: name }];
     return container("worker", settings, engineCommand(), env, workerReadyCommand(), {
         labels: dockerLabels(s.instance, workerLabels(s.instance, group.name)),
         ...volumes(sharedMounts(s.shared, s.shared?.readOnly ?? false)),

@@ -31,13 +31,14 @@ export function spreadConstraints(selector: Record<string, string>) {
  * A worker pod's spec: the group's `enginesPerWorker` engines in one container, Ready only while all
  * of them are registered; the group's GPUs as limits of `gpuResource`; its placement, spread over
  * nodes; with `shared`, the data volume at /home/jupyter/shared (read-only when it says so). Engines
- * see their group and pod as IPP_WORKER_GROUP and IPP_POD_NAME.
+ * see their group and pod as IPP_WORKER_GROUP and IPP_POD_NAME; the worker reports to the watcher at
+ * `watcherUrl`.
  */
 export function workerPodSpec(
     settings: ContainerSettings,
     sources: PodSources,
     group: WorkerGroup,
-    options: { instance: string; gpuResource: string; shared?: SharedVolume },
+    options: { instance: string; gpuResource: string; watcherUrl: string; shared?: SharedVolume },
 ): PodSpec {
     const data = sharedData(options.shared, options.shared?.readOnly ?? false);
     const gpus = group.gpus > 0 ? { extraLimits: { [options.gpuResource]: String(group.gpus) } } : {};
@@ -46,7 +47,10 @@ export function workerPodSpec(
         { ...settings, ...gpus },
         {
             args: engineCommand(),
-            env: [...workerEnv(group.name, group.enginesPerWorker), { name: POD_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+            env: [
+                ...workerEnv(group.name, group.enginesPerWorker, options.watcherUrl),
+                { name: POD_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            ],
             readinessProbe: { exec: { command: workerReadyCommand() }, periodSeconds: 2, failureThreshold: 1 },
             ...(data.mounts.length ? { volumeMounts: data.mounts } : {}),
         },

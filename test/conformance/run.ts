@@ -134,7 +134,7 @@ async function ours(image: string, dir: string, cluster: TestCluster, modules: s
         a.startsWith("--file=") ? `--file=${INSIDE}/engine.json` : a.startsWith("--keyfile=") ? `--keyfile=${INSIDE}/key` : a,
     );
     const env = {
-        ...Object.fromEntries(workerEnv("default", 1).map(v => [v.name, v.value])),
+        ...Object.fromEntries(workerEnv("default", 1, "").map(v => [v.name, v.value])),
         IPP_ENGINE_FILE: `${INSIDE}/engine.json`,
         IPP_KEY_FILE: `${INSIDE}/key`,
     };

@@ -68,13 +68,13 @@ describe("existing stacks update in place", () => {
         assert.ok(formerUrns(run, "dev").includes(`${K8S}$kubernetes:apps/v1:Deployment::workers`), "the default group's Deployment lost its alias");
     });
 
-    it("every container and the network of a Docker stack are aliased to the URNs they had before; its notebook volume and named groups' containers to none", async () => {
+    it("every container and the network of a Docker stack are aliased to the URNs they had before; its notebook volume, its watcher and named groups' containers to none", async () => {
         const run = await runProgram({ target: "docker", push: "false", workers: "2" }, { stack: "local" });
         assert.deepStrictEqual(formerUrns(run, "local").sort(), [...FORMER_DOCKER].sort());
-        assert.deepStrictEqual(unaliased(run, `${DOCKER}$`), ["cluster-notebook-home"]);
+        assert.deepStrictEqual(unaliased(run, `${DOCKER}$`), ["cluster-notebook-home", "cluster-watcher"]);
         const groups = JSON.stringify([{ name: "big", workers: 1 }]);
         const grouped = await runProgram({ target: "docker", push: "false", workerGroups: groups, notebook: "false" }, { stack: "local" });
-        assert.deepStrictEqual(unaliased(grouped, `${DOCKER}$`), ["cluster-worker-big-1"]);
+        assert.deepStrictEqual(unaliased(grouped, `${DOCKER}$`), ["cluster-watcher", "cluster-worker-big-1"]);
     });
 
     it("the list of former roles is the one the components use", () => {

@@ -22,6 +22,7 @@ describe("the program on a Docker engine (target: docker)", () => {
             "command:local:Command images-environment",
             "docker:index/container:Container cluster-frontend",
             "docker:index/container:Container cluster-notebook",
+            "docker:index/container:Container cluster-watcher",
             "docker:index/container:Container cluster-worker-1",
             "docker:index/container:Container cluster-worker-2",
             "docker:index/container:Container cluster-worker-3",
@@ -68,7 +69,7 @@ describe("the program on a Docker engine (target: docker)", () => {
             assert.deepStrictEqual([keyUpload.owner, keyUpload.group, keyUpload.permissions], ["1000", "1000", "0400"]);
             const index = c.inputs.uploads.indexOf(c.inputs.uploads.find((u: any) => u.file === "/etc/ipp/secret/session-key"));
             assert.ok(isSecretInput(c, ["uploads", String(index), "content"]), `${c.name}: the key must be sent as a secret`);
-            if (c.name === "cluster-frontend" || c.name === "cluster-notebook") {
+            if (c.name === "cluster-frontend" || c.name === "cluster-notebook" || c.name === "cluster-watcher") {
                 const client = JSON.parse(uploads["/etc/ipp/connection/ipcontroller-client.json"].content);
                 assert.deepStrictEqual([engine.interface, client.interface, client.location], ["tcp://*", "tcp://*", "ipp-local-frontend"]);
             } else {
@@ -154,13 +155,13 @@ describe("the program on a Docker engine (target: docker)", () => {
         assert.strictEqual(o.namespace, undefined);
     });
 
-    it("scales to 0 workers: the controller alone", async () => {
+    it("scales to 0 workers: the controller alone, with its watcher", async () => {
         const none = await runProgram({ ...LOCAL, workers: "0" }, { stack: "local" });
         assert.deepStrictEqual(
             ofType(none, "Container")
                 .map(c => c.name)
                 .sort(),
-            ["cluster-frontend", "cluster-notebook"],
+            ["cluster-frontend", "cluster-notebook", "cluster-watcher"],
         );
         assert.deepStrictEqual(none.outputs.workerShells, []);
     });

@@ -13,7 +13,9 @@ const SELECT_FRONTEND = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernet
 const SELECT_WORKERS = { ...SELECT_FRONTEND, "app.kubernetes.io/component": "worker" };
 const INSTANCE = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab" };
 const GROUP = defaultGroup({ workers: 2, enginesPerWorker: 1, cpu: "500m", memory: "1Gi" });
-const OPTIONS = { instance: "lab", gpuResource: "nvidia.com/gpu" };
+const OPTIONS = { instance: "lab", gpuResource: "nvidia.com/gpu", watcherUrl: "http://ipp-lab-controller:10121" };
+const WATCH = { watchSeconds: 5, cluster: "lab" };
+const SCRAPERS = { namespace: "monitoring", podLabels: { "app.kubernetes.io/name": "prometheus" } };
 const ENGINE_PORTS: [string, number][] = [
     ["tcp-register", 10100],
     ["tcp-e-control", 10101],
@@ -49,12 +51,15 @@ describe("Kubernetes specs (lib/k8s/)", () => {
     describe("the controller's Service", () => {
         const spec = controllerServiceSpec("lab");
         it("selects the frontend pods of this deployment alone", () => assert.deepStrictEqual(spec.selector, SELECT_FRONTEND));
-        it("carries exactly the registration and engine ports, each to the container port of the same name", () => {
+        it("carries exactly the registration and engine ports and the watcher's (not its metrics), each to the container port of the same name", () => {
             assert.strictEqual(spec.type, "ClusterIP");
             assert.deepStrictEqual(
                 spec.ports,
-                ENGINE_PORTS.map(([name, port]) => ({ name, port, targetPort: name, protocol: "TCP" })),
+                [...ENGINE_PORTS, ["http-watcher", 10121]].map(([name, port]) => ({ name, port, targetPort: name, protocol: "TCP" })),
             );
+        });
+        it("publishes the Pod whatever its readiness, so that the watcher never stands between the engines and the controller", () => {
+            assert.strictEqual(spec.publishNotReadyAddresses, true);
         });
     });
 
@@ -70,12 +75,12 @@ describe("Kubernetes specs (lib/k8s/)", () => {
     });
 
     describe("the frontend Pod", () => {
-        const alone = frontendPodSpec(SETTINGS, SOURCES) as any;
-        const withNotebook = frontendPodSpec(
-            SETTINGS,
-            { ...SOURCES, imagePullSecrets: ["pull"] },
-            { app: LAB, resources: { cpu: "1", memory: "1Gi" }, tokenSecretName: "tok" },
-        ) as any;
+        const alone = frontendPodSpec(SETTINGS, SOURCES, WATCH) as any;
+        const withNotebook = frontendPodSpec(SETTINGS, { ...SOURCES, imagePullSecrets: ["pull"] }, WATCH, {
+            app: LAB,
+            resources: { cpu: "1", memory: "1Gi" },
+            tokenSecretName: "tok",
+        }) as any;
 
         it("declares every controller port by name, and is Ready once registration accepts connections", () => {
             const controller = alone.containers[0];
@@ -118,10 +123,10 @@ describe("Kubernetes specs (lib/k8s/)", () => {
             assert.deepStrictEqual(mounts["session-key"], { name: "session-key", mountPath: "/etc/ipp/secret", readOnly: true });
         });
 
-        it("has one container without a notebook; with one, the token is mounted in the notebook alone", () => {
+        it("has the controller and the watcher without a notebook; with one, the token is mounted in the notebook alone", () => {
             assert.deepStrictEqual(
                 alone.containers.map((c: any) => c.name),
-                ["controller"],
+                ["controller", "watcher"],
             );
             assert.ok(!alone.volumes.some((v: any) => v.name === "notebook-token"));
             const c = byName(withNotebook.containers);
@@ -178,7 +183,7 @@ describe("Kubernetes specs (lib/k8s/)", () => {
 
     describe("storage", () => {
         const NFS = { kind: "nfs" as const, server: "nfs.example.com", path: "/exports/data", readOnly: true };
-        const frontend = frontendPodSpec(SETTINGS, SOURCES, {
+        const frontend = frontendPodSpec(SETTINGS, SOURCES, WATCH, {
             app: LAB,
             resources: SETTINGS.resources,
             tokenSecretName: "tok",
@@ -236,14 +241,27 @@ describe("Kubernetes specs (lib/k8s/)", () => {
         it("let only this deployment's pods reach the controller's ports; the notebook's port is open only with a notebook", () => {
             const rule = {
                 from: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab" } } }],
-                ports: [...ENGINE_PORTS, ...CLIENT_PORTS].map(([name]) => ({ port: name, protocol: "TCP" })),
+                ports: [...ENGINE_PORTS, ...CLIENT_PORTS, ["http-watcher"]].map(([name]) => ({ port: name, protocol: "TCP" })),
             };
-            assert.deepStrictEqual(frontendNetworkPolicySpec("lab", false), {
+            const scrape = {
+                from: [
+                    {
+                        podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+                        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+                    },
+                ],
+                ports: [{ port: "http-metrics", protocol: "TCP" }],
+            };
+            assert.deepStrictEqual(frontendNetworkPolicySpec("lab", false, SCRAPERS), {
                 podSelector: { matchLabels: SELECT_FRONTEND },
                 policyTypes: ["Ingress"],
-                ingress: [rule],
+                ingress: [rule, scrape],
             });
-            assert.deepStrictEqual(frontendNetworkPolicySpec("lab", true).ingress, [rule, { ports: [{ port: "http-notebook", protocol: "TCP" }] }]);
+            assert.deepStrictEqual(frontendNetworkPolicySpec("lab", true, SCRAPERS).ingress, [
+                rule,
+                scrape,
+                { ports: [{ port: "http-notebook", protocol: "TCP" }] },
+            ]);
         });
         it("admit nothing to the workers", () => {
             assert.deepStrictEqual(workerNetworkPolicySpec("lab"), {

@@ -101,14 +101,18 @@ describe("the notebook and the laptop client on Kubernetes", () => {
         const r = await runProgram({ ...BASE, notebook: "false" });
         assert.deepStrictEqual(
             find(r, "Pod", "cluster-frontend").inputs.spec.containers.map((c: any) => c.name),
-            ["controller"],
+            ["controller", "watcher"],
         );
         assert.strictEqual(ofType(r, "RandomPassword").length, 0);
         assert.deepStrictEqual(
             r.resources.filter(x => x.name.includes("notebook")).map(x => x.name),
             [],
         );
-        assert.strictEqual(find(r, "NetworkPolicy", "cluster-netpol-frontend").inputs.spec.ingress.length, 1);
+        // The deployment's own pods, and the scrapers: nobody else.
+        assert.deepStrictEqual(
+            find(r, "NetworkPolicy", "cluster-netpol-frontend").inputs.spec.ingress.map((i: any) => i.ports.map((p: any) => p.port).includes("http-notebook")),
+            [false, false],
+        );
         assert.deepStrictEqual([r.outputs.notebookUrl, r.outputs.notebookPortForward], [undefined, undefined]);
         assert.ok(r.outputs.laptopClientFile, "the laptop client does not need the notebook");
     });

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { MAX_ENGINES_PER_WORKER } from "../../lib/groups";
 import { FILES, PATHS } from "../../lib/names";
-import { WORKER_GRACE_SECONDS, workerEnv } from "../../lib/runtime";
+import { POD_NAME_VARIABLE, WORKER_GRACE_SECONDS, workerEnv } from "../../lib/runtime";
 import { DESTROY_GRACE_SECONDS } from "../../lib/docker/containers";
 import { readSchema } from "../../lib/config";
 
@@ -31,7 +31,10 @@ describe("one source for what the program and the images both need", () => {
     });
 
     it("the worker's whole shutdown fits inside a worker pod's grace period, and a Docker container's", () => {
-        const shutdown = pythonNumber(WORKER_SETTINGS, "QUERY_TIMEOUT_MS") / 1000 + pythonNumber(WORKER_SETTINGS, "STOP_SECONDS");
+        const shutdown =
+            pythonNumber(WORKER_SETTINGS, "QUERY_TIMEOUT_MS") / 1000 +
+            pythonNumber(WORKER_SETTINGS, "STOP_SECONDS") +
+            pythonNumber(WORKER_SETTINGS, "REPORT_CLOSE_SECONDS");
         // A second to spare for the kills and the exit.
         assert.ok(shutdown + 1 <= WORKER_GRACE_SECONDS, `${shutdown} s of shutdown against a grace period of ${WORKER_GRACE_SECONDS} s`);
         assert.ok(shutdown + 1 <= DESTROY_GRACE_SECONDS);
@@ -39,10 +42,10 @@ describe("one source for what the program and the images both need", () => {
 
     it("the worker reads exactly the environment the program gives it (and engines see the group and the pod)", () => {
         const text = read(WORKER_SETTINGS);
-        const read_ = [...text.matchAll(/(?:required_env|required_seconds|required_count|optional_switch)\("(IPP_[A-Z_]+)"/g)].map(m => m[1]);
+        const read_ = [...text.matchAll(/(?:required_env|required_seconds|required_count|optional_switch|os\.environ\.get)\("(IPP_[A-Z_]+)"/g)].map(m => m[1]);
         assert.ok(read_.length >= 6, `found ${read_}`);
-        const given = workerEnv("default", 1).map(v => v.name);
-        assert.deepStrictEqual([...read_].sort(), given.filter(n => n !== "IPP_WORKER_GROUP").sort());
+        const given = [...workerEnv("default", 1, "http://watcher:10121").map(v => v.name), POD_NAME_VARIABLE];
+        assert.deepStrictEqual([...new Set(read_)].sort(), given.sort());
     });
 
     it("the connection files' names: the frontend's entrypoint keys the files the ConfigMaps hold", () => {

@@ -3,9 +3,20 @@ import { runProgram } from "../../testbed/program";
 
 const REGISTRY = { registry: "registry.example.com/team" };
 const COMMANDS = ["frontendPython", "frontendShell", "seedTest", "workerShells"];
-const COMMON = ["engines", "environment", "imageDigests", "laptopClientFile", "laptopPipInstall", "target", "workerGroups", "workers", ...COMMANDS];
-const KUBERNETES = [...COMMON, "clientPortForward", "frontendPod", "namespace", "service", "workerDeployment", "workerDeployments"];
-const DOCKER = [...COMMON, "frontendContainer", "network", "workerContainers"];
+const COMMON = [
+    "engines",
+    "environment",
+    "imageDigests",
+    "laptopClientFile",
+    "laptopPipInstall",
+    "metricsUrl",
+    "target",
+    "workerGroups",
+    "workers",
+    ...COMMANDS,
+];
+const KUBERNETES = [...COMMON, "clientPortForward", "frontendPod", "metricsPortForward", "namespace", "service", "workerDeployment", "workerDeployments"];
+const DOCKER = [...COMMON, "frontendContainer", "network", "watcherContainer", "workerContainers"];
 
 const CASES: { what: string; config: Record<string, string>; stack?: string; outputs: string[]; secret: string[] }[] = [
     {

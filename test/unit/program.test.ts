@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { Declared, MOCK_NAME_SUFFIX, ProgramRun, find, isSecretInput, ofType, runProgram, withSecretsHidden } from "../../testbed/program";
 import { validateObjects } from "./k8s-schema";
 
+const byName = (xs: any[]) => Object.fromEntries(xs.map(x => [x.name, x]));
 const esmImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
 
 const BASE = { registry: "registry.example.com/team", workers: "3" };
@@ -119,7 +120,7 @@ describe("the program on Kubernetes", function () {
         assert.strictEqual(fnClient.registration, fnEngine.registration);
     });
 
-    it("names the Service <prefix>-controller, selects the frontend alone, and routes every port to a declared frontend port", () => {
+    it("names the Service <prefix>-controller, selects the frontend alone, and routes every port to a declared frontend port: the engines' and the watcher's", () => {
         const service = find(run, "Service", "cluster-service").inputs;
         const pod = find(run, "Pod", "cluster-frontend").inputs;
         const workerLabels = find(run, "Deployment", "cluster-workers").inputs.spec.template.metadata.labels;
@@ -128,12 +129,12 @@ describe("the program on Kubernetes", function () {
         const selects = (labels: Record<string, string>) => Object.entries(service.spec.selector).every(([k, v]) => labels[k] === v);
         assert.ok(selects(pod.metadata.labels), "the selector must match the frontend pod");
         assert.ok(!selects(workerLabels), "the selector must not match the workers");
-        const containerPorts = new Map<string, number>(pod.spec.containers[0].ports.map((p: any) => [p.name, p.containerPort]));
+        const containerPorts = new Map<string, number>(pod.spec.containers.flatMap((c: any) => c.ports).map((p: any) => [p.name, p.containerPort]));
         for (const p of service.spec.ports) {
             assert.strictEqual(containerPorts.get(p.targetPort), p.port, `${p.name} → ${p.targetPort}`);
         }
         const wn = JSON.parse(find(run, "ConfigMap", "cluster-configmap-wn").inputs.data["ipcontroller-engine.json"]);
-        const needed = [wn.registration, wn.control, wn.mux, wn.task, wn.iopub, wn.hb_ping, wn.hb_pong, ...wn.broadcast].sort();
+        const needed = [wn.registration, wn.control, wn.mux, wn.task, wn.iopub, wn.hb_ping, wn.hb_pong, ...wn.broadcast, 10121].sort();
         assert.deepStrictEqual(service.spec.ports.map((p: any) => p.port).sort(), needed);
     });
 
@@ -212,20 +213,28 @@ describe("the program on Kubernetes", function () {
         });
     });
 
-    it("must not expose the controller beyond this deployment's own pods", () => {
+    it("must not expose the controller (or the watcher) beyond this deployment's own pods, nor the metrics beyond the scrapers", () => {
         const fn = find(run, "NetworkPolicy", "cluster-netpol-frontend").inputs.spec;
         assert.deepStrictEqual(fn.podSelector.matchLabels, find(run, "Service", "cluster-service").inputs.spec.selector);
         assert.deepStrictEqual(fn.policyTypes, ["Ingress"]);
-        assert.strictEqual(fn.ingress.length, 2);
-        assert.deepStrictEqual(fn.ingress[1], { ports: [{ port: "http-notebook", protocol: "TCP" }] }, "only the notebook's port is open to all");
+        assert.strictEqual(fn.ingress.length, 3);
+        assert.deepStrictEqual(fn.ingress[2], { ports: [{ port: "http-notebook", protocol: "TCP" }] }, "only the notebook's port is open to all");
         assert.deepStrictEqual(fn.ingress[0].from, [
             { podSelector: { matchLabels: { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "dev" } } },
         ]);
-        const containerPorts = find(run, "Pod", "cluster-frontend")
-            .inputs.spec.containers.find((c: any) => c.name === "controller")
-            .ports.map((p: any) => p.name)
-            .sort();
-        assert.deepStrictEqual(fn.ingress[0].ports.map((p: any) => p.port).sort(), containerPorts);
+        const containers = byName(find(run, "Pod", "cluster-frontend").inputs.spec.containers);
+        const portsOf = (c: any) => c.ports.map((p: any) => p.name);
+        assert.deepStrictEqual(fn.ingress[0].ports.map((p: any) => p.port).sort(), [...portsOf(containers.controller), "http-watcher"].sort());
+        assert.deepStrictEqual(fn.ingress[1], {
+            from: [
+                {
+                    podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+                    namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+                },
+            ],
+            ports: [{ port: "http-metrics", protocol: "TCP" }],
+        });
+        assert.deepStrictEqual(portsOf(containers.watcher), ["http-metrics", "http-watcher"]);
         const wn = find(run, "NetworkPolicy", "cluster-netpol-workers").inputs.spec;
         assert.deepStrictEqual([wn.policyTypes, wn.ingress], [["Ingress"], []]);
     });
@@ -250,7 +259,11 @@ describe("the program on Kubernetes", function () {
         assert.strictEqual(frontend.spec.containers[0].image, run.outputs.imageDigests.frontend);
         assert.strictEqual(worker.spec.containers[0].image, run.outputs.imageDigests.worker);
         assert.match(run.outputs.imageDigests.worker, /^registry\.example\.com\/team\/ipp-worker@sha256:/);
-        assert.deepStrictEqual(frontend.metadata.annotations ?? {}, {});
+        assert.deepStrictEqual(frontend.metadata.annotations, {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": "10120",
+            "prometheus.io/path": "/metrics",
+        });
     });
 
     it("exports where the cluster is and the exact command that runs the seed's test", () => {

@@ -121,14 +121,14 @@ describe("the notebook's home on Kubernetes", () => {
         assert.strictEqual(spec.securityContext.fsGroupChangePolicy, undefined);
     });
 
-    it("has no claim without a notebook, and the frontend Pod keeps the volumes it had", async () => {
+    it("has no claim without a notebook, and the frontend Pod keeps the volumes it had (and the watcher's home)", async () => {
         const r = await runProgram({ ...BASE, notebook: "false", retainNotebookStorage: "true" });
         assert.deepStrictEqual([ofType(r, "PersistentVolumeClaim").length, ofType(r, "providers:kubernetes").length], [0, 0]);
         assert.strictEqual(find(r, "Namespace", "cluster-namespace").retainOnDelete, false);
         const spec = frontendSpec(r);
         assert.deepStrictEqual(
             spec.volumes.map((v: any) => v.name),
-            ["connection", "session-key", "home", "tmp"],
+            ["connection", "session-key", "home", "tmp", "watcher-home"],
         );
         assert.deepStrictEqual(
             spec.containers[0].volumeMounts.map((m: any) => m.mountPath),

@@ -49,7 +49,10 @@ function selectors(run: ProgramRun): [string, any][] {
         ...ofType(run, "apps/v1:Deployment").map(d => [d.name, d.inputs.spec.selector] as [string, any]),
         ...ofType(run, "NetworkPolicy").flatMap(n => [
             [n.name, n.inputs.spec.podSelector] as [string, any],
-            ...n.inputs.spec.ingress.flatMap((i: any) => (i.from ?? []).map((f: any) => [`${n.name} ingress`, f.podSelector] as [string, any])),
+            // Peers in the namespace itself (a peer in another namespace, such as the scrapers', selects none of the stacks' pods).
+            ...n.inputs.spec.ingress.flatMap((i: any) =>
+                (i.from ?? []).filter((f: any) => !f.namespaceSelector).map((f: any) => [`${n.name} ingress`, f.podSelector] as [string, any]),
+            ),
         ]),
     ];
 }
