@@ -9,6 +9,7 @@ import { readPackages } from "./packages-report";
 import { readShapes } from "./shapes-report";
 import { readStacks } from "./stacks-report";
 import { readEngines } from "./engines-report";
+import { readWatcher } from "./watcher-report";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
 
 function main() {
@@ -23,6 +24,7 @@ function main() {
     results.shapes = readShapes(files.results);
     results.stacks = readStacks(files.results);
     results.engines = readEngines(files.results);
+    results.watcher = readWatcher(files.results);
     fs.writeFileSync(files.report, renderReport(results, files.resultsLink));
     console.log(`[bench] rendered ${files.report} from ${files.results}`);
 }

@@ -9,6 +9,7 @@ import { renderPackages } from "./packages-report";
 import { renderShapes } from "./shapes-report";
 import { renderStacks } from "./stacks-report";
 import { renderEngines } from "./engines-report";
+import { renderWatcher } from "./watcher-report";
 import { Stat, show, stat } from "./stats";
 
 /** a / b to two places, or a dash when either is missing. */
@@ -88,6 +89,7 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
     if (r.packages) out(...renderPackages(r.packages));
     if (r.shapes) out(...renderShapes(r.shapes));
     if (r.stacks) out(...renderStacks(r.stacks));
+    if (r.watcher) out(...renderWatcher(r.watcher));
     if (r.engines) out(...renderEngines(r.engines, samples));
     if (samples.length || im) targetSections(sizes, pick, im, r.machine.cores, out);
     out(`The whole run took ${(r.benchSeconds / 60).toFixed(1)} minutes.`, "");

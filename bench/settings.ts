@@ -184,3 +184,15 @@ export function parseBenchSettings(env: Env, argv: string[], settingNames = Obje
     if (problems.length) throw new BenchSettingsError(problems);
     return result;
 }
+
+/** Runs a benchmark's `main`: bad settings end it with their message and status 2, anything else with its stack and 1. */
+export function runBench(main: () => Promise<void>) {
+    main().catch(e => {
+        if (e instanceof BenchSettingsError) {
+            console.error(e.message);
+            process.exit(2);
+        }
+        console.error(e);
+        process.exit(1);
+    });
+}

@@ -15,7 +15,7 @@ import * as os from "os";
 import { REGISTRY, docker, removeTestContainers } from "../testbed/docker-cli";
 import { Deployment, cleanEngine, deploy } from "../testbed/deploy";
 import { memoryBytes } from "../lib/quantities";
-import { BenchSettingsError, parseBenchFiles } from "./settings";
+import { parseBenchFiles, runBench } from "./settings";
 import { WORKER_ROLES, cpuOf, readyController, timeReady, usage } from "./measure";
 import { SHAPES, ShapeSample, ShapesResult, shapesFile } from "./shapes-report";
 
@@ -83,11 +83,4 @@ async function main() {
     log(`wrote ${out}`);
 }
 
-main().catch(e => {
-    if (e instanceof BenchSettingsError) {
-        console.error(e.message);
-        process.exit(2);
-    }
-    console.error(e);
-    process.exit(1);
-});
+runBench(main);

@@ -14,7 +14,7 @@ import { REGISTRY, docker, inspect, removeTestContainers } from "../testbed/dock
 import { Deployment, cleanEngine, deploy } from "../testbed/deploy";
 import { find } from "../testbed/program";
 import { baselineOnce, log, oursOnce } from "./compare";
-import { BenchSettingsError, parseBenchFiles } from "./settings";
+import { parseBenchFiles, runBench } from "./settings";
 import { StackResult, StacksResult, stacksFile } from "./stacks-report";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -97,11 +97,4 @@ async function main() {
     log(`wrote ${out}`);
 }
 
-main().catch(e => {
-    if (e instanceof BenchSettingsError) {
-        console.error(e.message);
-        process.exit(2);
-    }
-    console.error(e);
-    process.exit(1);
-});
+runBench(main);

@@ -128,3 +128,22 @@ export async function controllerPartition(cluster: TestCluster, frozenSeconds: n
         workersBefore,
     };
 }
+
+/** Kills one engine process (not the worker, not the fork server) in the container with SIGKILL; prints its pid. */
+const KILL_ONE_ENGINE = `
+import os, signal
+for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
+    try:
+        name = open(f"/proc/{pid}/comm").read().strip()  # what the worker's fork server names each engine
+    except OSError:
+        continue
+    if name == "ipp-engine":
+        os.kill(pid, signal.SIGKILL)
+        print(pid)
+        break
+`;
+
+/** An engine of a worker pod's container crashes (SIGKILL); returns its pid, or "" when the container runs none. */
+export async function killOneEngine(container: string): Promise<string> {
+    return (await docker(["exec", container, "python3", "-c", KILL_ONE_ENGINE])).stdout.trim();
+}

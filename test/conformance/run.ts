@@ -23,7 +23,8 @@ import { cleanEngine, deploy } from "../../testbed/deploy";
 import { TestCluster } from "../../testbed/cluster";
 import { frontendConnectionFiles, toJson, workerConnectionFile } from "../../lib/connection";
 import { FILES, clusterNames } from "../../lib/names";
-import { engineCommand, workerEnv } from "../../lib/runtime";
+import { POD_NAME_VARIABLE, engineCommand, workerEnv } from "../../lib/runtime";
+import { watcherUrl } from "../../lib/monitoring";
 
 const LABEL = "conformance";
 const OUT = path.resolve(__dirname, "../../bench/out");
@@ -134,7 +135,9 @@ async function ours(image: string, dir: string, cluster: TestCluster, modules: s
         a.startsWith("--file=") ? `--file=${INSIDE}/engine.json` : a.startsWith("--keyfile=") ? `--keyfile=${INSIDE}/key` : a,
     );
     const env = {
-        ...Object.fromEntries(workerEnv("default", 1, "").map(v => [v.name, v.value])),
+        // Reporting to the frontend Pod's watcher, as a worker pod does: the engines' output goes through the worker.
+        ...Object.fromEntries(workerEnv("default", 1, watcherUrl(names.controller)).map(v => [v.name, v.value])),
+        [POD_NAME_VARIABLE]: "conformance-worker",
         IPP_ENGINE_FILE: `${INSIDE}/engine.json`,
         IPP_KEY_FILE: `${INSIDE}/key`,
     };

@@ -6,7 +6,7 @@ import { TEST_LABEL, docker, inspect, removeTestContainers, removeTestVolumes } 
 import { sleep } from "../../testbed/time";
 import { cleanEngine, deploy } from "../../testbed/deploy";
 import { ContainerRunner, RunningContainer } from "../../testbed/containers";
-import { SAMPLE_NOTEBOOK, httpStatus, laptopGreetings, readNotebook, saveNotebook } from "../../testbed/access";
+import { SAMPLE_NOTEBOOK, httpRequest, httpStatus, laptopGreetings, readNotebook, saveNotebook } from "../../testbed/access";
 import { CLIENT_FILE } from "../../lib/names";
 import * as fs from "fs";
 import * as os from "os";
@@ -101,6 +101,26 @@ describe("the docker target on a real Docker engine", function () {
         } finally {
             fs.rmSync(bin, { recursive: true, force: true });
         }
+    });
+
+    it("runs the watcher: its metrics on this machine's loopback (metricsUrl), status() in the notebook's container", async () => {
+        await up();
+        const url = run.outputs.metricsUrl;
+        let metrics = "";
+        for (let i = 0; i < 30 && !/^ipp_engines_registered\{[^}]*\} 4$/m.test(metrics); i++) {
+            metrics = (await httpRequest("GET", url, {}).catch(() => ({ status: 0, body: "" }))).body;
+            await sleep(1000);
+        }
+        assert.match(metrics, /^ipp_engines_registered\{cluster="itest",group="default"\} 4$/m);
+        const notebook = started.find(c => c.declared.name === "cluster-notebook")!;
+        const code = "import json, ipp_cluster; print(json.dumps(sorted(e['pod'] for e in ipp_cluster.status()['engines'])))";
+        const out = await docker(["exec", notebook.id, "python3", "-c", code], { allowFailure: true });
+        assert.strictEqual(out.code, 0, out.stderr);
+        const workers = ofType(run, "Container")
+            .map(c => c.inputs.name)
+            .filter((n: string) => n.includes("-worker-"))
+            .sort();
+        assert.deepStrictEqual(JSON.parse(out.stdout), workers);
     });
 
     it("shows the key nowhere docker inspect looks, and keeps its file readable by uid 1000 alone", async () => {

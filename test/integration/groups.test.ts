@@ -11,25 +11,12 @@ import { RunningPod } from "../../testbed/declared";
 import { sleep } from "../../testbed/time";
 import { cleanEngine, deploy } from "../../testbed/deploy";
 import { frontendRestart } from "../../testbed/drills";
+import { killOneEngine } from "../../testbed/failures";
 import { ContainerRunner, RunningContainer } from "../../testbed/containers";
 import { seedTestProgram } from "../../lib/commands";
 import { CLIENT_FILE, PATHS } from "../../lib/names";
 
 const RUN_LABEL = `groups-${process.pid}-${Date.now()}`;
-
-/** Kills one engine process (not a nanny) in the container with SIGKILL; prints its pid. */
-const KILL_ONE_ENGINE = `
-import os, signal
-for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
-    try:
-        name = open(f"/proc/{pid}/comm").read().strip()  # what the worker's fork server names each engine
-    except OSError:
-        continue
-    if name == "ipp-engine":
-        os.kill(pid, signal.SIGKILL)
-        print(pid)
-        break
-`;
 
 /** Every engine's group and pod, by id, as the engines themselves report them; and the README's way to pick a group. */
 const ENGINE_PLACES = `
@@ -99,8 +86,7 @@ describe("worker shapes on a real Docker engine", function () {
             const c = cluster!;
             const pod = c.workers[0];
             const started = Date.now();
-            const killed = await docker(["exec", pod.containers[0].id, "python3", "-c", KILL_ONE_ENGINE]);
-            assert.match(killed.stdout.trim(), /^[0-9]+$/, "an engine process was killed");
+            assert.match(await killOneEngine(pod.containers[0].id), /^[0-9]+$/, "an engine process was killed");
             let sawNotReady = false;
             while (Date.now() - started < 20_000) {
                 const ready = await c.kubelet.ready(pod);

@@ -5,12 +5,13 @@
  */
 import * as assert from "assert";
 import * as fs from "fs";
-import { REGISTRY, docker, removeTestContainers } from "../../testbed/docker-cli";
+import { REGISTRY, removeTestContainers } from "../../testbed/docker-cli";
 import { Deployment, cleanEngine, deploy } from "../../testbed/deploy";
 import { TestCluster } from "../../testbed/cluster";
 import { Kernel, startKernel } from "../../testbed/notebook";
 import { Prometheus } from "../../testbed/prometheus";
 import { sleep } from "../../testbed/time";
+import { killOneEngine } from "../../testbed/failures";
 import { CLIENT_FILE } from "../../lib/names";
 import { DASHBOARD_FILE } from "../../lib/k8s/monitoring";
 
@@ -37,20 +38,6 @@ for r in results:
     except ipp.error.RemoteError:
         failed += 1
 print(json.dumps({"failed": failed}))
-`;
-
-/** Kills one engine process of the worker pod (SIGKILL), as an engine that crashes; prints its pid. */
-const KILL_ONE_ENGINE = `
-import os, signal
-for pid in sorted(int(p) for p in os.listdir("/proc") if p.isdigit()):
-    try:
-        comm = open(f"/proc/{pid}/comm").read().strip()
-    except OSError:
-        continue
-    if comm == "ipp-engine":
-        os.kill(pid, signal.SIGKILL)
-        print(pid)
-        break
 `;
 
 describe("seeing the cluster: the watcher, a real Prometheus, status() and logs()", function () {
@@ -88,8 +75,7 @@ describe("seeing the cluster: the watcher, a real Prometheus, status() and logs(
         const { failed } = JSON.parse(out.stdout.trim().split("\n").pop()!);
         assert.strictEqual(failed, TASKS / 50);
 
-        const killed = await docker(["exec", "-i", cluster.workers[0].containers[0].id, "python3", "-"], { input: KILL_ONE_ENGINE });
-        assert.match(killed.stdout.trim(), /^[0-9]+$/, "no engine process to kill");
+        assert.match(await killOneEngine(cluster.workers[0].containers[0].id), /^[0-9]+$/, "no engine process to kill");
 
         const wanted = {
             "sum(ipp_tasks_completed_total)": TASKS,

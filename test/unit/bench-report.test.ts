@@ -4,6 +4,7 @@ import * as path from "path";
 import { readPackages } from "../../bench/packages-report";
 import { readShapes } from "../../bench/shapes-report";
 import { readStacks } from "../../bench/stacks-report";
+import { readWatcher } from "../../bench/watcher-report";
 import { readEngines } from "../../bench/engines-report";
 import { renderReport } from "../../bench/report";
 
@@ -29,6 +30,7 @@ describe("the benchmark report (npm run bench:report)", () => {
             shapes: readShapes(results),
             stacks: readStacks(results),
             engines: readEngines(results),
+            watcher: readWatcher(results),
         });
         assert.ok(report.includes("## Starting and supervising engines"));
         assert.ok(report.includes("## Your own packages"));
