@@ -137,7 +137,13 @@ async function main() {
     const files = parseBenchFiles(process.env, process.argv.slice(2));
     const out = watcherFile(files.results);
     await cleanEngine();
-    const result: WatcherResult = { date: new Date().toISOString(), cores: os.cpus().length, watchSeconds: WATCH_SECONDS, windowSeconds: WINDOW_SECONDS, sizes: [] };
+    const result: WatcherResult = {
+        date: new Date().toISOString(),
+        cores: os.cpus().length,
+        watchSeconds: WATCH_SECONDS,
+        windowSeconds: WINDOW_SECONDS,
+        sizes: [],
+    };
     for (const size of SIZES) result.sizes.push(await measureSize(size));
     await removeTestContainers();
     fs.mkdirSync(path.dirname(out), { recursive: true });
