@@ -31,8 +31,8 @@ def queues(**engines):
 class StateTest(unittest.TestCase):
     def setUp(self):
         self.state = ClusterState()
-        self.state.report("pod-a", "default", ["u0", "u1"])
-        self.state.report("pod-b", "gpu", ["u2"])
+        self.state.report("pod-a", "default", ["u0", "u1"], 0)
+        self.state.report("pod-b", "gpu", ["u2"], 0)
 
     def observe(self, registered, q, hub="hub-1"):
         self.state.observe(hub, registered, q, now=1.0, seconds=0.01)
@@ -48,7 +48,7 @@ class StateTest(unittest.TestCase):
     def test_counters_come_from_the_hubs_totals_and_never_miss_what_happened_between_polls(self):
         self.observe({0: "u0", 1: "u1"}, queues(e0=(0, 0, 5), e1=(0, 0, 2)))
         # Between two polls: engine 1 finished 3 more and went; engine 3 registered (the restarted one).
-        self.state.report("pod-a", "default", ["u3"])
+        self.state.report("pod-a", "default", ["u3"], 0)
         s = self.observe({0: "u0", 3: "u3"}, queues(e0=(0, 0, 9), e1=(0, 0, 5), e3=(0, 0, 1)))
         g = s["groups"]["default"]
         self.assertEqual((g["completed"], g["registrations"], g["losses"], g["engines"]), (9 + 5 + 1, 3, 1, 2))
@@ -82,7 +82,7 @@ class StateTest(unittest.TestCase):
 class MetricsTest(unittest.TestCase):
     def test_every_metric_has_help_and_type_and_the_counters_end_in_total(self):
         state = ClusterState()
-        state.report("pod-a", "de\"fault", ["u0"])
+        state.report("pod-a", "de\"fault", ["u0"], 0)
         state.observe("h", {0: "u0"}, queues(e0=(0, 1, 4)), now=12.5, seconds=0.25)
         text = metrics.exposition(state.snapshot(), cluster="lab")
         for name, kind, _help, _read in metrics.METRICS:

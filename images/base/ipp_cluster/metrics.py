@@ -20,6 +20,8 @@ METRICS = [
      lambda s: [({"group": g}, v["registrations"]) for g, v in s["groups"].items()]),
     ("ipp_engine_losses_total", "counter", "Engines no longer registered (stopped, or lost), by worker group.",
      lambda s: [({"group": g}, v["losses"]) for g, v in s["groups"].items()]),
+    ("ipp_scaler_decisions_total", "counter", "Changes of a group's count of worker pods by the scaler, by group and direction (up, down).",
+     lambda s: [({"group": d["group"], "direction": d["direction"]}, d["count"]) for d in s.get("decisions", [])]),
     ("ipp_watcher_polls_total", "counter", "Questions the watcher asked the controller.",
      lambda s: [({}, s["polls"])]),
     ("ipp_watcher_poll_seconds_total", "counter", "Seconds the watcher spent asking the controller.",

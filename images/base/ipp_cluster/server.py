@@ -3,6 +3,9 @@ another the requests signed with the cluster's key (see auth): `GET /status`, `G
 workers' `POST /report`."""
 import json
 import threading
+import time
+import urllib.error
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -36,8 +39,17 @@ def metrics_handler(state, cluster=""):
     return Metrics
 
 
-def api_handler(state, logs, key):
-    """The requests signed with the cluster's key: the status and the logs, and the workers' reports."""
+# Asked of the scaler, which checks the signature itself: the watcher passes them on as they came.
+SCALER_PATHS = ("/scale", "/adapt", "/scaling")
+NO_SCALER = (
+    "this cluster does not scale from where you work: the scaler runs on the Kubernetes target, for worker groups "
+    "with minWorkers/maxWorkers; elsewhere change `workers` in the stack's config and run `pulumi up`"
+)
+
+
+def api_handler(state, logs, key, scaler_url=None):
+    """The requests signed with the cluster's key: the status and the logs, the workers' reports, the
+    scaler's drains; and those for the scaler (SCALER_PATHS), passed on to `scaler_url`."""
 
     class Api(Handler):
         def signed(self, body=b""):
@@ -55,6 +67,8 @@ def api_handler(state, logs, key):
                 return self.send(200, state.snapshot())
             if url.path == "/logs":
                 return self.send(200, {"lines": logs_of(state, logs, query)})
+            if url.path in SCALER_PATHS:
+                return self.to_scaler(b"")
             return self.send(404, {"error": f"no {url.path}"})
 
         def do_POST(self):
@@ -65,15 +79,39 @@ def api_handler(state, logs, key):
             body = self.rfile.read(size)
             if not self.signed(body):
                 return None
-            if urlparse(self.path).path != "/report":
+            path = urlparse(self.path).path
+            if path in SCALER_PATHS:
+                return self.to_scaler(body)
+            if path not in ("/report", "/drain", "/decision"):
                 return self.send(404, {"error": f"no {self.path}"})
             try:
-                report = json.loads(body)
-                state.report(str(report["pod"]), str(report["group"]), [str(s) for s in report.get("engines", [])])
-                logs.add(str(report["pod"]), report.get("lines", []))
+                request = json.loads(body)
+                if path == "/drain":
+                    state.drain([str(p) for p in request["pods"]], bool(request["drain"]))
+                    return self.send(200, {"ok": True})
+                if path == "/decision":
+                    state.decision(str(request["group"]), {"up": "up", "down": "down"}[request["direction"]])
+                    return self.send(200, {"ok": True})
+                pod = str(request["pod"])
+                drain = state.report(pod, str(request["group"]), [str(s) for s in request.get("engines", [])], time.time(), request.get("drain"))
+                logs.add(pod, request.get("lines", []))
             except (ValueError, KeyError, TypeError) as e:
-                return self.send(400, {"error": f"not a report: {type(e).__name__}: {e}"})
-            return self.send(200, {"ok": True})
+                return self.send(400, {"error": f"not a {path[1:]} request: {type(e).__name__}: {e}"})
+            return self.send(200, {"ok": True, "drain": drain})
+
+        def to_scaler(self, body):
+            """Passes the request on to the scaler, signature and all, and its answer back."""
+            if not scaler_url:
+                return self.send(501, {"error": NO_SCALER})
+            headers = {k: v for k, v in self.headers.items() if k.lower().startswith("x-ipp-") or k.lower() == "content-type"}
+            forward = urllib.request.Request(scaler_url + self.path, body if self.command == "POST" else None, headers, method=self.command)
+            try:
+                with urllib.request.urlopen(forward, timeout=None) as response:
+                    return self.send(response.status, response.read().decode())
+            except urllib.error.HTTPError as e:
+                return self.send(e.code, e.read().decode())
+            except OSError as e:
+                return self.send(503, {"error": f"the scaler does not answer: {e}"})
 
     return Api
 
@@ -87,9 +125,9 @@ def logs_of(state, logs, query):
     return logs.lines(pod, source, int(query.get("lines", 100)))
 
 
-def serve(port, handler_class):
-    """Serves on every address of the pod (or container), in threads of its own."""
-    server = ThreadingHTTPServer(("0.0.0.0", port), handler_class)
+def serve(port, handler_class, host="0.0.0.0"):
+    """Serves on every address of the pod (or container), or `host`, in threads of its own."""
+    server = ThreadingHTTPServer((host, port), handler_class)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -30,6 +30,10 @@ class ClusterState:
         self.uuids = {}  # engine id -> session id, of every engine seen registered under this hub
         self.places = {}  # engine session id -> (group, pod), from the workers' reports
         self.pods = {}  # pod -> group, every pod ever reported
+        self.reported_at = {}  # pod -> Unix time of its last report
+        self.drain_states = {}  # pod -> its worker's drain state ("busy", "drained"), when it has one
+        self.draining = set()  # the pods the scaler wants drained (told in the answers to their reports)
+        self.decisions = collections.Counter()  # (group, "up" or "down") -> the scaler's changes of the count
         self.finished_by_id = {}  # engine id -> tasks finished, as last counted under this hub
         self.gone_ids = set()  # engine ids counted as lost under this hub
         self.completed = collections.Counter()  # group -> tasks finished on its engines (ok or not)
@@ -54,12 +58,29 @@ class ClusterState:
                 return self.uuids[int(engine)]
         return engine
 
-    def report(self, pod, group, sessions):
-        """A worker's report: its pod, its group and its engines' session ids."""
+    def report(self, pod, group, sessions, now, drain=None):
+        """A worker's report: its pod, its group, its engines' session ids and its drain state; whether
+        the pod is to drain."""
         with self.lock:
             self.pods[pod] = group
+            self.reported_at[pod] = now
+            if drain:
+                self.drain_states[pod] = str(drain)
+            else:
+                self.drain_states.pop(pod, None)
             for uuid in sessions:
                 self.places[uuid] = (group, pod)
+            return pod in self.draining
+
+    def decision(self, group, direction):
+        """The scaler changed a group's count (its log says why)."""
+        with self.lock:
+            self.decisions[(group, direction)] += 1
+
+    def drain(self, pods, wanted):
+        """The scaler's word: these pods are to drain (`wanted`), or no longer."""
+        with self.lock:
+            self.draining = self.draining | set(pods) if wanted else self.draining - set(pods)
 
     def observe(self, hub, registered, queues, now, seconds):
         """A poll's answers: `hub` the hub's session id, `registered` {engine id: session id} of the
@@ -129,6 +150,11 @@ class ClusterState:
                     }
                     for g in groups
                 },
+                "pods": {
+                    p: {"group": g, "reported": self.reported_at.get(p), "drain": self.drain_states.get(p), "draining": p in self.draining}
+                    for p, g in sorted(self.pods.items())
+                },
+                "decisions": [{"group": g, "direction": d, "count": n} for (g, d), n in sorted(self.decisions.items())],
                 "recent_failures": list(self.recent_failures),
                 "polls": self.polls,
                 "poll_seconds": self.poll_seconds,

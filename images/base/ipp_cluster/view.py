@@ -58,3 +58,26 @@ class Status:
             "<table><tr><th>group</th><th>engines</th><th>busy</th><th>completed</th><th>failed</th><th>lost</th></tr>"
             f"{groups}</table>" + (f"<p>Recent failures:</p><ul>{failures}</ul>" if failures else "") + "</div>"
         )
+
+
+class Scaling(dict):
+    """The scaler's answer: a scale's outcome, or each scaling group's state, as lines when printed."""
+
+    def lines(self):
+        out = []
+        if "done" in self:
+            state = "done" if self["done"] else f"still pending: {self['pending']}"
+            asked = f"group {self['group']}: {self['workers']} worker pods asked"
+            out.append(f"{asked}, {self['engines']} engines answering after {self['seconds']:.1f} s; {state}")
+        for name, g in sorted(self.get("groups", {}).items()):
+            adaptive = g.get("adaptive")
+            how = f"adapting from {adaptive['minimum']} to {adaptive['maximum']} (idle {adaptive['idle_seconds']:g} s)" if adaptive else "not adapting"
+            out.append(f"group {name}: {g['workers']} worker pods (bounds {g['minimum']} to {g['maximum']}), {how}")
+        for d in self.get("decisions", [])[-5:]:
+            out.append(f"{d['time']}: group {d['group']} {d['from']} -> {d['to']} pods: {d['reason']}")
+        return out
+
+    def __str__(self):
+        return "\n".join(self.lines())
+
+    __repr__ = __str__

@@ -13,33 +13,25 @@ Environment:
   IPP_CLUSTER        (optional) the cluster's name, a `cluster` label on every metric
 """
 import json
-import math
 import os
 import sys
 import time
 
-from . import server
+from . import process, server
 from .hub import Hub, HubError
 from .logstore import LogStore
+from .process import logger
 from .state import ClusterState
 
 # How long a question may wait for the hub's answer, and the Client for its connection.
 QUESTION_SECONDS = 10.0
 
 
-def log(message):
-    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [ipp-watcher] {message}", flush=True)
+log = logger("ipp-watcher")
 
 
 def required(name, parse=str):
-    value = os.environ.get(name, "")
-    try:
-        parsed = parse(value)
-    except ValueError:
-        parsed = None
-    if value == "" or parsed is None or (isinstance(parsed, float) and not (math.isfinite(parsed) and parsed > 0)):
-        sys.exit(f"ipp-watcher: environment variable {name} must be set (a {parse.__name__}), not {value!r}")
-    return parsed
+    return process.required("ipp-watcher", name, parse)
 
 
 def poll(hub, state):
@@ -93,7 +85,7 @@ def main():
         key = json.load(f)["key"].encode()
     state, logs = ClusterState(), LogStore()
     server.serve(metrics_port, server.metrics_handler(state, os.environ.get("IPP_CLUSTER", "")))
-    server.serve(api_port, server.api_handler(state, logs, key))
+    server.serve(api_port, server.api_handler(state, logs, key, os.environ.get("IPP_SCALER_URL") or None))
     log(f"metrics on :{metrics_port}, the cluster's status and logs on :{api_port}; asking the controller every {interval:g} s")
     watch(client_file, state, interval)
 

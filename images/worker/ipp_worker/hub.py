@@ -79,6 +79,17 @@ class Hub:
         reply = self._request("connection_request", {}, wait)
         return None if reply is None else read_answer(reply)
 
+    def queues(self, engine_ids, wait=poll):
+        """{engine id: tasks given to it and not finished} for these engines (a queue_request, which the
+        hub answers on this port too), or None if no usable answer."""
+        reply = self._request("queue_request", {"targets": list(engine_ids), "verbose": False}, wait)
+        if reply is None or reply["msg_type"] != "queue_reply":
+            return None
+        try:
+            return {int(eid): int(reply["content"][str(eid)]["queue"]) + int(reply["content"][str(eid)]["tasks"]) for eid in engine_ids}
+        except (KeyError, TypeError, ValueError):
+            return None
+
     def unregister(self, engine_ids):
         """Tells the hub that these engines are gone; sent on their own (see close)."""
         sock = self.context.socket(zmq.DEALER)

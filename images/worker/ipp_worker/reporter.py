@@ -34,6 +34,9 @@ class Reporter:
         self.stopped = False
         self.failing = False
         self.sending = threading.Lock()
+        self.drain_wanted = False  # the watcher's word: the scaler wants this pod drained (see drain)
+        self.drained = None  # the worker's drain state, reported
+        self.on_drain = None  # called when drain_wanted changes
         self.thread = threading.Thread(target=self.run, name="reporter", daemon=True)
         self.thread.start()
 
@@ -54,6 +57,20 @@ class Reporter:
             self.sessions = sessions
             self.changed.set()
 
+    def drain_state(self, state):
+        """The worker's drain state (None, "busy" or "drained"): reported at once."""
+        if state != self.drained:
+            self.drained = state
+            self.changed.set()
+
+    def answered(self, answer):
+        """The watcher's answer to a report: whether it wants this pod drained."""
+        wanted = bool(answer.get("drain", False))
+        if wanted != self.drain_wanted:
+            self.drain_wanted = wanted
+            if self.on_drain is not None:
+                self.on_drain()
+
     def send(self, timeout=TIMEOUT_SECONDS):
         """One report; whether the watcher took it."""
         with self.sending:
@@ -65,12 +82,12 @@ class Reporter:
                 lines, self.lines = self.lines[:count], self.lines[count:]
                 if self.lines:
                     self.changed.set()
-            body = json.dumps({"pod": self.pod, "group": self.group, "engines": self.sessions, "lines": lines}).encode()
+            body = json.dumps({"pod": self.pod, "group": self.group, "engines": self.sessions, "drain": self.drained, "lines": lines}).encode()
             path = "/report"
             headers = {"Content-Type": "application/json", **auth.sign(self.key, "POST", path, body)}
             try:
-                with urllib.request.urlopen(urllib.request.Request(self.url, body, headers, method="POST"), timeout=timeout):
-                    pass
+                with urllib.request.urlopen(urllib.request.Request(self.url, body, headers, method="POST"), timeout=timeout) as response:
+                    text = response.read()
             except (OSError, urllib.error.URLError) as e:
                 with self.lines_lock:  # sent again with the next report
                     self.lines[:0] = lines
@@ -80,6 +97,12 @@ class Reporter:
                 self.failing = True
                 return False
             self.failing = False
+            try:
+                answer = json.loads(text)
+            except ValueError:
+                answer = None
+            if isinstance(answer, dict):
+                self.answered(answer)
             return True
 
     def run(self):

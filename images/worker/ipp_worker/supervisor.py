@@ -10,6 +10,7 @@ import uuid
 
 from . import hub as hub_client
 from . import policy, procs
+from .drain import Drain
 from .engines import Engine, engine_env
 from .log import log
 from .relay import NannyService
@@ -42,6 +43,7 @@ class Worker:
         self.subreaper = subreaper
         self.output = output
         self.reporter = reporter
+        self.drain = Drain(self, reporter) if reporter is not None else None
 
     def set_ready(self, ready):
         if ready:
@@ -194,6 +196,9 @@ class Worker:
         registered = answer.registered
         self.unregister_gone(registered)
         self.judge(answer, time.monotonic())
+        if self.drain is not None and self.drain.look(answer):  # drained: no engine runs or starts
+            self.set_ready(False)
+            return self.timing.wait_seconds
         self.set_ready(all(e.process is not None and e.session_id in registered for e in self.engines))
         now = time.monotonic()
         for engine in self.engines:
@@ -218,26 +223,30 @@ class Worker:
             self.nannies.close()
 
     def shutdown(self):
-        """Unregisters every engine the hub knows now, under the id it gives it now, and stops those
-        gracefully; kills the others. Not under the ids they had at the last look: a hub that has
-        since forgotten an engine may have given its id to another engine."""
+        """Stops every engine (see stop_engines) as the worker stops."""
         self.set_ready(False)
         running = [e for e in self.engines if e.process is not None]
         if not running and not self.gone:
             return
         answer = self.ask_hub()
-        registered = answer.registered if answer is not None else {}
+        self.stop_engines(answer.registered if answer is not None else {}, "the worker is shutting down")
+
+    def stop_engines(self, registered, why):
+        """Unregisters every engine the hub knows now (`registered`, its latest answer), under the id it
+        gives it now, and stops those gracefully; kills the others. Not under the ids they had at the last
+        look: a hub that has since forgotten an engine may have given its id to another engine."""
+        running = [e for e in self.engines if e.process is not None]
         known = [e for e in running if e.session_id in registered]
         unknown = [e for e in running if e.session_id not in registered]
         self.unregister_gone(registered, stopping=known)
         for engine in known:
             if not engine.gone:
-                log(f"stopping {engine}, unregistered as id {registered[engine.session_id]}: the worker is shutting down")
+                log(f"stopping {engine}, unregistered as id {registered[engine.session_id]}: {why}")
             self.drop_nanny(engine)
             if engine.process.poll() is None:
                 engine.process.terminate()
         # Stopped gracefully, their nannies would unregister ids the hub may have given to others.
-        self.kill(unknown, "the worker is shutting down (the controller does not know it)")
+        self.kill(unknown, f"{why} (the controller does not know it)")
         stop_seconds = self.timing.stop_seconds
         deadline = time.monotonic() + stop_seconds
         while time.monotonic() < deadline and any(e.process.poll() is None for e in known):

@@ -69,6 +69,7 @@ class FakeHub:
         self.request_times = []  # time.monotonic() of each of those
         self.answers = []  # (time.monotonic(), {session id: engine id}) for every connection_request answered
         self.bad_requests = 0
+        self.held = {}  # engine id -> tasks it holds, as a queue_request answers
         self._due = []  # (time.monotonic(), frames) of the answers waiting out the delay
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.ROUTER)
@@ -130,7 +131,14 @@ class FakeHub:
         request, _parent, _metadata, content = (json.loads(p) for p in parts)
         self.request_times.append(time.monotonic())
         self.requests.append((request, content))
-        if request["msg_type"] != "connection_request" or self.silent:
+        if self.silent:
+            return
+        if request["msg_type"] == "queue_request":
+            held = {str(t): {"queue": self.held.get(t, 0), "completed": 0, "tasks": 0} for t in content["targets"]}
+            reply = {"status": "ok", "unassigned": 0, **held}
+            self._due.append((time.monotonic() + self.delay, message(self.reply_key, header("queue_reply", self.session, "hub"), request, reply, identities)))
+            return
+        if request["msg_type"] != "connection_request":
             return
         snapshot = dict(self.registered)
         self.answers.append((time.monotonic(), snapshot))
