@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { LoadedConfig, loadConfig } from "./lib/config";
-import { totalEngines } from "./lib/groups";
+import { scales, totalEngines } from "./lib/groups";
 import { NOTEBOOK_PORT } from "./lib/ports";
 import { notebookPath } from "./lib/runtime";
 import { metricsUrl } from "./lib/monitoring";
@@ -21,7 +21,7 @@ interface CommonOutputs {
     /** Engines of all groups: what `len(rc.ids)` says once every engine is registered. */
     engines: number;
     /** Each worker group's shape, by name: pods, engines in each, GPUs of each. */
-    workerGroups: Record<string, { workers: number; enginesPerWorker: number; gpus: number }>;
+    workerGroups: Record<string, { workers: number; enginesPerWorker: number; gpus: number; minWorkers?: number; maxWorkers?: number }>;
     /** What each image's pods or containers run: the pushed digest, or the local image ID. */
     imageDigests: Record<"base" | "frontend" | "worker", pulumi.Output<string>>;
     /** Python, ipyparallel and every requested package as installed in the images: what a laptop client must match. */
@@ -85,6 +85,7 @@ function onKubernetes({ settings, credentials }: LoadedConfig, cluster: ClusterA
         namespace: settings.namespace,
         createNamespace: settings.createNamespace,
         registryCredentials: credentials,
+        scalerAdmissionPolicy: settings.scalerAdmissionPolicy,
         notebook: cluster.notebook && { ...cluster.notebook, serviceType: settings.notebookServiceType },
     });
     const outputs = present<KubernetesOutputs>({
@@ -163,7 +164,15 @@ export = async (): Promise<CommonOutputs & CommandOutputs & (KubernetesOutputs |
             workers: settings.workerGroups.reduce((sum, g) => sum + g.workers, 0),
             engines: totalEngines(settings.workerGroups),
             workerGroups: Object.fromEntries(
-                settings.workerGroups.map(g => [g.name, { workers: g.workers, enginesPerWorker: g.enginesPerWorker, gpus: g.gpus }]),
+                settings.workerGroups.map(g => [
+                    g.name,
+                    {
+                        workers: g.workers,
+                        enginesPerWorker: g.enginesPerWorker,
+                        gpus: g.gpus,
+                        ...(scales(g) ? { minWorkers: g.minWorkers, maxWorkers: g.maxWorkers } : {}),
+                    },
+                ]),
             ),
             imageDigests: { base: images.refs.base.id, frontend: images.refs.frontend.id, worker: images.refs.worker.id },
             environment: images.environment,

@@ -18,6 +18,9 @@ import { ClusterArgs, CommandOutputs, NotebookArgs, childOf, commandOutputs } fr
 import { adoptingProvider, notebookClaim } from "./kubernetes-storage";
 import { clusterSecrets } from "./kubernetes-secrets";
 import { NotebookAccess, notebookAccess } from "./kubernetes-notebook";
+import { scalerAccount, scalerGrants } from "./kubernetes-scaler";
+import { scales } from "../lib/groups";
+import { scalingGroups } from "../lib/scaling";
 
 export interface KubernetesNotebookArgs extends NotebookArgs {
     /** Type of the notebook's own Service: ClusterIP (reach it with `kubectl port-forward`), NodePort or LoadBalancer. */
@@ -31,6 +34,8 @@ export interface KubernetesClusterArgs extends ClusterArgs {
     createNamespace: boolean;
     /** Registry credentials for the image pull secret; without them, nodes pull anonymously. */
     registryCredentials?: RegistryCredentials;
+    /** With a group that scales: the admission policy that holds the scaler's token to the groups' bounds. */
+    scalerAdmissionPolicy: boolean;
     notebook?: KubernetesNotebookArgs;
 }
 
@@ -108,6 +113,10 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             imagePullSecrets: secrets.pullSecrets,
         });
 
+        // The scaler, when a group scales: the Pod runs as its ServiceAccount.
+        const scalerNames = { account: names.scaler, scaling: names.scaling };
+        const scaler = scalingGroups(args.workerGroups).length > 0 ? scalerAccount(child, meta("frontend"), scalerNames) : undefined;
+
         // A fixed name: a replacement deletes the old controller before the new one starts, since two
         // controllers behind one Service would split the engines between them.
         const frontend = child(
@@ -120,7 +129,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                         spec: frontendPodSpec(
                             containerSettings("frontend", args.frontendResources),
                             sources(configmapFn),
-                            { watchSeconds: args.monitoring.watchSeconds, cluster: instance },
+                            { watchSeconds: args.monitoring.watchSeconds, cluster: instance, scaler },
                             notebook && {
                                 app: notebook.app,
                                 resources: notebook.resources,
@@ -136,7 +145,8 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         );
 
         // One Deployment per group, named after it. Its name is never changed: the default group of a
-        // stack from before names followed the stack keeps the name Pulumi gave it.
+        // stack from before names followed the stack keeps the name Pulumi gave it. A group that scales
+        // leaves its count to the scaler after creation (`workers` is where it starts).
         const workerAnnotations = { ...imageAnnotations("worker"), [CONNECTION_ANNOTATION]: connectionDigest(names) };
         const workers = args.workerGroups.map(group =>
             child(
@@ -160,7 +170,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
                         },
                         o,
                     ),
-                { dependsOn: [frontend], ignoreChanges: ["metadata.name"] },
+                { dependsOn: [frontend], ignoreChanges: ["metadata.name", ...(scales(group) ? ["spec.replicas"] : [])] },
             ),
         );
 
@@ -181,6 +191,10 @@ export class KubernetesCluster extends pulumi.ComponentResource {
         this.serviceName = service.metadata.name;
         const deployments = pulumi.all(workers.map(w => w.metadata.name));
         this.deploymentNames = deployments.apply(all => Object.fromEntries(args.workerGroups.map((g, i) => [g.name, all[i]])));
+        if (scaler) {
+            const where = { metadata: meta("frontend"), namespace: args.namespace, instance, names: scalerNames, admissionPolicy: args.scalerAdmissionPolicy };
+            scalerGrants(child, where, args.workerGroups, this.deploymentNames, workers);
+        }
         this.commands = commandOutputs(
             pulumi.all([namespace, deployments]).apply(([ns, all]) =>
                 commands.clusterCommands(

@@ -18,6 +18,7 @@ import { NotebookApp } from "./runtime";
 import { NotebookStorage, SharedVolume, parseStorage } from "./storage";
 import { WorkerGroup, parseWorkers } from "./groups";
 import { MonitoringSettings, parseMonitoring, scrapersProblem } from "./monitoring";
+import { scalingProblem } from "./scaling";
 
 /** Where the settings are declared. */
 export const PROJECT_FILE = path.join(__dirname, "..", "Pulumi.yaml");
@@ -61,6 +62,8 @@ export interface ClusterConfig extends RegistrySettings {
     sharedVolume?: SharedVolume;
     /** The watcher's period, who scrapes it, the PodMonitor and the dashboard. */
     monitoring: MonitoringSettings;
+    /** With a group that scales: declare the admission policy that holds the scaler's token to its bounds. */
+    scalerAdmissionPolicy: boolean;
 }
 
 /** The prefix of every object name, and the instance label. */
@@ -101,13 +104,16 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
     const namespace = parseNamespace(s, stack);
     const images = parseSoftware(s);
     const frontend = s.resources("frontend");
-    const workers = parseWorkers(s);
+    const { listed, ...workers } = parseWorkers(s);
+    const scalerAdmissionPolicy = s.boolean("scalerAdmissionPolicy");
     const notebook = s.boolean("notebook");
     const notebookApp = parseNotebookApp(s, images.software);
     const notebookServiceType = s.choice("notebookServiceType", SERVICE_TYPES);
     const notebookResources = s.resources("notebook");
     const storage = parseStorage(s, target);
     const monitoring = parseMonitoring(s, target === "docker");
+    const cannotScale = scalingProblem(workers.workerGroups, target, listed);
+    if (cannotScale) s.problem(cannotScale);
     if (target === "kubernetes") {
         const workerPods = workers.workerGroups.map(g => workerLabels(names.instance, g.name));
         const problem = scrapersProblem(monitoring.scrapers, namespace.namespace, workerPods);
@@ -128,6 +134,7 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
         notebookResources,
         ...storage,
         monitoring,
+        scalerAdmissionPolicy,
     };
 }
 

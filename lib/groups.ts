@@ -13,8 +13,11 @@ import { PathProblems, SettingsReader, integer, isObject, parseJson, shown } fro
 export interface WorkerGroup extends Placement {
     /** A DNS label of at most 20 characters; engines see it as IPP_WORKER_GROUP. */
     name: string;
-    /** Worker pods (0 to 1000). */
+    /** Worker pods (0 to 1000): the count, or, when the group scales, the count it starts with. */
     workers: number;
+    /** How far the scaler may size the group (minWorkers ≤ workers ≤ maxWorkers); both workers: it does not scale. */
+    minWorkers: number;
+    maxWorkers: number;
     /** Engines in each pod (1 to 256); the pod is Ready only while all of them are registered. */
     enginesPerWorker: number;
     /** CPU request and memory request/limit of each pod (all its engines together). */
@@ -38,12 +41,28 @@ export const MAX_ENGINES_PER_WORKER = 256;
  */
 export const ENGINE_MEMORY = "160Mi";
 
-const GROUP_FIELDS = ["name", "workers", "enginesPerWorker", "cpu", "memory", "gpus", "nodeSelector", "tolerations", "affinity", "priorityClassName"];
+const GROUP_FIELDS = [
+    "name",
+    "workers",
+    "minWorkers",
+    "maxWorkers",
+    "enginesPerWorker",
+    "cpu",
+    "memory",
+    "gpus",
+    "nodeSelector",
+    "tolerations",
+    "affinity",
+    "priorityClassName",
+];
 const GROUP_NAME = new RegExp(`^[a-z]([-a-z0-9]{0,${MAX_GROUP_LENGTH - 2}}[a-z0-9])?$`);
 
 /** What today's settings describe, and the defaults of every group's fields. */
 export interface GroupDefaults {
     workers: number;
+    /** `minWorkers`/`maxWorkers` of today's settings; undefined: `workers`. */
+    minWorkers?: number;
+    maxWorkers?: number;
     enginesPerWorker: number;
     cpu: string;
     memory: string;
@@ -54,6 +73,8 @@ export function defaultGroup(d: GroupDefaults): WorkerGroup {
     return {
         name: DEFAULT_GROUP,
         workers: d.workers,
+        minWorkers: d.minWorkers ?? d.workers,
+        maxWorkers: d.maxWorkers ?? d.workers,
         enginesPerWorker: d.enginesPerWorker,
         cpu: d.cpu,
         memory: d.memory,
@@ -64,9 +85,34 @@ export function defaultGroup(d: GroupDefaults): WorkerGroup {
     };
 }
 
-/** Engines of all groups together. */
-export function totalEngines(groups: WorkerGroup[]): number {
-    return groups.reduce((sum, g) => sum + g.workers * g.enginesPerWorker, 0);
+/** Engines of all groups together (at their most, `maxWorkers` pods each, with `most`). */
+export function totalEngines(groups: WorkerGroup[], most = false): number {
+    return groups.reduce((sum, g) => sum + (most ? g.maxWorkers : g.workers) * g.enginesPerWorker, 0);
+}
+
+/** Whether the scaler sizes the group. */
+export function scales(group: WorkerGroup): boolean {
+    return group.minWorkers !== group.workers || group.maxWorkers !== group.workers;
+}
+
+/** Checks minWorkers ≤ workers ≤ maxWorkers; `path` names the fields (`ipp-cluster:` or `ipp-cluster:workerGroups[1].`). */
+function boundsProblem(g: WorkerGroup, path: (field: string) => string): string | undefined {
+    const numbers = [g.minWorkers, g.workers, g.maxWorkers];
+    if (!numbers.every(Number.isInteger) || (g.minWorkers <= g.workers && g.workers <= g.maxWorkers)) return undefined;
+    return (
+        `${path("minWorkers")} ≤ ${path("workers")} ≤ ${path("maxWorkers")} must hold (the scaler sizes the group between them, starting at workers); ` +
+        `got ${g.minWorkers}, ${g.workers}, ${g.maxWorkers}.`
+    );
+}
+
+/** `minWorkers`/`maxWorkers` of today's settings: an integer from 0 to 1000, or "" for `workers`. */
+function optionalCount(s: SettingsReader, name: string): number | undefined {
+    const text = s.text(name);
+    if (text === "") return undefined;
+    const n = integer(text);
+    if (n >= 0 && n <= MAX_WORKERS) return n;
+    s.problem(`${key(name)} must be an integer from 0 to ${MAX_WORKERS}, or "" for workers; got ${shown(text)}.`);
+    return undefined;
 }
 
 /** Checks that each pod's memory holds its engines; `path` names the memory setting. */
@@ -83,16 +129,19 @@ const countable = (n: number) => n >= 1 && n <= MAX_ENGINES_PER_WORKER;
  * The worker groups and the GPU resource: `workerGroups` when set (each group's fields default to
  * enginesPerWorker, workerCpu and workerMemory), else one group `default` of `workers` pods.
  */
-export function parseWorkers(s: SettingsReader): { workerGroups: WorkerGroup[]; gpuResource: string } {
+export function parseWorkers(s: SettingsReader): { workerGroups: WorkerGroup[]; gpuResource: string; listed: boolean } {
     const workers = s.integer("workers", 0, MAX_WORKERS);
     const enginesPerWorker = s.integer("enginesPerWorker", 1, MAX_ENGINES_PER_WORKER);
     const worker = s.resources("worker");
-    const parsed = parseWorkerGroups(s.json("workerGroups"), { workers, enginesPerWorker, ...worker });
+    const bounds = { minWorkers: optionalCount(s, "minWorkers"), maxWorkers: optionalCount(s, "maxWorkers") };
+    const parsed = parseWorkerGroups(s.json("workerGroups"), { workers, enginesPerWorker, ...bounds, ...worker });
     parsed.problems.forEach(p => s.problem(p));
-    if (parsed.listed && s.isSet("workers")) {
-        s.problem(
-            `${key("workers")} cannot be set together with ${key("workerGroups")}: give each group its own workers (\`pulumi config rm workers\`); got workers ${shown(s.text("workers"))}.`,
-        );
+    for (const name of ["workers", "minWorkers", "maxWorkers"]) {
+        if (parsed.listed && s.isSet(name)) {
+            s.problem(
+                `${key(name)} cannot be set together with ${key("workerGroups")}: give each group its own ${name} (\`pulumi config rm ${name}\`); got ${name} ${shown(s.text(name))}.`,
+            );
+        }
     }
     const gpuResource = s.text("gpuResource");
     if (!isResourceName(gpuResource)) {
@@ -100,7 +149,7 @@ export function parseWorkers(s: SettingsReader): { workerGroups: WorkerGroup[]; 
             `${key("gpuResource")} must be an extended resource name (a domain, "/", a name), such as nvidia.com/gpu or amd.com/gpu; got ${shown(gpuResource)}.`,
         );
     }
-    return { workerGroups: parsed.groups, gpuResource };
+    return { workerGroups: parsed.groups, gpuResource, listed: parsed.listed };
 }
 
 /**
@@ -131,14 +180,19 @@ export function parseWorkerGroups(text: string, defaults: GroupDefaults): { grou
         else seen.set(g.name, i);
     });
     // The total only once every group's own numbers are right: one problem, told once.
-    const counted = groups.every(g => g.workers >= 0 && g.workers <= MAX_WORKERS && countable(g.enginesPerWorker));
-    const engines = totalEngines(groups);
+    const counted = groups.every(g => [g.workers, g.maxWorkers].every(n => n >= 0 && n <= MAX_WORKERS) && countable(g.enginesPerWorker));
+    const engines = totalEngines(groups, true);
     if (counted && engines > MAX_ENGINES) {
-        const what = listed ? "over all groups" : `(${key("workers")} × ${key("enginesPerWorker")})`;
+        const most = groups.some(scales) ? "maxWorkers" : "workers";
+        const what = listed ? "over all groups" : `(${key(most)} × ${key("enginesPerWorker")})`;
         p.list.push(
-            `The cluster may have at most ${MAX_ENGINES} engines ${what}; got ${engines} (${groups.map(g => `${g.name}: ${g.workers} × ${g.enginesPerWorker}`).join(", ")}).`,
+            `The cluster may have at most ${MAX_ENGINES} engines ${what}; got ${engines} (${groups.map(g => `${g.name}: ${g.maxWorkers} × ${g.enginesPerWorker}`).join(", ")}).`,
         );
     }
+    groups.forEach((g, i) => {
+        const problem = boundsProblem(g, field => (listed ? `${base}[${i}].${field}` : key(field)));
+        if (problem) p.list.push(problem);
+    });
     if (!listed) checkTodaysMemory();
     return { groups, listed, problems: p.list };
 }
@@ -164,6 +218,9 @@ function parseGroup(raw: unknown, path: string, d: GroupDefaults, p: PathProblem
         return n;
     };
     const workers = count("workers", 0, MAX_WORKERS);
+    const bound = (field: string) => (raw[field] === undefined ? workers : count(field, 0, MAX_WORKERS));
+    const minWorkers = bound("minWorkers");
+    const maxWorkers = bound("maxWorkers");
     const enginesPerWorker = count("enginesPerWorker", 1, MAX_ENGINES_PER_WORKER, d.enginesPerWorker);
     const gpus = count("gpus", 0, 64, 0);
     const cpu = raw.cpu ?? d.cpu;
@@ -179,6 +236,8 @@ function parseGroup(raw: unknown, path: string, d: GroupDefaults, p: PathProblem
     return {
         name: String(name),
         workers,
+        minWorkers,
+        maxWorkers,
         enginesPerWorker,
         cpu: String(cpu),
         memory: String(memory),

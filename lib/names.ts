@@ -19,6 +19,7 @@ export const CONTAINERS = {
     controller: "controller",
     notebook: "notebook",
     watcher: "watcher",
+    scaler: "scaler",
     engine: "engine",
 };
 
@@ -60,6 +61,9 @@ export function clusterNames(prefix: string) {
         notebook: `${prefix}-notebook`,
         /** The claim (on Docker, the volume) that holds the notebook's home folder, taken up again when kept. */
         notebookHome: `${prefix}-notebook-home`,
+        /** The scaler's ServiceAccount, Role and RoleBinding, and the ConfigMap with the groups' bounds. */
+        scaler: `${prefix}-scaler`,
+        scaling: `${prefix}-scaling`,
         /** A worker group's Deployment. */
         workers: (group: string) => `${prefix}-workers-${group}`,
         /** The Docker network. */
@@ -117,17 +121,20 @@ export type Component = "frontend" | "worker";
 export const GROUP_LABEL = `${PROJECT}/worker-group`;
 
 /** Labels that select a component's pods. Never put a version here: selectors are immutable. */
+/** The label that tells one cluster's objects from another's. */
+export const INSTANCE_LABEL = "app.kubernetes.io/instance";
+
 export function selectorLabels(instance: string, component: Component): Record<string, string> {
     return {
         "app.kubernetes.io/name": PROJECT,
-        "app.kubernetes.io/instance": instance,
+        [INSTANCE_LABEL]: instance,
         "app.kubernetes.io/component": component,
     };
 }
 
 /** Labels that select every pod of one deployment of the cluster. */
 export function instanceLabels(instance: string): Record<string, string> {
-    return { "app.kubernetes.io/name": PROJECT, "app.kubernetes.io/instance": instance };
+    return { "app.kubernetes.io/name": PROJECT, [INSTANCE_LABEL]: instance };
 }
 
 /** The full label set for objects; `component` is left out for objects shared by both sides. */

@@ -96,3 +96,6 @@ export const METRICS_PORT: NamedPort = { name: "http-metrics", port: 10120 };
  * and the workers' reports (images/base/ipp_cluster/__init__.py names it too).
  */
 export const WATCHER_PORT: NamedPort = { name: "http-watcher", port: 10121 };
+
+/** The scaler's requests, passed on by the watcher: on the frontend Pod's loopback only, in no Service. */
+export const SCALER_PORT: NamedPort = { name: "http-scaler", port: 10122 };

@@ -10,6 +10,8 @@ import type { Resources } from "../quantities";
 import type { SharedVolume } from "../storage";
 import { FRONTEND_GRACE_SECONDS, NotebookApp, controllerCommand, frontendEnv, notebookCommand, notebookEnv } from "../runtime";
 import { WATCHER_RESOURCES, watcherCommand, watcherEnv, watcherUrl } from "../monitoring";
+import { scalerUrl } from "../scaling";
+import { ScalerSettings, scalerParts } from "./scaler";
 import {
     Container,
     ContainerSettings,
@@ -40,10 +42,11 @@ export interface NotebookSettings {
     shared?: SharedVolume;
 }
 
-/** The watcher beside the controller: how often it asks, and the cluster's name on its metrics. */
+/** The watcher beside the controller: how often it asks, the cluster's name on its metrics, and the scaler beside it, if any. */
 export interface WatcherSettings {
     watchSeconds: number;
     cluster: string;
+    scaler?: ScalerSettings;
 }
 
 /**
@@ -56,19 +59,37 @@ function watcherContainer(settings: ContainerSettings, watcher: WatcherSettings)
     return container(
         CONTAINERS.watcher,
         { ...settings, resources: WATCHER_RESOURCES },
-        { args: watcherCommand(), env: watcherEnv(watcher.watchSeconds, watcher.cluster), ports: containerPorts([METRICS_PORT, WATCHER_PORT]) },
+        {
+            args: watcherCommand(),
+            env: [...watcherEnv(watcher.watchSeconds, watcher.cluster), ...(watcher.scaler ? [{ name: "IPP_SCALER_URL", value: scalerUrl() }] : [])],
+            ports: containerPorts([METRICS_PORT, WATCHER_PORT]),
+        },
         "watcher-home",
     );
 }
 
 /**
- * The controller Pod's spec: the controller, the watcher and, when `notebook` is given, a notebook server. The
+ * The controller Pod's spec: the controller, the watcher, the scaler when a group scales (the Pod then runs
+ * as the scaler's ServiceAccount, whose token only the scaler's container mounts) and, when `notebook` is
+ * given, a notebook server. The
  * notebook's home folder is its claim (or an emptyDir) and holds the notebooks; the IPython profile,
  * where both containers write the keyed connection files, is an emptyDir of its own mounted over
  * `.ipython`, so that no key lands on the claim. The controller's own home is an emptyDir. The
  * notebook reads its token from a Secret of its own.
  */
 export function frontendPodSpec(settings: ContainerSettings, sources: PodSources, watcher: WatcherSettings, notebook?: NotebookSettings): PodSpec {
+    const spec = controllerPodSpec(settings, sources, watcher, notebook);
+    if (!watcher.scaler) return spec;
+    const scaler = scalerParts(settings, watcher.scaler, watcher.watchSeconds);
+    return {
+        ...spec,
+        serviceAccountName: watcher.scaler.serviceAccountName,
+        containers: [...(spec.containers as Container[]), scaler.container],
+        volumes: [...(spec.volumes as Volume[]), ...scaler.volumes],
+    };
+}
+
+function controllerPodSpec(settings: ContainerSettings, sources: PodSources, watcher: WatcherSettings, notebook?: NotebookSettings): PodSpec {
     const profileMount: VolumeMount[] = notebook ? [{ name: "ipython", mountPath: PATHS.ipythonDir }] : [];
     const controller = container(CONTAINERS.controller, settings, {
         args: controllerCommand(settings.resources.memory),

@@ -14,6 +14,8 @@ describe("worker settings: enginesPerWorker, workerGroups, gpuResource, namePref
                 {
                     name: "default",
                     workers: 3,
+                    minWorkers: 3,
+                    maxWorkers: 3,
                     enginesPerWorker: 1,
                     cpu: "500m",
                     memory: "1Gi",
@@ -61,6 +63,8 @@ describe("worker settings: enginesPerWorker, workerGroups, gpuResource, namePref
                 {
                     name: "cpu",
                     workers: 20,
+                    minWorkers: 20,
+                    maxWorkers: 20,
                     enginesPerWorker: 1,
                     cpu: "500m",
                     memory: "1Gi",
@@ -139,7 +143,7 @@ describe("worker settings: enginesPerWorker, workerGroups, gpuResource, namePref
             [
                 "an unknown field",
                 [{ name: "cpu", workers: 1, replicas: 3 }],
-                `${GROUPS}[0].replicas is not a field of a worker group, which takes name, workers, enginesPerWorker, cpu, memory, gpus, nodeSelector, tolerations, affinity, priorityClassName; got 3.`,
+                `${GROUPS}[0].replicas is not a field of a worker group, which takes name, workers, minWorkers, maxWorkers, enginesPerWorker, cpu, memory, gpus, nodeSelector, tolerations, affinity, priorityClassName; got 3.`,
             ],
             [
                 "a toleration without key or operator Exists",

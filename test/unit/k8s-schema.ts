@@ -3,8 +3,7 @@
  */
 import * as assert from "assert";
 import { Declared, ProgramRun, declaredName } from "../../testbed/program";
-
-const esmImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<any>;
+import { esmImport } from "../../testbed/esm";
 
 /** The model of each kind the program declares. */
 async function models(): Promise<Record<string, any>> {
@@ -18,6 +17,11 @@ async function models(): Promise<Record<string, any>> {
         PersistentVolumeClaim: core.PersistentVolumeClaim,
         Deployment: (await esmImport("kubernetes-models/apps/v1")).Deployment,
         NetworkPolicy: (await esmImport("kubernetes-models/networking.k8s.io/v1")).NetworkPolicy,
+        ServiceAccount: core.ServiceAccount,
+        Role: (await esmImport("kubernetes-models/rbac.authorization.k8s.io/v1")).Role,
+        RoleBinding: (await esmImport("kubernetes-models/rbac.authorization.k8s.io/v1")).RoleBinding,
+        ValidatingAdmissionPolicy: (await esmImport("kubernetes-models/admissionregistration.k8s.io/v1")).ValidatingAdmissionPolicy,
+        ValidatingAdmissionPolicyBinding: (await esmImport("kubernetes-models/admissionregistration.k8s.io/v1")).ValidatingAdmissionPolicyBinding,
     };
 }
 

@@ -196,7 +196,7 @@ describe("the Grafana dashboard", () => {
     });
 
     it("the watcher's port is the one ipp_cluster asks by default", () => {
-        const m = /^WATCHER_PORT = (\d+)/m.exec(fs.readFileSync(path.join(ROOT, "images/base/ipp_cluster/__init__.py"), "utf8"));
+        const m = /^WATCHER_PORT = (\d+)/m.exec(fs.readFileSync(path.join(ROOT, "images/base/ipp_cluster/client.py"), "utf8"));
         assert.strictEqual(Number(m?.[1]), WATCHER_PORT.port);
     });
 });

@@ -2,6 +2,8 @@
 export const GPU_GROUP = {
     name: "gpu",
     workers: 2,
+    minWorkers: 2,
+    maxWorkers: 2,
     enginesPerWorker: 2,
     cpu: "8",
     memory: "32Gi",
