@@ -4,6 +4,7 @@
  * (the downward API's pod name), mounts. Any field it does not understand stops it.
  */
 import { TEST_LABEL, inspect } from "./docker-cli";
+import type { ApiAccess } from "./api-server";
 import { HostVolume, only } from "./declared";
 import { cpuCores, cpuShares, memoryBytes } from "../lib/quantities";
 
@@ -25,7 +26,7 @@ const PULL = { Always: "always", IfNotPresent: "missing", Never: "never" } as Re
 export async function containerRunArgs(
     pod: string,
     c: any,
-    options: { podSecurity: any; volumes: Map<string, HostVolume>; grace: number; restart: string; hosts: Iterable<string>; runLabel: string },
+    options: { podSecurity: any; volumes: Map<string, HostVolume>; grace: number; restart: string; hosts: Iterable<string>; runLabel: string; api?: ApiAccess },
 ): Promise<string[]> {
     const { podSecurity, volumes, grace, restart } = options;
     const where = `container ${c.name}`;
@@ -82,6 +83,8 @@ export async function containerRunArgs(
         if (c.resources.limits?.memory) args.push("--memory", memory(c.resources.limits.memory));
     }
 
+    // What a kubelet gives every container, service links or not: where the API server is.
+    if (options.api) args.push("--env", `KUBERNETES_SERVICE_HOST=${LOOPBACK}`, "--env", `KUBERNETES_SERVICE_PORT=${options.api.port}`);
     for (const e of c.env ?? []) {
         only(e, ["name", "value", "valueFrom"], `${where}.env ${e.name}`);
         if (e.valueFrom) {

@@ -16,6 +16,7 @@ import { DeclaredObjects, HostVolume, PodTemplate, RunningPod, only } from "./de
 import { containerRunArgs } from "./container-args";
 import { VolumeStandIns, hostVolume } from "./volumes";
 import { sleep } from "./time";
+import type { ApiAccess } from "./api-server";
 
 const LOOPBACK = "127.0.0.1";
 /** The labels of the one node this kubelet is. */
@@ -27,6 +28,8 @@ const NODE_LABELS: Record<string, string> = {
 
 export class Kubelet {
     private readonly hosts = new Set<string>();
+    /** The API server pods reach (KUBERNETES_SERVICE_HOST/PORT) and that projected tokens are for, once one serves. */
+    api?: ApiAccess;
 
     /** `volumes`: the stand-ins for claims and exports; by default the run's own, knowing the declared claims. */
     constructor(
@@ -66,6 +69,7 @@ export class Kubelet {
             spec,
             [
                 "automountServiceAccountToken",
+                "serviceAccountName",
                 "enableServiceLinks",
                 "securityContext",
                 "terminationGracePeriodSeconds",
@@ -93,7 +97,7 @@ export class Kubelet {
         const volumeDir = fs.mkdtempSync(path.join(os.tmpdir(), `ipp-pod-${name}-`));
         fs.chmodSync(volumeDir, 0o755);
         const volumes = new Map<string, HostVolume>();
-        for (const v of spec.volumes ?? []) volumes.set(v.name, hostVolume(v, volumeDir, podSecurity, this.objects, this.volumes));
+        for (const v of spec.volumes ?? []) volumes.set(v.name, hostVolume(v, volumeDir, podSecurity, this.objects, this.volumes, this.api));
 
         const restart = { Always: "always", OnFailure: "on-failure", Never: "no" }[(spec.restartPolicy as string) ?? "Always"];
         if (!restart) throw new Error(`the test kubelet does not know restartPolicy ${spec.restartPolicy}`);
@@ -106,6 +110,7 @@ export class Kubelet {
                 restart,
                 hosts: this.hosts,
                 runLabel: this.runLabel,
+                api: this.api,
             });
             const id = (await docker(["run", "-d", ...args])).stdout.trim();
             containers.push({ name: c.name, id });

@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type { ApiAccess } from "./api-server";
 import { DeclaredObjects, HostVolume, only } from "./declared";
 
 /** The user the images run as, who owns the stand-in exports. */
@@ -100,11 +101,38 @@ function applyFsGroup(dir: string, fsGroup: number, policy: string) {
 }
 
 /**
+ * A projected volume of the one kind pods here have: the ServiceAccount token (for the test API server),
+ * the cluster's CA (kube-root-ca.crt) and the namespace (downward API).
+ */
+function projectedFiles(v: any, api?: ApiAccess): Record<string, string> {
+    only(v.projected, ["sources", "defaultMode"], `volume ${v.name}.projected`);
+    if (!api) throw new Error(`volume ${v.name}: a projected token, but no API server serves`);
+    const files: Record<string, string> = {};
+    for (const source of v.projected.sources) {
+        only(source, ["serviceAccountToken", "configMap", "downwardAPI"], `volume ${v.name}.projected.sources`);
+        if (source.serviceAccountToken) {
+            only(source.serviceAccountToken, ["path", "expirationSeconds"], `volume ${v.name}.projected serviceAccountToken`);
+            files[source.serviceAccountToken.path] = api.token;
+        } else if (source.configMap) {
+            if (source.configMap.name !== "kube-root-ca.crt")
+                throw new Error(`volume ${v.name}: the test kubelet projects the ConfigMap kube-root-ca.crt only`);
+            for (const item of source.configMap.items) files[item.path] = api.caPem;
+        } else {
+            for (const item of source.downwardAPI.items) {
+                if (item.fieldRef?.fieldPath !== "metadata.namespace") throw new Error(`volume ${v.name}: the test kubelet projects metadata.namespace only`);
+                files[item.path] = api.namespace;
+            }
+        }
+    }
+    return files;
+}
+
+/**
  * A pod's volume `v` as a host folder: ConfigMaps and Secrets (of `objects`) as files, emptyDirs as
  * fresh folders in `podDir`, claims and NFS exports as the `standIns`' folders.
  */
-export function hostVolume(v: any, podDir: string, podSecurity: any, objects: DeclaredObjects, standIns: VolumeStandIns): HostVolume {
-    only(v, ["name", "configMap", "secret", "emptyDir", "persistentVolumeClaim", "nfs"], `volume ${v.name}`);
+export function hostVolume(v: any, podDir: string, podSecurity: any, objects: DeclaredObjects, standIns: VolumeStandIns, api?: ApiAccess): HostVolume {
+    only(v, ["name", "configMap", "secret", "emptyDir", "persistentVolumeClaim", "nfs", "projected"], `volume ${v.name}`);
     const fsGroup: number | undefined = podSecurity.fsGroup;
     if (v.persistentVolumeClaim) {
         only(v.persistentVolumeClaim, ["claimName", "readOnly"], `volume ${v.name}.persistentVolumeClaim`);
@@ -125,9 +153,12 @@ export function hostVolume(v: any, podDir: string, podSecurity: any, objects: De
     }
     let files: Record<string, string>;
     let mode: number;
-    if (v.configMap) {
-        only(v.configMap, ["name", "defaultMode"], `volume ${v.name}.configMap`);
-        const data = objects.configMaps.get(v.configMap.name);
+    if (v.projected) {
+        files = projectedFiles(v, api);
+        mode = v.projected.defaultMode ?? 0o644;
+    } else if (v.configMap) {
+        only(v.configMap, ["name", "defaultMode", "optional"], `volume ${v.name}.configMap`);
+        const data = objects.configMaps.get(v.configMap.name) ?? (v.configMap.optional ? {} : undefined);
         if (!data) throw new Error(`volume ${v.name}: no ConfigMap ${v.configMap.name} is declared`);
         files = data;
         mode = v.configMap.defaultMode ?? 0o644;
