@@ -6,8 +6,11 @@
 #   bash scripts/e2e.sh login              # pulumi login --local (changes your global Pulumi login)
 #   bash scripts/e2e.sh up                 # stack ci: registry localhost:5001/ipp, 2 workers, pulumi up
 #   bash scripts/e2e.sh seed 2 [SECONDS]   # the stack's seedTest must print [0, 1] and two greetings
+#   bash scripts/e2e.sh scale 3            # ipp_cluster.scale(3) in the notebook's container; 3 replicas
+#   bash scripts/e2e.sh seed 3 120
+#   bash scripts/e2e.sh up-keeps 3         # pulumi up again: no conflict, 3 replicas kept, no changes left
 #   bash scripts/e2e.sh replace-frontend   # delete the frontend Pod, pulumi up --refresh recreates it
-#   bash scripts/e2e.sh seed 2 120
+#   bash scripts/e2e.sh seed 3 120
 #   bash scripts/e2e.sh down               # pulumi destroy
 #   bash scripts/e2e.sh namespace-gone     # waits until namespace ipp-ci no longer exists
 #   bash scripts/e2e.sh diagnose           # what the cluster holds, when a step failed
@@ -15,7 +18,8 @@
 #
 # Needs: docker, kind, kubectl, pulumi, and `npm ci` done. The environment chooses the stack
 # (IPP_E2E_STACK, default ci), its registry (IPP_E2E_REGISTRY, default localhost:5001/ipp) and
-# its workers (IPP_E2E_WORKERS, default 2); PULUMI_CONFIG_PASSPHRASE as Pulumi needs it.
+# its workers (IPP_E2E_WORKERS, default 2, and IPP_E2E_MAX_WORKERS, default 4, for the scaler);
+# PULUMI_CONFIG_PASSPHRASE as Pulumi needs it.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,6 +28,7 @@ readonly STACK=${IPP_E2E_STACK:-ci}
 readonly NAMESPACE="ipp-$STACK"
 readonly REGISTRY=${IPP_E2E_REGISTRY:-localhost:5001/ipp}
 readonly WORKERS=${IPP_E2E_WORKERS:-2}
+readonly MAX_WORKERS=${IPP_E2E_MAX_WORKERS:-4}
 readonly CLUSTER=${IPP_E2E_CLUSTER:-ipp-e2e}
 # kind v0.32.0's default node image, pinned by digest.
 readonly KIND_NODE_IMAGE=kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977baea8a6e553784dab7b84759d1014dbd78f7ebd5
@@ -97,10 +102,42 @@ login() {
 
 up() {
     is_count "$WORKERS" || fail "IPP_E2E_WORKERS must be a whole number; got '$WORKERS'."
+    is_count "$MAX_WORKERS" || fail "IPP_E2E_MAX_WORKERS must be a whole number; got '$MAX_WORKERS'."
     pulumi stack select --create "$STACK"
     pulumi config set --stack "$STACK" registry "$REGISTRY"
     pulumi config set --stack "$STACK" workers "$WORKERS"
+    pulumi config set --stack "$STACK" maxWorkers "$MAX_WORKERS"
     pulumi up --yes --stack "$STACK"
+}
+
+# The replicas the worker Deployment asks for now.
+replicas() {
+    local deployment
+    deployment=$(pulumi stack output workerDeployment --stack "$STACK")
+    kubectl get deployment "$deployment" -n "$NAMESPACE" -o jsonpath='{.spec.replicas}'
+}
+
+# ipp_cluster.scale(N) where a notebook's kernel runs (the notebook's container: the same Python and
+# client file), then the Deployment must ask for N.
+scale() {
+    local n=${1:-} pod out
+    is_count "$n" || fail "usage: scale N; got '$n'."
+    pod=$(pulumi stack output frontendPod --stack "$STACK")
+    out=$(kubectl exec -n "$NAMESPACE" "$pod" -c notebook -- python3 -c \
+        "import json, ipp_cluster; r = ipp_cluster.scale($n, timeout=240); print(json.dumps(dict(r))); assert r['done'], r")
+    log "scale: $out"
+    [[ "$(replicas)" == "$n" ]] || fail "the worker Deployment asks for $(replicas) replicas after scale($n)."
+}
+
+# pulumi up after the scaler changed the count: it must succeed (no conflict on spec.replicas), keep N,
+# and leave nothing to change.
+up_keeps() {
+    local n=${1:-}
+    is_count "$n" || fail "usage: up-keeps N; got '$n'."
+    pulumi up --yes --stack "$STACK"
+    [[ "$(replicas)" == "$n" ]] || fail "pulumi up changed the scaler's $n replicas to $(replicas)."
+    pulumi preview --expect-no-changes --stack "$STACK"
+    log "up-keeps: pulumi up kept $n replicas."
 }
 
 # What the seed's test prints with N engines: their ids, then one greeting from each.
@@ -202,6 +239,8 @@ case "$subcommand" in
     login) login ;;
     up) up ;;
     seed) seed "$@" ;;
+    scale) scale "$@" ;;
+    up-keeps) up_keeps "$@" ;;
     replace-frontend) replace_frontend ;;
     down) down ;;
     namespace-gone) namespace_gone "$@" ;;

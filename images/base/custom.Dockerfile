@@ -39,6 +39,7 @@ RUN /usr/local/lib/ipp/install-packages
 # ipp-cluster's own module (the watcher, and `ipp_cluster.status()` in the notebook), on the Python path
 # of the image's python3 through a .pth file, whatever its site-packages folder is.
 COPY ipp_cluster /usr/local/lib/ipp/python/ipp_cluster/
+COPY ipp_cluster.dist-info /usr/local/lib/ipp/python/ipp_cluster-0.1.0.dist-info/
 COPY --chmod=0755 ipp-watcher ipp-scaler /usr/local/bin/
 RUN purelib="$(python3 -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
  && mkdir -p "${purelib}" \

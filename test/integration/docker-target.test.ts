@@ -103,7 +103,7 @@ describe("the docker target on a real Docker engine", function () {
         }
     });
 
-    it("runs the watcher: its metrics on this machine's loopback (metricsUrl), status() in the notebook's container", async () => {
+    it("runs the watcher: its metrics on this machine's loopback (metricsUrl), status() in the notebook's container; scale() says it needs Kubernetes", async () => {
         await up();
         const url = run.outputs.metricsUrl;
         let metrics = "";
@@ -121,6 +121,9 @@ describe("the docker target on a real Docker engine", function () {
             .filter((n: string) => n.includes("-worker-"))
             .sort();
         assert.deepStrictEqual(JSON.parse(out.stdout), workers);
+        const scale = await docker(["exec", notebook.id, "python3", "-c", "import ipp_cluster; ipp_cluster.scale(2)"], { allowFailure: true });
+        assert.notStrictEqual(scale.code, 0);
+        assert.match(scale.stderr, /WatcherError: .*scaler runs on the Kubernetes target.*change `workers` in the stack's config and run `pulumi up`/);
     });
 
     it("shows the key nowhere docker inspect looks, and keeps its file readable by uid 1000 alone", async () => {

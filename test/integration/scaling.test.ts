@@ -19,6 +19,7 @@ import { Kernel, startKernel } from "../../testbed/notebook";
 import { CLIENT_FILE, CONTAINERS } from "../../lib/names";
 import { sleep } from "../../testbed/time";
 import { DELETION_COST } from "../../lib/scaling";
+import { find, runProgram } from "../../testbed/program";
 
 const RUN_LABEL = `scaling-${process.pid}-${Date.now()}`;
 const BASE_DIR = path.join(__dirname, "..", "..", "images", "base");
@@ -74,6 +75,11 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs: n
         await sleep(500);
     }
 }
+
+const cell = (c: { status: string; stdout: string; error: string }) => {
+    assert.strictEqual(c.status, "ok", c.error);
+    return c.stdout.trim().split("\n").pop();
+};
 
 const lastJson = (text: string) => JSON.parse(text.trim().split("\n").pop()!);
 
@@ -155,6 +161,24 @@ describe("sizing the cluster: scale(), adapt(), and scale-down that never remove
         await waitFor(async () => (await docker(["logs", scaler])).stdout.includes(`removed exactly ${removed}`), "the scaler's check of what went", 30_000);
     });
 
+    it('ipyparallel\'s own Cluster API: Cluster(controller="kubernetes", engines="kubernetes", n=1) adds a pod whose engine answers; stop_cluster() takes it away', async () => {
+        const cell = await scaleFromKernel(
+            [
+                "import ipyparallel as ipp",
+                'cluster = ipp.Cluster(controller="kubernetes", engines="kubernetes", n=1)',
+                "rc = cluster.start_and_connect_sync()",
+                "rc.wait_for_engines(3, timeout=60)",
+                "answers = rc[:].apply_sync(lambda: 'hi')",
+                "cluster.stop_cluster_sync()",
+                'print(json.dumps([answers, ipp_cluster.scaling()["groups"]["default"]["workers"]]))',
+            ].join("\n"),
+        );
+        assert.strictEqual(cell.status, "ok", cell.error);
+        assert.deepStrictEqual(JSON.parse(cell.stdout.trim().split("\n").pop()!), [["hi", "hi", "hi"], 2]);
+        await replicaSets.settled();
+        assert.ok((await cluster.waitAnswering(2, 30)).ok);
+    });
+
     it(`adapt(1, 4, idle_seconds=${IDLE_SECONDS}) over ${TASKS} one-second tasks: up to 4, every result right, down to 1 after the idle time, no busy pod removed`, async () => {
         const removedBefore = replicaSets.removals.length;
         const cell = await scaleFromKernel(`print(ipp_cluster.adapt(1, 4, idle_seconds=${IDLE_SECONDS}))`);
@@ -188,5 +212,23 @@ describe("sizing the cluster: scale(), adapt(), and scale-down that never remove
         for (let i = 1; i < downs.length; i++)
             assert.ok(downs[i] - downs[i - 1] >= IDLE_SECONDS * 1000 - 1000, `two scale-downs within one idle period: ${downs}`);
         console.log(`      adapt: grew to ${most} engines, ${removals.length} pods removed in ${downs.length} steps, none while busy`);
+    });
+
+    it("a pulumi up that lowers maxWorkers below the count: the scaler scales down to it, idle pods only", async () => {
+        const off = await scaleFromKernel("ipp_cluster.adapt(False)\nr = ipp_cluster.scale(3, timeout=120)\nprint(r['done'])");
+        assert.strictEqual(cell(off), "True");
+        const removedBefore = replicaSets.removals.length;
+        // What the kubelet does once the ConfigMap changes: the new bounds file in the scaler's volume.
+        const lowered = await runProgram({ registry: REGISTRY, workers: "1", minWorkers: "1", maxWorkers: "2", watchSeconds: "1" });
+        const data = find(lowered, "ConfigMap", "cluster-scaling").inputs.data;
+        assert.match(data["scaling.json"], /"maximum": 2/);
+        fs.writeFileSync(path.join(cluster.frontend!.volumeDir, "scaling", "scaling.json"), data["scaling.json"]);
+        await waitFor(async () => replicaSets.replicas(cluster.groups[0].name) === 2, "the scale-down to maxWorkers", 60_000);
+        await replicaSets.settled();
+        const removed = replicaSets.removals.slice(removedBefore).map(r => r.pod);
+        assert.strictEqual(removed.length, 1);
+        const marked = replicaSets.api!.requests.filter(r => r.method === "PATCH" && r.path.endsWith(`/pods/${removed[0]}`));
+        assert.strictEqual(marked.length, 1, `${removed[0]} went without its deletion cost`);
+        assert.ok((await cluster.waitAnswering(2, 30)).ok);
     });
 });

@@ -37,6 +37,8 @@ esac`,
     kubectl: `
 case "$1 $2" in
     "get pod") cat "$STANDIN_STATE/uid" 2>/dev/null || echo uid-1 ;;
+    "get deployment") cat "$STANDIN_STATE/replicas" 2>/dev/null || echo 2 ;;
+    "exec -n") re='scale[(]([0-9]+),'; [[ "$*" =~ $re ]] && echo "\${BASH_REMATCH[1]}" >"$STANDIN_STATE/replicas"; echo '{"done": true}' ;;
     "delete pod") [[ -n "\${SAME_UID:-}" ]] || echo uid-2 >"$STANDIN_STATE/uid" ;;
     "get namespace") looks=$(($(cat "$STANDIN_STATE/looks" 2>/dev/null || echo 0) + 1)); echo "$looks" >"$STANDIN_STATE/looks"
                      ((looks >= \${NAMESPACE_LOOKS:-1})) || echo "namespace/ipp-ci" ;;
@@ -45,6 +47,8 @@ esac`,
 case "$*" in
     "stack output seedTest --stack "*) echo 'printf "%s" "$SEED_PRINTS"; exit "\${SEED_EXIT:-0}"' ;;
     "stack output frontendPod --stack "*) echo "ipp-$5-frontend" ;;
+    "stack output workerDeployment --stack "*) echo "ipp-$5-workers-default" ;;
+    "up --yes --stack "*) [[ -n "\${UP_RESETS:-}" ]] && echo 2 >"$STANDIN_STATE/replicas"; true ;;
 esac`,
     sleep: "",
 };
@@ -61,7 +65,8 @@ describe("scripts/e2e.sh, with stand-ins for docker, kind, kubectl and pulumi", 
     it("runs every step of the workflow, in its order and with its environment, to the end", () => {
         const always = steps.filter(s => s.run && !s.if).map(s => s.run!.trim().match(SCRIPT_CALL));
         for (const [, , subcommand, args] of always.filter((m): m is RegExpMatchArray => m !== null)) {
-            const r = e2e([subcommand, ...args.trim().split(" ").filter(Boolean)], { SEED_PRINTS: seedOutput(2) });
+            const words = args.trim().split(" ").filter(Boolean);
+            const r = e2e([subcommand, ...words], { SEED_PRINTS: seedOutput(subcommand === "seed" ? Number(words[0]) : 2) });
             assert.strictEqual(r.status, 0, `${subcommand}${args}: ${r.stderr}`);
         }
         assert.deepStrictEqual(world.lines("pulumi"), [
@@ -69,8 +74,15 @@ describe("scripts/e2e.sh, with stand-ins for docker, kind, kubectl and pulumi", 
             "stack select --create ci",
             "config set --stack ci registry localhost:5001/ipp",
             "config set --stack ci workers 2",
+            "config set --stack ci maxWorkers 4",
             "up --yes --stack ci",
             "stack output seedTest --stack ci",
+            "stack output frontendPod --stack ci",
+            "stack output workerDeployment --stack ci",
+            "stack output seedTest --stack ci",
+            "up --yes --stack ci",
+            "stack output workerDeployment --stack ci",
+            "preview --expect-no-changes --stack ci",
             "stack output frontendPod --stack ci",
             "up --refresh --yes --stack ci",
             "stack output seedTest --stack ci",
@@ -115,6 +127,7 @@ describe("scripts/e2e.sh, with stand-ins for docker, kind, kubectl and pulumi", 
             "stack select --create lab",
             "config set --stack lab registry ghcr.io/org/ipp",
             "config set --stack lab workers 3",
+            "config set --stack lab maxWorkers 4",
             "up --yes --stack lab",
         ]);
         const bad = new StandIns(WORLD, TOOLS);
@@ -126,6 +139,17 @@ describe("scripts/e2e.sh, with stand-ins for docker, kind, kubectl and pulumi", 
         } finally {
             bad.remove();
         }
+    });
+
+    it("scale N runs ipp_cluster.scale(N) in the notebook's container; up-keeps N fails when pulumi up changes the count", () => {
+        assert.strictEqual(e2e(["scale", "3"]).status, 0);
+        const exec = world.lines("kubectl").find(l => l.startsWith("exec "))!;
+        assert.match(exec, /^exec -n ipp-ci ipp-ci-frontend -c notebook -- python3 -c import json, ipp_cluster; r = ipp_cluster\.scale\(3, timeout=240\)/);
+        assert.strictEqual(e2e(["up-keeps", "3"]).status, 0);
+        const r = e2e(["up-keeps", "3"], { UP_RESETS: "1" });
+        assert.notStrictEqual(r.status, 0);
+        assert.match(r.stderr, /pulumi up changed the scaler's 3 replicas to 2/);
+        assert.notStrictEqual(e2e(["scale", "x"]).status, 0);
     });
 
     it("replace-frontend deletes the stack's frontend Pod in its namespace and fails when pulumi up does not recreate it", () => {

@@ -51,23 +51,23 @@ describe(".github/workflows/e2e.yml (kind and the Pulumi CLI)", () => {
         for (const [, script] of calls) assert.strictEqual(script, "scripts/e2e.sh");
     });
 
-    it("goes kind-up, login, up, seed, replace-frontend, seed, down, namespace-gone; diagnose only on failure", () => {
+    it("goes kind-up, login, up, seed, scale, seed, up-keeps, replace-frontend, seed, down, namespace-gone; diagnose only on failure", () => {
         const always = steps
             .filter(s => s.run && !s.if)
             .map(s => s.run!.match(SCRIPT_CALL)?.[2])
             .filter(Boolean);
-        assert.deepStrictEqual(always, ["kind-up", "login", "up", "seed", "replace-frontend", "seed", "down", "namespace-gone"]);
+        assert.deepStrictEqual(always, ["kind-up", "login", "up", "seed", "scale", "seed", "up-keeps", "replace-frontend", "seed", "down", "namespace-gone"]);
         const diagnose = steps.find(s => s.run?.includes("diagnose"));
         assert.strictEqual(diagnose?.if, "failure()");
     });
 
-    it("deploys a ci stack with 2 workers pushing to the kind registry, with an empty passphrase, and expects 2 engines", () => {
+    it("deploys a ci stack with 2 workers pushing to the kind registry, with an empty passphrase, and expects 2 engines, then 3 once scaled", () => {
         assert.strictEqual(workflowEnv.IPP_E2E_STACK, "ci");
         assert.strictEqual(workflowEnv.IPP_E2E_REGISTRY, "localhost:5001/ipp");
         assert.strictEqual(workflowEnv.IPP_E2E_WORKERS, "2");
         assert.strictEqual(workflowEnv.PULUMI_CONFIG_PASSPHRASE, "");
         const seeds = calls.filter(c => c[2] === "seed").map(c => c[3].trim().split(" ")[0]);
-        assert.deepStrictEqual(seeds, ["2", "2"]);
+        assert.deepStrictEqual(seeds, ["2", "3", "3"]);
     });
 });
 
