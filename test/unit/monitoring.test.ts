@@ -1,8 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError } from "../../lib/reader";
-import { parseConfig } from "../../lib/config";
+import { problemsOf as problems } from "./config-problems";
 import { METRICS_PORT, WATCHER_PORT } from "../../lib/ports";
 import { DASHBOARD_FILE } from "../../lib/k8s/monitoring";
 import { ProgramRun, find, ofType, runProgram } from "../../testbed/program";
@@ -12,17 +11,6 @@ const REGISTRY = { registry: "registry.example.com/team", workers: "2" };
 const byName = (xs: any[]) => Object.fromEntries(xs.map(x => [x.name, x]));
 const envOf = (c: any): Record<string, string> => Object.fromEntries((c.env ?? []).filter((e: any) => "value" in e).map((e: any) => [e.name, e.value]));
 const envsOf = (c: any): Record<string, string> => Object.fromEntries(c.inputs.envs.map((e: string) => e.split(/=(.*)/s).slice(0, 2)));
-
-/** The problems parseConfig reports for `raw`. */
-function problems(raw: Record<string, string>): string[] {
-    try {
-        parseConfig(raw, "dev");
-    } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-    }
-    return [];
-}
 
 /** Whether a NetworkPolicy peer in the cluster's own namespace selects pods labelled `labels`. */
 function peerSelects(peer: any, labels: Record<string, string>): boolean {

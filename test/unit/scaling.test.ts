@@ -1,7 +1,6 @@
 import * as assert from "assert";
 import { evaluate } from "@marcbachmann/cel-js";
-import { ConfigError } from "../../lib/reader";
-import { parseConfig } from "../../lib/config";
+import { problemsOf as problems } from "./config-problems";
 import { DELETION_COST, admissionPolicySpec, scalerRules } from "../../lib/scaling";
 import { ProgramRun, declaredName, find, ofType, runProgram } from "../../testbed/program";
 import { validateObjects } from "./k8s-schema";
@@ -9,16 +8,6 @@ import { validateObjects } from "./k8s-schema";
 const BASE = { registry: "registry.example.com/team" };
 const SCALING = { ...BASE, workers: "2", minWorkers: "1", maxWorkers: "6" };
 const byName = (xs: any[]) => Object.fromEntries(xs.map(x => [x.name, x]));
-
-function problems(raw: Record<string, string>): string[] {
-    try {
-        parseConfig(raw, "dev");
-    } catch (e) {
-        if (e instanceof ConfigError) return e.problems;
-        throw e;
-    }
-    return [];
-}
 
 describe("scaling: the program's side", () => {
     let run: ProgramRun;
