@@ -9,7 +9,7 @@ import time
 import uuid
 
 from . import hub as hub_client
-from . import policy, procs
+from . import policy, procs, stopping
 from .drain import Drain
 from .engines import Engine, engine_env
 from .log import log
@@ -232,30 +232,7 @@ class Worker:
         self.stop_engines(answer.registered if answer is not None else {}, "the worker is shutting down")
 
     def stop_engines(self, registered, why):
-        """Unregisters every engine the hub knows now (`registered`, its latest answer), under the id it
-        gives it now, and stops those gracefully; kills the others. Not under the ids they had at the last
-        look: a hub that has since forgotten an engine may have given its id to another engine."""
-        running = [e for e in self.engines if e.process is not None]
-        known = [e for e in running if e.session_id in registered]
-        unknown = [e for e in running if e.session_id not in registered]
-        self.unregister_gone(registered, stopping=known)
-        for engine in known:
-            if not engine.gone:
-                log(f"stopping {engine}, unregistered as id {registered[engine.session_id]}: {why}")
-            self.drop_nanny(engine)
-            if engine.process.poll() is None:
-                engine.process.terminate()
-        # Stopped gracefully, their nannies would unregister ids the hub may have given to others.
-        self.kill(unknown, f"{why} (the controller does not know it)")
-        stop_seconds = self.timing.stop_seconds
-        deadline = time.monotonic() + stop_seconds
-        while time.monotonic() < deadline and any(e.process.poll() is None for e in known):
-            time.sleep(0.05)
-        self.kill([e for e in known if e.process.poll() is None], f"still running {stop_seconds:g} s after SIGTERM")
-        for engine in known:
-            if engine.process is not None:
-                engine.process.wait()
-                engine.process = None
+        stopping.stop_engines(self, registered, why)
 
     def request_stop(self, signum, _frame):
         log(f"received signal {signum}")
