@@ -43,16 +43,24 @@ print(json.dumps({"right": results == [i * i for i in range(${TASKS})],
                   "tasks": [[r["engine_uuid"], r["started"].timestamp(), r["completed"].timestamp()] for r in records]}))
 `;
 
-/** On the host, as a laptop would: polls the watcher's status for `seconds`; prints where each engine ran and the counts over time. */
+/**
+ * On the host, as a laptop would: polls the watcher's status for up to `seconds`, until the engines have
+ * grown to 4 and come back to 1 (and stayed there 5 s); prints where each engine ran and the counts over time.
+ */
 const SAMPLER = `
 import json, sys, time
 from ipp_cluster import client
-places, counts, end = {}, [], time.time() + float(sys.argv[2])
+places, counts, end, grown, back = {}, [], time.time() + float(sys.argv[2]), False, None
 while time.time() < end:
     s = client.call("GET", "/status", client_file=sys.argv[1])
     for e in s["engines"]:
         places[e["uuid"]] = e["pod"]
-    counts.append([time.time(), len(s["engines"])])
+    n = len(s["engines"])
+    counts.append([time.time(), n])
+    grown = grown or n >= 4
+    back = (back or time.time()) if grown and n == 1 else None
+    if back and time.time() - back > 5:
+        break
     time.sleep(0.5)
 print(json.dumps({"places": places, "counts": counts}))
 `;
