@@ -32,6 +32,8 @@ export const RESULT_STORE_SHARE = 0.25;
  */
 export const FRONTEND_GRACE_SECONDS = 30;
 export const WORKER_GRACE_SECONDS = 15;
+/** The worker's readiness probe: a pod whose readiness file is gone is NotReady within periodSeconds × failureThreshold. */
+export const WORKER_READINESS = { periodSeconds: 2, failureThreshold: 1 };
 /** How often a worker asks the controller whether its engine is still registered. */
 export const ENGINE_CHECK_SECONDS = 3;
 

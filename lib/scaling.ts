@@ -8,7 +8,7 @@ import { CLIENT_FILE, GROUP_LABEL, INSTANCE_LABEL, key } from "./names";
 import { SCALER_PORT, WATCHER_PORT } from "./ports";
 import type { Resources } from "./quantities";
 import { WorkerGroup, scales } from "./groups";
-import { EnvVar, frontendEnv } from "./runtime";
+import { EnvVar, WORKER_READINESS, frontendEnv } from "./runtime";
 
 /** The scaler's container: it waits and asks, nothing more. */
 export const SCALER_RESOURCES: Resources = { cpu: "20m", memory: "128Mi" };
@@ -36,13 +36,18 @@ export function scalingProblem(groups: WorkerGroup[], target: string, listed: bo
     return `${fields} need the kubernetes target (the scaler sizes Deployments); on docker, change workers and run pulumi up; got target docker.`;
 }
 
-/** The bounds file: each scaling group's Deployment, bounds and engines per pod (images/base/ipp_cluster/scaler.py reads it). */
+/**
+ * The bounds file: each scaling group's Deployment, bounds and engines per pod, and how long a drained
+ * pod takes to be NotReady (the ReplicaSet removes NotReady pods before any other, whatever their
+ * deletion cost: the scaler lowers the count only after that). images/base/ipp_cluster/scaler.py reads it.
+ */
 export function scalingFileContents(groups: WorkerGroup[], deployment: (group: string) => string): Record<string, string> {
     const entries = scalingGroups(groups).map(g => [
         g.name,
         { deployment: deployment(g.name), minimum: g.minWorkers, maximum: g.maxWorkers, enginesPerPod: g.enginesPerWorker },
     ]);
-    return { [SCALING_FILE]: JSON.stringify({ groups: Object.fromEntries(entries) }, null, 2) + "\n" };
+    const notReadySeconds = WORKER_READINESS.periodSeconds * WORKER_READINESS.failureThreshold + 1;
+    return { [SCALING_FILE]: JSON.stringify({ groups: Object.fromEntries(entries), notReadySeconds }, null, 2) + "\n" };
 }
 
 /** The scaler: `ipp-scaler`, through the frontend's entrypoint, which writes its keyed client file. */
@@ -99,10 +104,16 @@ const cel = (text: string) => `'${text.replace(/\\/g, "\\\\").replace(/'/g, "\\'
  * annotation of this stack's worker pods.
  */
 export function admissionPolicySpec(user: string, instance: string, bounds: { deployment: string; minimum: number; maximum: number }[]) {
+    // A Scale leaves out replicas 0; a step toward the bounds is allowed (bounds lowered under a larger count).
+    const replicas = (o: string) => `(has(${o}.spec.replicas) ? ${o}.spec.replicas : 0)`;
+    const [now, before] = [replicas("object"), replicas("oldObject")];
     const within = bounds.map(
-        b => `(object.metadata.name == ${cel(b.deployment)} && object.spec.replicas >= ${b.minimum} && object.spec.replicas <= ${b.maximum})`,
+        b =>
+            `(object.metadata.name == ${cel(b.deployment)} && (${now} >= ${b.minimum} || ${now} > ${before}) && (${now} <= ${b.maximum} || ${now} < ${before}))`,
     );
     const annotations = (o: string) => `(has(${o}.metadata.annotations) ? ${o}.metadata.annotations : {})`;
+    const same = (field: string, empty: string) =>
+        `(has(object.metadata.${field}) ? object.metadata.${field} : ${empty}) == (has(oldObject.metadata.${field}) ? oldObject.metadata.${field} : ${empty})`;
     const sameExceptCost = (a: string, b: string) =>
         `${annotations(a)}.all(k, k == ${cel(DELETION_COST)} || (k in ${annotations(b)} && ${annotations(b)}[k] == ${annotations(a)}[k]))`;
     return {
@@ -121,8 +132,9 @@ export function admissionPolicySpec(user: string, instance: string, bounds: { de
             },
             {
                 expression:
-                    `request.resource.resource != 'pods' || (has(object.metadata.labels) && ` +
-                    `object.metadata.labels[${cel(INSTANCE_LABEL)}] == ${cel(instance)} && ${cel(GROUP_LABEL)} in object.metadata.labels && ` +
+                    `request.resource.resource != 'pods' || (has(oldObject.metadata.labels) && ` +
+                    `oldObject.metadata.labels[${cel(INSTANCE_LABEL)}] == ${cel(instance)} && ${cel(GROUP_LABEL)} in oldObject.metadata.labels && ` +
+                    `${same("labels", "{}")} && ${same("finalizers", "[]")} && ${same("ownerReferences", "[]")} && ` +
                     `object.spec == oldObject.spec && ${sameExceptCost("object", "oldObject")} && ${sameExceptCost("oldObject", "object")})`,
                 message: `the scaler may only set ${DELETION_COST} on this stack's worker pods`,
             },

@@ -8,7 +8,7 @@ import { CONTAINERS, workerLabels, workerSelectorLabels } from "../names";
 import type { Placement } from "../placement";
 import type { SharedVolume } from "../storage";
 import type { WorkerGroup } from "../groups";
-import { POD_NAME_VARIABLE, WORKER_GRACE_SECONDS, engineCommand, workerEnv, workerReadyCommand } from "../runtime";
+import { POD_NAME_VARIABLE, WORKER_GRACE_SECONDS, WORKER_READINESS, engineCommand, workerEnv, workerReadyCommand } from "../runtime";
 import { ContainerSettings, PodSources, PodSpec, container, podSpec, sharedData } from "./pod";
 
 /**
@@ -51,7 +51,7 @@ export function workerPodSpec(
                 ...workerEnv(group.name, group.enginesPerWorker, options.watcherUrl),
                 { name: POD_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
             ],
-            readinessProbe: { exec: { command: workerReadyCommand() }, periodSeconds: 2, failureThreshold: 1 },
+            readinessProbe: { exec: { command: workerReadyCommand() }, ...WORKER_READINESS },
             ...(data.mounts.length ? { volumeMounts: data.mounts } : {}),
         },
     );

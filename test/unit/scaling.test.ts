@@ -86,7 +86,7 @@ describe("scaling: the program's side", () => {
         assert.deepStrictEqual(binding.subjects, [{ kind: "ServiceAccount", name: "ipp-dev-scaler", namespace: "ipp-dev" }]);
         assert.strictEqual(binding.roleRef.name, declaredName(find(run, "Role", "cluster-scaler-role")));
         const file = JSON.parse(find(run, "ConfigMap", "cluster-scaling").inputs.data["scaling.json"]);
-        assert.deepStrictEqual(file, { groups: { default: { deployment, minimum: 1, maximum: 6, enginesPerPod: 1 } } });
+        assert.deepStrictEqual(file, { groups: { default: { deployment, minimum: 1, maximum: 6, enginesPerPod: 1 } }, notReadySeconds: 3 });
     });
 
     it("ignoreChanges spec.replicas exactly for the groups that scale", async () => {
@@ -111,9 +111,12 @@ describe("scaling: the program's side", () => {
         assert.deepStrictEqual(binding.matchResources.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "ipp-dev" });
         const deployment = declaredName(find(run, "Deployment", "cluster-workers"));
         const spec = policy.spec;
-        const scale = (name: string, replicas: number) => ({
+        // A Scale leaves out replicas 0, as the API server gives it to the policy.
+        const scaleObject = (name: string, replicas: number) => ({ metadata: { name }, spec: replicas === 0 ? {} : { replicas } });
+        const scale = (name: string, replicas: number, from = 3) => ({
             request: { resource: { resource: "deployments" }, userInfo: { username: "system:serviceaccount:ipp-dev:ipp-dev-scaler" } },
-            object: { metadata: { name }, spec: { replicas } },
+            object: scaleObject(name, replicas),
+            oldObject: scaleObject(name, from),
         });
         const verdict = (ctx: any) => spec.validations.every((v: any) => evaluate(v.expression, ctx) === true);
         assert.ok(evaluate(spec.matchConditions[0].expression, scale(deployment, 1)));
@@ -122,6 +125,8 @@ describe("scaling: the program's side", () => {
             [1, 6, 0, 7].map(n => verdict(scale(deployment, n))),
             [true, true, false, false],
         );
+        assert.ok(verdict(scale(deployment, 8, 9)), "a step down toward maxWorkers, lowered under the count, is refused");
+        assert.ok(!verdict(scale(deployment, 10, 9)), "a step up beyond maxWorkers is allowed");
         assert.strictEqual(verdict(scale("another-deployment", 2)), false);
         const pod = (labels: Record<string, string>, annotations: Record<string, string>, image = "w") => ({
             metadata: { name: "p", labels, annotations },

@@ -67,7 +67,7 @@ class RequestTest(unittest.TestCase):
                 sizing.check_request("default", bad, bounds)
 
 
-class ScaleDownTest(unittest.TestCase):
+class ScalerCase(unittest.TestCase):
     """Three pods of one engine each; the workers' drains stood in for: a pod asked to drain reports
     "drained", unless its engine is busy ("busy")."""
 
@@ -83,7 +83,7 @@ class ScaleDownTest(unittest.TestCase):
         folder = tempfile.mkdtemp()
         self.bounds_file = os.path.join(folder, "sizing.json")
         with open(self.bounds_file, "w") as f:
-            json.dump({"groups": {"default": {"deployment": "w", "minimum": 1, "maximum": 4, "enginesPerPod": 1}}}, f)
+            json.dump({"groups": {"default": {"deployment": "w", "minimum": 1, "maximum": 4, "enginesPerPod": 1}}, "notReadySeconds": 0}, f)
         self.kube = FakeKube({"w": 3})
         call = lambda method, path, body: client.request(self.watcher.url, self.key, method, path, body)  # noqa: E731
         self.scaler = Scaler(self.kube, call, self.bounds_file)
@@ -103,6 +103,9 @@ class ScaleDownTest(unittest.TestCase):
             self.observe()
             time.sleep(0.05)
 
+
+
+class ScaleDownTest(ScalerCase):
     def test_only_idle_pods_are_drained_marked_and_removed(self):
         self.scaler.wanted["default"] = 1
         self.assertEqual(self.scaler.apply("default"), 1)
@@ -124,13 +127,33 @@ class ScaleDownTest(unittest.TestCase):
         self.assertEqual([c for c in self.kube.calls if c[0] == "scale"], [("scale", "w", 2)])
 
 
+class ReleaseTest(ScalerCase):
+    def test_a_drain_no_scale_down_uses_is_called_off_at_the_next_look(self):
+        self.state.drain(["pod-1"], True)  # as a scaler that restarted mid-drain left it
+        self.scaler.look()
+        self.assertNotIn("pod-1", self.state.draining)
+        self.assertIn(("annotate", "pod-1", {"controller.kubernetes.io/pod-deletion-cost": None}), self.kube.calls)
+        self.assertEqual([c for c in self.kube.calls if c[0] == "scale"], [])
+
+    def test_a_failed_scale_releases_the_drained_pods(self):
+        def refuse(deployment, n):
+            raise scaler_module.KubeError("PATCH: 422 admission denied")
+
+        self.kube.scale = refuse
+        self.scaler.wanted["default"] = 2
+        with self.assertRaises(scaler_module.KubeError):
+            self.scaler.apply("default")
+        self.assertEqual(self.state.draining, set())
+        self.assertEqual(self.scaler.removing, set())
+
+
 class ForwardTest(unittest.TestCase):
     def test_the_watcher_passes_scaling_requests_to_the_scaler_which_checks_the_key_again(self):
         key = uuid.uuid4().hex.encode()
         folder = tempfile.mkdtemp()
         bounds_file = os.path.join(folder, "sizing.json")
         with open(bounds_file, "w") as f:
-            json.dump({"groups": {"default": {"deployment": "w", "minimum": 1, "maximum": 4, "enginesPerPod": 1}}}, f)
+            json.dump({"groups": {"default": {"deployment": "w", "minimum": 1, "maximum": 4, "enginesPerPod": 1}}, "notReadySeconds": 0}, f)
         scaler = Scaler(FakeKube({"w": 2}), lambda *a: {"engines": [], "pods": {}, "unassigned": 0}, bounds_file)
         port = free_port()
         s = server.serve(port, scale_requests.handler(scaler, key), host="127.0.0.1")

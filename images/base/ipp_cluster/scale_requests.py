@@ -3,7 +3,7 @@
 what is still pending."""
 import json
 
-from . import auth, sizing
+from . import auth, client, sizing
 from .kube import KubeError
 from .server import Handler
 
@@ -28,7 +28,9 @@ def describe(scaler):
 
 def wait_for(scaler, group, workers, timeout):
     """Waits until the group has `workers` pods and their engines answer; what was reached."""
-    b = scaler.bounds[group]
+    b = scaler.bounds.get(group)
+    if b is None:
+        raise sizing.ScalingError(f"the group {group!r} no longer scales (its bounds were removed)")
     started = scaler.clock()
     while True:
         snapshot = scaler.status()
@@ -99,6 +101,8 @@ def handler(scaler, key):
                 return self.send(400, {"error": str(e)})
             except KubeError as e:
                 return self.send(502, {"error": f"the Kubernetes API refused: {e}"})
+            except (client.WatcherError, OSError, ValueError, KeyError) as e:
+                return self.send(502, {"error": f"the scaler could not carry it out: {type(e).__name__}: {e}"})
 
         def do_GET(self):
             if self.path != "/scaling":

@@ -37,9 +37,11 @@ def required(name, parse=str):
 
 
 def load_bounds(path):
+    """({group: sizing.Bounds}, the seconds a drained pod takes to be NotReady)."""
     with open(path) as f:
-        groups = json.load(f)["groups"]
-    return {g: sizing.Bounds(b["deployment"], int(b["minimum"]), int(b["maximum"]), int(b["enginesPerPod"])) for g, b in groups.items()}
+        data = json.load(f)
+    bounds = {g: sizing.Bounds(b["deployment"], int(b["minimum"]), int(b["maximum"]), int(b["enginesPerPod"])) for g, b in data["groups"].items()}
+    return bounds, float(data["notReadySeconds"])
 
 
 def live_pods(snapshot, group, now):
@@ -53,8 +55,9 @@ class Scaler:
         self.kube, self.watcher = kube, watcher
         self.bounds_file, self.bounds_read = bounds_file, None
         self.clock, self.sleep = clock, sleep
-        self.bounds = {}
+        self.bounds, self.not_ready_seconds = {}, 0.0
         self.lock = threading.RLock()  # one change of a count at a time
+        self.removing = set()  # pods drained by this scaler for a scale-down under way (the others are released)
         self.adaptive = {}  # group -> sizing.Adaptive
         self.wanted = {}  # group -> the count last asked for
         self.decisions = collections.deque(maxlen=RECENT_DECISIONS)
@@ -65,7 +68,12 @@ class Scaler:
         except FileNotFoundError:  # not there yet: the ConfigMap comes after the Deployments it names
             return self.bounds
         if stamp != self.bounds_read:
-            self.bounds, self.bounds_read = load_bounds(self.bounds_file), stamp
+            try:
+                self.bounds, self.not_ready_seconds = load_bounds(self.bounds_file)
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                log(f"the bounds file {self.bounds_file} is unreadable ({e}); keeping the bounds before it")
+                return self.bounds
+            self.bounds_read = stamp
             log("bounds: " + ", ".join(f"{g} {b.minimum} to {b.maximum}" for g, b in sorted(self.bounds.items())))
         return self.bounds
 
@@ -85,13 +93,17 @@ class Scaler:
     def target(self, group, count, snapshot):
         """(the count the group should have, why)."""
         b = self.bounds[group]
-        if group in self.adaptive:
-            return self.adaptive[group].decide(self.clock(), count, sizing.demand(snapshot, group))
-        target = self.wanted.get(group, count)
+        reason = "asked"
+        if group in self.adaptive:  # within the bounds of now, which a pulumi up may have narrowed
+            target, reason = self.adaptive[group].decide(self.clock(), count, sizing.demand(snapshot, group))
+            if reason is None:
+                target = count
+        else:
+            target = self.wanted.get(group, count)
         clamped = max(b.minimum, min(b.maximum, target))
         if clamped != target:
             return clamped, f"{target} is outside minWorkers {b.minimum} to maxWorkers {b.maximum}"
-        return target, ("asked" if target != count else None)
+        return target, (reason if target != count else None)
 
     def apply(self, group, snapshot=None):
         """Moves the group toward its target, as far as it safely can now; the count it has then."""
@@ -109,33 +121,59 @@ class Scaler:
             return target
 
     def scale_down(self, group, b, count, target, reason):
-        """Removes up to count - target idle pods (drained first); the count it has then."""
+        """Removes up to count - target idle pods (drained first); the count it has then. Whatever goes
+        wrong on the way, the pods it drained and did not remove are released."""
         snapshot = self.status()
-        live = live_pods(snapshot, group, self.clock())
+        # Pods of an earlier scale-down still on their way out are neither counted nor chosen again.
+        live = {p: v for p, v in live_pods(snapshot, group, self.clock()).items() if p not in self.removing}
         drained = sorted(p for p, v in live.items() if v["drain"] == "drained")[: count - target]
-        chosen = drained + sizing.removable(snapshot, group, b.engines_per_pod, count - target - len(drained), avoid=drained)
+        avoid = set(drained) | self.removing
+        chosen = drained + sizing.removable(snapshot, group, b.engines_per_pod, count - target - len(drained), avoid=avoid)
         if not chosen:
             return count
-        self.watcher("POST", "/drain", {"pods": chosen, "drain": True})
+        self.removing |= set(chosen)
+        ready = []
+        try:
+            self.watcher("POST", "/drain", {"pods": chosen, "drain": True})
+            ready = self.wait_drained(chosen)
+            if ready:
+                self.sleep(self.not_ready_seconds)  # NotReady by now: the ReplicaSet takes NotReady pods first
+                for pod in ready:
+                    self.kube.annotate(pod, {DELETION_COST: DRAINED_COST})
+                self.kube.scale(b.deployment, count - len(ready))
+        except BaseException:
+            ready = []
+            raise
+        finally:
+            kept = [p for p in chosen if p not in ready]
+            if kept:  # still busy, or silent, or the scale failed: they keep working
+                log(f"group {group}: {', '.join(kept)} not removed (not drained within {DRAIN_SECONDS:g} s, or the scale failed); kept")
+                self.release(kept)
+        if not ready:
+            return count
+        self.decided(group, count, count - len(ready), f"{reason}; removing {', '.join(ready)} (drained)")
+        threading.Thread(target=self.verify, args=(group, ready, set(live) - set(ready)), daemon=True).start()
+        return count - len(ready)
+
+    def wait_drained(self, chosen):
+        """The pods among `chosen` whose workers report them drained, once all do or DRAIN_SECONDS have passed."""
         deadline = self.clock() + DRAIN_SECONDS
         while True:
             states = {p: v["drain"] for p, v in self.status()["pods"].items() if p in chosen}
             ready = [p for p in chosen if states.get(p) == "drained"]
             if len(ready) == len(chosen) or self.clock() > deadline:
-                break
+                return ready
             self.sleep(0.5)
-        kept = [p for p in chosen if p not in ready]
-        if kept:  # still busy, or silent: they keep working
-            log(f"group {group}: {', '.join(kept)} did not drain within {DRAIN_SECONDS:g} s; kept")
-            self.watcher("POST", "/drain", {"pods": kept, "drain": False})
-        if not ready:
-            return count
-        for pod in ready:
-            self.kube.annotate(pod, {DELETION_COST: DRAINED_COST})
-        self.kube.scale(b.deployment, count - len(ready))
-        self.decided(group, count, count - len(ready), f"{reason}; removing {', '.join(ready)} (drained)")
-        threading.Thread(target=self.verify, args=(group, ready, set(live) - set(ready)), daemon=True).start()
-        return count - len(ready)
+
+    def release(self, pods, marked=True):
+        """Calls off the drain of `pods` (their engines start again) and, when they were marked, their deletion cost."""
+        self.removing -= set(pods)
+        self.watcher("POST", "/drain", {"pods": list(pods), "drain": False})
+        for pod in pods if marked else ():
+            try:
+                self.kube.annotate(pod, {DELETION_COST: None})
+            except KubeError as e:  # a pod that has gone meanwhile
+                log(f"{pod}: its deletion cost stays ({e})")
 
     def verify(self, group, removed, others):
         """Checks that the pods removed are the drained ones: they go, and the others stay."""
@@ -146,22 +184,31 @@ class Scaler:
                 break
             self.sleep(1.0)
         lost = sorted(others - set(live))
-        if set(removed) & set(live):
-            log(f"group {group}: {', '.join(sorted(set(removed) & set(live)))} still there {GONE_SECONDS:g} s after the scale-down")
+        stayed = sorted(set(removed) & set(live))
+        if stayed:
+            log(f"group {group}: {', '.join(stayed)} still there {GONE_SECONDS:g} s after the scale-down; released")
         elif lost:
             log(f"group {group}: removed {', '.join(removed)} as chosen, but {', '.join(lost)} went too")
         else:
             log(f"group {group}: removed exactly {', '.join(removed)}")
-        self.watcher("POST", "/drain", {"pods": removed, "drain": False})
+        with self.lock:
+            self.release(stayed)
+            self.release([p for p in removed if p not in stayed], marked=False)
 
     def look(self):
-        """One look at every group that scales."""
+        """One look at every group that scales; drains no scale-down of this scaler is using (it restarted,
+        or a step failed) are released first."""
         bounds = self.reload()
         snapshot = self.status()
+        with self.lock:
+            stale = sorted(p for p, v in snapshot["pods"].items() if v.get("draining") and p not in self.removing)
+            if stale:
+                log(f"releasing {', '.join(stale)}: drained for no scale-down under way")
+                self.release(stale)
         for group in sorted(bounds):
             try:
                 self.apply(group, snapshot)
-            except (KubeError, client.WatcherError) as e:
+            except (KubeError, client.WatcherError, OSError, ValueError) as e:
                 log(f"group {group}: {e}")
 
     def run(self, interval):

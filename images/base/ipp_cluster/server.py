@@ -39,6 +39,8 @@ def metrics_handler(state, cluster=""):
     return Metrics
 
 
+# The longest a scale may wait for its engines (scale_requests.MAX_TIMEOUT_SECONDS), and a margin.
+FORWARD_SECONDS = 3600 + 120
 # Asked of the scaler, which checks the signature itself: the watcher passes them on as they came.
 SCALER_PATHS = ("/scale", "/adapt", "/scaling")
 NO_SCALER = (
@@ -106,7 +108,7 @@ def api_handler(state, logs, key, scaler_url=None):
             headers = {k: v for k, v in self.headers.items() if k.lower().startswith("x-ipp-") or k.lower() == "content-type"}
             forward = urllib.request.Request(scaler_url + self.path, body if self.command == "POST" else None, headers, method=self.command)
             try:
-                with urllib.request.urlopen(forward, timeout=None) as response:
+                with urllib.request.urlopen(forward, timeout=FORWARD_SECONDS) as response:
                     return self.send(response.status, response.read().decode())
             except urllib.error.HTTPError as e:
                 return self.send(e.code, e.read().decode())

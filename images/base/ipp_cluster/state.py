@@ -81,6 +81,8 @@ class ClusterState:
         """The scaler's word: these pods are to drain (`wanted`), or no longer."""
         with self.lock:
             self.draining = self.draining | set(pods) if wanted else self.draining - set(pods)
+            for pod in pods:  # a drain asked again waits for the worker's new word, not an old one
+                self.drain_states.pop(pod, None)
 
     def observe(self, hub, registered, queues, now, seconds):
         """A poll's answers: `hub` the hub's session id, `registered` {engine id: session id} of the

@@ -46,6 +46,7 @@ class Drain:
                 log(f"asked to drain, but engines {busy} have tasks: asking again at the next look")
             self.set(BUSY)
             return False
+        self.worker.set_ready(False)  # NotReady first: the ReplicaSet removes NotReady pods before others
         self.worker.stop_engines(registered, "drained for the pod's removal")
         log("drained: every engine unregistered and stopped; waiting for the pod's removal")
         self.set(DRAINED)
