@@ -147,6 +147,22 @@ class ReleaseTest(ScalerCase):
         self.assertEqual(self.scaler.removing, set())
 
 
+class StateTest(ScalerCase):
+    def test_what_was_asked_outlives_a_restart_of_the_scaler(self):
+        self.scaler.state_file = os.path.join(os.path.dirname(self.bounds_file), "state.json")
+        scale_requests.adapt(self.scaler, {"group": "default", "minimum": 1, "maximum": 3, "idle_seconds": 30})
+        again = Scaler(self.kube, self.scaler.watcher, self.bounds_file)
+        again.state_file = self.scaler.state_file
+        scale_requests.load_state(again)
+        a = again.adaptive["default"]
+        self.assertEqual((a.minimum, a.maximum, a.idle_seconds, a.engines_per_pod), (1, 3, 30, 1))
+        scale_requests.adapt(self.scaler, {"group": "default", "off": True})
+        after = Scaler(self.kube, self.scaler.watcher, self.bounds_file)
+        after.state_file = self.scaler.state_file
+        scale_requests.load_state(after)
+        self.assertEqual((after.adaptive, after.wanted), ({}, {"default": self.kube.counts["w"]}))
+
+
 class ForwardTest(unittest.TestCase):
     def test_the_watcher_passes_scaling_requests_to_the_scaler_which_checks_the_key_again(self):
         key = uuid.uuid4().hex.encode()

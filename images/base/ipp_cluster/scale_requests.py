@@ -2,6 +2,7 @@
 `POST /adapt`, `GET /scaling`. A scale answers once the group's engines answer, or at its timeout with
 what is still pending."""
 import json
+import os
 
 from . import auth, client, sizing
 from .kube import KubeError
@@ -9,6 +10,31 @@ from .server import Handler
 
 MAX_TIMEOUT_SECONDS = 3600
 MAX_BODY_BYTES = 64 * 1024
+
+
+def save_state(scaler):
+    """Keeps what was asked (the counts and the adaptive settings) in the scaler's file, when it has one:
+    in its home, which outlives a restart of its container."""
+    if not scaler.state_file:
+        return
+    adaptive = {g: {"minimum": a.minimum, "maximum": a.maximum, "idle_seconds": a.idle_seconds} for g, a in scaler.adaptive.items()}
+    with open(scaler.state_file + ".tmp", "w") as f:
+        json.dump({"wanted": scaler.wanted, "adaptive": adaptive}, f)
+    os.replace(scaler.state_file + ".tmp", scaler.state_file)
+
+
+def load_state(scaler):
+    """What a scaler before this one was asked, from its file (none: nothing)."""
+    try:
+        with open(scaler.state_file) as f:
+            state = json.load(f)
+    except (OSError, ValueError):
+        return
+    bounds = scaler.reload()
+    scaler.wanted.update({g: int(n) for g, n in state.get("wanted", {}).items()})
+    for g, a in state.get("adaptive", {}).items():
+        if g in bounds:
+            scaler.adaptive[g] = sizing.Adaptive(a["minimum"], a["maximum"], a["idle_seconds"], bounds[g].engines_per_pod)
 
 
 def describe(scaler):
@@ -60,6 +86,7 @@ def scale(scaler, request):
     with scaler.lock:
         scaler.adaptive.pop(group, None)
         scaler.wanted[group] = workers
+        save_state(scaler)
     scaler.apply(group)
     return wait_for(scaler, group, workers, timeout)
 
@@ -74,6 +101,7 @@ def adapt(scaler, request):
         if request.get("off"):
             scaler.adaptive.pop(group, None)
             scaler.wanted[group] = scaler.kube.replicas(b.deployment)
+            save_state(scaler)
             return describe(scaler)
         low = b.minimum if request.get("minimum") is None else request["minimum"]
         high = b.maximum if request.get("maximum") is None else request["maximum"]
@@ -86,6 +114,7 @@ def adapt(scaler, request):
             raise sizing.ScalingError(f"idle_seconds: from 1 to {MAX_TIMEOUT_SECONDS}; got {idle!r}")
         scaler.adaptive[group] = sizing.Adaptive(low, high, idle, b.engines_per_pod)
         scaler.wanted.pop(group, None)
+        save_state(scaler)
     scaler.apply(group)
     return describe(scaler)
 

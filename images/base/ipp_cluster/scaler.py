@@ -19,7 +19,7 @@ import time
 
 from . import client, process, sizing
 from .kube import DELETION_COST, Kube, KubeError
-from .scale_requests import handler
+from .scale_requests import handler, load_state
 from .server import serve
 
 DRAIN_SECONDS = 20.0  # how long a drain waits for the workers' word
@@ -61,6 +61,7 @@ class Scaler:
         self.adaptive = {}  # group -> sizing.Adaptive
         self.wanted = {}  # group -> the count last asked for
         self.decisions = collections.deque(maxlen=RECENT_DECISIONS)
+        self.state_file = None  # where what was asked is kept (see scale_requests.save_state)
 
     def reload(self):
         try:
@@ -228,6 +229,8 @@ def main():
     interval = required("IPP_WATCH_SECONDS", float)
     port = required("IPP_SCALER_PORT", int)
     scaler = Scaler(Kube(), lambda method, path, body: client.request(watcher_url, key, method, path, body), required("IPP_SCALING_FILE"))
+    scaler.state_file = os.path.join(os.path.expanduser("~"), "scaler-state.json")
+    load_state(scaler)
     serve(port, handler(scaler, key), host="127.0.0.1")
     log(f"scaling requests on 127.0.0.1:{port}, a look every {interval:g} s")
     scaler.run(interval)
