@@ -220,6 +220,16 @@ describe("sizing the cluster: scale(), adapt(), and scale-down that never remove
         for (let i = 1; i < downs.length; i++)
             assert.ok(downs[i] - downs[i - 1] >= IDLE_SECONDS * 1000 - 1000, `two scale-downs within one idle period: ${downs}`);
         console.log(`      adapt: grew to ${most} engines, ${removals.length} pods removed in ${downs.length} steps, none while busy`);
+
+        // The scaler's container restarts (its home stays): it goes on adapting with the same settings.
+        const scaler = cluster.frontend!.containers.find(c => c.name === CONTAINERS.scaler)!.id;
+        await docker(["restart", scaler]);
+        const adaptive = async () => {
+            const out = await hostPython(`import json, ipp_cluster, sys\nprint(json.dumps(ipp_cluster.scaling(client_file=sys.argv[1])))`, [laptopFile]);
+            return out.code === 0 ? lastJson(out.stdout).groups.default.adaptive : undefined;
+        };
+        await waitFor(async () => (await adaptive()) !== undefined, "the restarted scaler's answer", 60_000);
+        assert.deepStrictEqual(await adaptive(), { minimum: 1, maximum: 4, idle_seconds: IDLE_SECONDS });
     });
 
     it("a pulumi up that lowers maxWorkers below the count: the scaler scales down to it, idle pods only", async () => {
