@@ -127,6 +127,11 @@ export class TestCluster {
         return out.map(o => o.stdout + o.stderr).join("\n");
     }
 
+    /** Prints the last `tail` log lines of every pod it runs (after a failed test). */
+    async printLogs(tail = 40): Promise<void> {
+        for (const pod of [...(this.frontend ? [this.frontend] : []), ...this.workers]) console.log(`--- ${pod.name}\n${await this.logs(pod, tail)}`);
+    }
+
     /** Removes every container this cluster started, by id, and their volumes. */
     async down(): Promise<void> {
         for (const pod of [...this.workers, ...(this.frontend ? [this.frontend] : [])]) await this.kubelet.deletePod(pod, false);

@@ -38,9 +38,7 @@ describe("the cluster on a real Docker engine", function () {
 
     afterEach(async function () {
         if (this.currentTest?.state === "failed" && cluster) {
-            for (const pod of [...(cluster.frontend ? [cluster.frontend] : []), ...cluster.workers]) {
-                console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
-            }
+            await cluster.printLogs();
         }
         await cluster?.down();
     });

@@ -59,7 +59,7 @@ describe("seeing the cluster: the watcher, a real Prometheus, status() and logs(
 
     afterEach(async function () {
         if (this.currentTest?.state === "failed") {
-            for (const pod of [cluster.frontend!, ...cluster.workers]) console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
+            await cluster.printLogs();
         }
     });
 

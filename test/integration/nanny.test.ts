@@ -139,7 +139,7 @@ for (const [stack, settings] of Object.entries(STACKS))
 
         afterEach(async function () {
             if (this.currentTest?.state === "failed") {
-                for (const pod of [cluster.frontend!, ...cluster.workers]) console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
+                await cluster.printLogs();
             }
         });
 

@@ -49,7 +49,7 @@ describe("the Python stacks, built and run for real", function () {
 
     afterEach(async function () {
         if (this.currentTest?.state === "failed" && cluster) {
-            for (const pod of [...(cluster.frontend ? [cluster.frontend] : []), ...cluster.workers]) console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
+            await cluster.printLogs();
         }
     });
 

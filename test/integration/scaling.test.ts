@@ -116,7 +116,7 @@ describe("sizing the cluster: scale(), adapt(), and scale-down that never remove
 
     afterEach(async function () {
         if (this.currentTest?.state === "failed") {
-            for (const pod of [cluster.frontend!, ...cluster.workers]) console.log(`--- ${pod.name}\n${await cluster.logs(pod, 60)}`);
+            await cluster.printLogs(60);
             console.log(JSON.stringify(replicaSets.api?.requests.slice(-20), null, 1));
         }
     });

@@ -50,7 +50,7 @@ describe("work survives failures, on a real Docker engine", function () {
 
     afterEach(async function () {
         if (this.currentTest?.state === "failed") {
-            for (const pod of [...(cluster.frontend ? [cluster.frontend] : []), ...cluster.workers]) console.log(`--- ${pod.name}\n${await cluster.logs(pod)}`);
+            await cluster.printLogs();
         }
     });
 

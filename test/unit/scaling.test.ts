@@ -58,6 +58,29 @@ describe("scaling: the program's side", () => {
         assert.deepStrictEqual(find(still, "Deployment", "cluster-workers").ignoreChanges, ["metadata.name"]);
     });
 
+    it("an existing stack that turns scaling on keeps every object's URN: the Deployment is updated in place, only the frontend Pod changes", () => {
+        const before = new Map(still.resources.map(r => [r.urn, r]));
+        const after = new Map(run.resources.map(r => [r.urn, r]));
+        for (const urn of before.keys()) assert.ok(after.has(urn), `${urn} is gone`);
+        const added = [...after.keys()].filter(urn => !before.has(urn)).map(urn => urn.split("::").pop());
+        assert.deepStrictEqual(added.sort(), [
+            "cluster-scaler-account",
+            "cluster-scaler-binding",
+            "cluster-scaler-policy",
+            "cluster-scaler-policy-binding",
+            "cluster-scaler-role",
+            "cluster-scaling",
+        ]);
+        const changed = [...before.values()]
+            .filter(r => JSON.stringify(r.inputs) !== JSON.stringify(after.get(r.urn)!.inputs))
+            .map(r => r.name)
+            .sort();
+        // The Deployment's own spec is the same (its count stays 2; maxWorkers and ignoreChanges are options);
+        // the frontend Pod gains the scaler and a ServiceAccount, which Kubernetes cannot change in place.
+        assert.deepStrictEqual(changed, ["cluster-frontend"]);
+        assert.deepStrictEqual(find(run, "Deployment", "cluster-workers").inputs.spec, find(still, "Deployment", "cluster-workers").inputs.spec);
+    });
+
     it("the token is mounted into the scaler's container alone; the Pod runs as the scaler's ServiceAccount without automounting", () => {
         const pod = find(run, "Pod", "cluster-frontend").inputs.spec;
         assert.strictEqual(pod.automountServiceAccountToken, false);

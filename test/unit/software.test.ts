@@ -36,15 +36,7 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
         });
 
         it("defaults to nothing added, and the pypi stack", () => {
-            assert.deepStrictEqual(parseConfig({ push: "false" }, "dev").software, {
-                pythonStack: "pypi",
-                caCertificates: "",
-                aptPackages: [],
-                pipPackages: [],
-                pipIndexUrl: "",
-                pipExtraIndexUrl: "",
-                baseImage: "",
-            });
+            assert.deepStrictEqual(parseConfig({ push: "false" }, "dev").software, NOTHING_ADDED);
         });
 
         it("refuses an invalid Debian package name, naming the item", () => {

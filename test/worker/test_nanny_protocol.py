@@ -26,7 +26,7 @@ from ipp_worker.nanny_protocol import (
 from ipp_worker.relay import NannyService
 from ipp_worker.wire import Messages
 
-GOOD = {"pid": 1234, "engine_id": 0, "identity": "abc-123", "control_url": "tcp://10.0.0.1:10102", "registration_url": "tcp://10.0.0.1:10101"}
+GOOD = {"pid": 1234, "engine_id": 0, "identity": "abc-123", "control_url": "tcp://ipp-dev-frontend:10102", "registration_url": "tcp://ipp-dev-frontend:10101"}
 
 
 def line(fields):
