@@ -134,7 +134,7 @@ export function frontendEnv(): EnvVar[] {
 }
 
 /** Where a container finds the cluster's watcher (see lib/monitoring.ts): `ipp_cluster.status()` asks it, workers report to it. */
-function watcherUrlEnv(url: string): EnvVar {
+export function watcherUrlEnv(url: string): EnvVar {
     return { name: "IPP_WATCHER_URL", value: url };
 }
 

@@ -5,10 +5,11 @@
  * holds even a stolen token of its to. Pure functions: the tests call them, the components declare them.
  */
 import { CLIENT_FILE, GROUP_LABEL, INSTANCE_LABEL, key } from "./names";
-import { SCALER_PORT, WATCHER_PORT } from "./ports";
+import { SCALER_PORT } from "./ports";
+import { watcherUrl } from "./monitoring";
 import type { Resources } from "./quantities";
 import { WorkerGroup, scales } from "./groups";
-import { EnvVar, WORKER_READINESS, frontendEnv } from "./runtime";
+import { EnvVar, WORKER_READINESS, frontendEnv, watcherUrlEnv } from "./runtime";
 
 /** The scaler's container: it waits and asks, nothing more. */
 export const SCALER_RESOURCES: Resources = { cpu: "20m", memory: "128Mi" };
@@ -59,7 +60,7 @@ export function scalerEnv(watchSeconds: number): EnvVar[] {
     return [
         ...frontendEnv(),
         { name: "IPP_CLIENT_FILE", value: CLIENT_FILE },
-        { name: "IPP_WATCHER_URL", value: `http://127.0.0.1:${WATCHER_PORT.port}` },
+        watcherUrlEnv(watcherUrl("127.0.0.1")),
         { name: "IPP_SCALER_PORT", value: String(SCALER_PORT.port) },
         { name: "IPP_SCALING_FILE", value: `${SCALING_DIR}/${SCALING_FILE}` },
         { name: "IPP_WATCH_SECONDS", value: String(watchSeconds) },

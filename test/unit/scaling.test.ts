@@ -95,6 +95,7 @@ describe("scaling: the program's side", () => {
         assert.strictEqual(scaler.ports, undefined, "the scaler listens on the Pod's loopback only");
         const watcherEnv = byName(byName(pod.containers).watcher.env);
         assert.strictEqual(watcherEnv.IPP_SCALER_URL.value, "http://127.0.0.1:10122");
+        assert.strictEqual(byName(scaler.env).IPP_WATCHER_URL.value, "http://127.0.0.1:10121");
         assert.strictEqual(find(run, "ServiceAccount", "cluster-scaler-account").inputs.automountServiceAccountToken, false);
     });
 
