@@ -33,9 +33,9 @@ function log(message: string) {
 async function build(config: Record<string, string>) {
     const deployment = await deploy({ registry: REGISTRY, workers: String(WORKERS), ...config });
     const records = deployment.builds;
-    const seconds = Object.fromEntries(records.map(r => [r.name.replace("images-", ""), r.seconds]));
+    const seconds = Object.fromEntries(records.map(r => [r.name.replace("ipp-images-", ""), r.seconds]));
     const sizes: Record<string, number> = {};
-    for (const r of records) sizes[r.name.replace("images-", "")] = Number(await inspect(r.repoDigest, "{{.Size}}"));
+    for (const r of records) sizes[r.name.replace("ipp-images-", "")] = Number(await inspect(r.repoDigest, "{{.Size}}"));
     return { deployment, seconds, sizes };
 }
 

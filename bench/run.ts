@@ -35,7 +35,7 @@ const MEMORY_WORKERS = 4;
 async function imageCosts(builds: BuildRecord[], reps: number) {
     const size = async (ref: string) => Number(await inspect(ref, "{{.Size}}"));
     const ref = (name: string) => builds.find(b => b.name === name)!.repoDigest;
-    const sizes = { base: await size(ref("images-base")), frontend: await size(ref("images-frontend")), worker: await size(ref("images-worker")) };
+    const sizes = { base: await size(ref("ipp-images-base")), frontend: await size(ref("ipp-images-frontend")), worker: await size(ref("ipp-images-worker")) };
 
     const noChange: { build: number[]; push: number[] } = { build: [], push: [] };
     for (let r = 0; r < reps; r++) {
@@ -48,7 +48,7 @@ async function imageCosts(builds: BuildRecord[], reps: number) {
     // Change only the worker's entrypoint (a copy of its build context) and rebuild the worker.
     const workerChange: { build: number[]; push: number[] } = { build: [], push: [] };
     const { run } = await deploy({ registry: REGISTRY, workers: "1" });
-    const worker = run.resources.find(r => r.name === "images-worker")!.inputs;
+    const worker = run.resources.find(r => r.name === "ipp-images-worker")!.inputs;
     for (let r = 0; r < reps; r++) {
         const context = fs.mkdtempSync(path.join(os.tmpdir(), "ipp-bench-worker-"));
         try {

@@ -26,7 +26,7 @@ const STACKS: Record<string, Record<string, string>> = { pypi: {}, debian: { pyt
 
 /** Builds an image as the program declared it, without the build cache; returns the seconds. */
 async function coldBuild(deployment: Deployment, kind: (typeof KINDS)[number]): Promise<number> {
-    const { build } = find(deployment.run, "Image", `images-${kind}`).inputs;
+    const { build } = find(deployment.run, "Image", `ipp-images-${kind}`).inputs;
     const args = Object.entries<string>(build.args ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
     const started = Date.now();
     await docker(
@@ -58,7 +58,7 @@ async function measureStack(stack: string, settings: Record<string, string>): Pr
     const noChangePush = again.builds.reduce((a, b) => a + b.pushSeconds, 0);
     log(`${stack}: no-change rebuild of all three ${noChangeBuild.toFixed(2)} s, push ${noChangePush.toFixed(2)} s`);
     const sizes = { base: 0, frontend: 0, worker: 0 };
-    for (const b of deployment.builds) sizes[b.name.replace("images-", "") as keyof typeof sizes] = Number(await inspect(b.repoDigest, "{{.Size}}"));
+    for (const b of deployment.builds) sizes[b.name.replace("ipp-images-", "") as keyof typeof sizes] = Number(await inspect(b.repoDigest, "{{.Size}}"));
     const coldBuildSeconds = { base: 0, frontend: 0, worker: 0 };
     for (const kind of KINDS) {
         coldBuildSeconds[kind] = await coldBuild(deployment, kind);

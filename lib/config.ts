@@ -11,7 +11,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { DNS_LABEL, MAX_PREFIX_LENGTH, defaultNamespace, defaultPrefix, dnsLabel, key, workerLabels } from "./names";
 import { Resources } from "./quantities";
-import { ConfigKey, RawConfig, SettingsReader, shown } from "./reader";
+import { ConfigError, ConfigKey, RawConfig, SettingsReader, parseJson, shown } from "./reader";
 import { RegistryCredentials, RegistrySettings, parseRegistry } from "./registry";
 import { Software, parseNotebookApp, parseSoftware } from "./software";
 import { NotebookApp } from "./runtime";
@@ -145,15 +145,66 @@ export interface LoadedConfig {
     credentials?: RegistryCredentials;
 }
 
+/** What stands for a registry password in the raw settings: set, though its text is never read. */
+const PASSWORD_SET = "(secret)";
+
 /**
- * Reads every declared setting of the current stack and validates it, before anything is
- * declared, so that bad input fails the preview. The registry password is read once, as a secret.
+ * Settings given as values (the Cluster component's fields) as the text stack config holds, so that
+ * `parseConfig` checks them once, with the same messages. A field that is no setting is refused.
  */
-export function loadConfig(): LoadedConfig {
-    const stack = pulumi.getStack();
-    const raw = Object.fromEntries(Object.keys(readSchema()).map(name => [name, pulumi.runtime.getConfig(key(name))]));
-    const settings = parseConfig(raw, stack);
+export function rawFromValues(values: Record<string, unknown>, schema = readSchema()): RawConfig {
+    const unknown = Object.keys(values).filter(name => !(name in schema) && values[name] !== undefined);
+    if (unknown.length) {
+        const settings = Object.keys(schema).join(", ");
+        throw new ConfigError(unknown.map(name => `${key(name)} is not a setting of the cluster, which takes ${settings}; got ${shown(values[name])}.`));
+    }
+    const text = (name: string, v: unknown): string | undefined => {
+        if (v === undefined || v === null) return undefined;
+        // The password is never turned into text: only whether it is set counts here.
+        if (name === "registryPassword") return v === "" ? "" : PASSWORD_SET;
+        if (typeof v === "string") return v;
+        return typeof v === "object" ? JSON.stringify(v) : String(v);
+    };
+    return Object.fromEntries(Object.keys(schema).map(name => [name, text(name, values[name])]));
+}
+
+/** Counts that stack config holds as text, so that "" can mean "as many as workers"; the component takes numbers. */
+const COUNTS_AS_TEXT = ["minWorkers", "maxWorkers"];
+
+/**
+ * Stack config as values of the settings' types: integers and booleans as such, lists and objects
+ * parsed, an unset minWorkers/maxWorkers ("") left out. Text that is not of its setting's type is
+ * passed on as it is, so that `parseConfig` refuses it with the same message as always.
+ */
+export function valuesFromRaw(raw: RawConfig, schema = readSchema()): Record<string, unknown> {
+    const value = (name: string, text: string): unknown => {
+        const type = schema[name].type;
+        if (type === "integer" || COUNTS_AS_TEXT.includes(name)) {
+            if (text === "") return undefined;
+            return /^-?[0-9]+$/.test(text) ? parseInt(text, 10) : text;
+        }
+        if (type === "boolean") return text === "true" ? true : text === "false" ? false : text;
+        if (type === "array" || type === "object") return parseJson(text) ?? text;
+        return text;
+    };
+    return Object.fromEntries(Object.entries(raw).flatMap(([name, text]) => (text === undefined ? [] : [[name, value(name, text)]])));
+}
+
+/**
+ * Validates settings given as values (with Pulumi.yaml's defaults for those left out), before anything
+ * is declared. The registry password stays a secret Output.
+ */
+export function loadSettings(values: Record<string, unknown>, stack: string): LoadedConfig {
+    const settings = parseConfig(rawFromValues(values), stack);
     const login = settings.registryLogin;
-    const credentials = login && { ...login, password: new pulumi.Config().requireSecret("registryPassword") };
+    const password = values.registryPassword as pulumi.Input<string> | undefined;
+    const credentials = login && password !== undefined ? { ...login, password: pulumi.secret(pulumi.output(password)) } : undefined;
     return { stack, settings, credentials };
+}
+
+/** The current stack's config, as the Cluster component's fields (the password a secret Output). */
+export function settingsFromConfig(): Record<string, unknown> {
+    const raw = Object.fromEntries(Object.keys(readSchema()).map(name => [name, pulumi.runtime.getConfig(key(name))]));
+    const { registryPassword, ...rest } = raw;
+    return { ...valuesFromRaw(rest), ...(registryPassword ? { registryPassword: pulumi.secret(registryPassword) } : {}) };
 }

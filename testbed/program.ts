@@ -4,10 +4,22 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { createHash } from "crypto";
+import { MOCK_NAME_SUFFIX, NewResource, defaultNewResource, formerName } from "./mock-provider";
+
+export { MOCK_ENVIRONMENT, MOCK_NAME_SUFFIX, STACK_CLUSTER, defaultNewResource } from "./mock-provider";
+export type { NewResource } from "./mock-provider";
 
 const ROOT = path.resolve(__dirname, "..");
 const STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** One alias of a resource as the program sends it to the engine. */
+export interface AliasSpec {
+    name: string;
+    type: string;
+    /** The old parent's URN; "" for the resource's current parent. */
+    parentUrn: string;
+    noParent: boolean;
+}
 
 export interface Declared {
     type: string;
@@ -28,8 +40,12 @@ export interface Declared {
     ignoreChanges: string[];
     /** The explicit provider's reference (`<urn>::<id>`), or "" for the default provider. */
     provider: string;
-    /** The URNs this resource was known by before (from its aliases). */
+    /** The URNs this resource was known by before (from its aliases that rename it under the same parent). */
     aliasUrns: string[];
+    /** Its aliases as sent to the engine (see aliases.ts for what the engine makes of them). */
+    aliasSpecs: AliasSpec[];
+    /** When the program registered it, among all resources (parents come before their children). */
+    order: number;
     custom: boolean;
 }
 
@@ -42,59 +58,9 @@ export interface ProgramRun {
     warnings: string[];
 }
 
-/** Computes a resource's output state from its inputs; the default fills in what providers do. */
-export type NewResource = (args: pulumi.runtime.MockResourceArgs) => Promise<{ id: string; state: any }> | { id: string; state: any };
-
-function fakeDigest(text: string): string {
-    return "sha256:" + createHash("sha256").update(text).digest("hex");
-}
-
-/** What the mock provider appends to a logical name for an object without a name of its own, as Pulumi's auto-naming would. */
-export const MOCK_NAME_SUFFIX = "-abc123";
-
 /** The name a declared Kubernetes object has (its own, or the mock provider's auto-name). */
 export function declaredName(r: Declared): string {
-    return r.inputs.metadata?.name ?? `${r.name}${MOCK_NAME_SUFFIX}`;
-}
-
-/** What the mock image's record says it holds. */
-export const MOCK_ENVIRONMENT = { python: "3.13.5", ipyparallel: "9.2.0", pyzmq: "27.3.0", aptPackages: {}, pipPackages: { numpy: "2.3.5" } };
-
-/** What providers would return, enough for the program's outputs to resolve. */
-export function defaultNewResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: any } {
-    const state = { ...args.inputs };
-    switch (args.type) {
-        case "docker:index/image:Image": {
-            const id = fakeDigest(`${args.name}:${JSON.stringify(args.inputs.build)}`);
-            const repo = String(args.inputs.imageName).replace(/:[^:/]+$/, "");
-            state.repoDigest = args.inputs.skipPush ? id : `${repo}@${id}`;
-            break;
-        }
-        case "random:index/randomPassword:RandomPassword":
-            state.result = createHash("sha256")
-                .update(args.name)
-                .digest("base64")
-                .replace(/[^A-Za-z0-9]/g, "")
-                .slice(0, args.inputs.length);
-            break;
-        case "command:local:Command":
-            // What the base image records, for the environment the stack reports.
-            state.stdout = JSON.stringify(MOCK_ENVIRONMENT);
-            break;
-        case "random:index/randomBytes:RandomBytes":
-            state.hex = createHash("sha256").update(args.name).digest("hex");
-            state.base64 = Buffer.from(state.hex, "hex").toString("base64");
-            break;
-        default:
-            if (args.type.startsWith("kubernetes:")) {
-                state.metadata = { ...args.inputs.metadata, name: args.inputs.metadata?.name ?? `${args.name}${MOCK_NAME_SUFFIX}` };
-            }
-            // As the API server does: a NodePort (or LoadBalancer) Service gets a port on every node.
-            if (args.type === "kubernetes:core/v1:Service" && ["NodePort", "LoadBalancer"].includes(args.inputs.spec?.type)) {
-                state.spec = { ...args.inputs.spec, ports: args.inputs.spec.ports.map((p: any, i: number) => ({ ...p, nodePort: 30000 + i })) };
-            }
-    }
-    return { id: `${args.name}-id`, state };
+    return r.inputs.metadata?.name ?? `${formerName(r.name)}${MOCK_NAME_SUFFIX}`;
 }
 
 /** Whether a value as sent to the engine is a secret (wrapped in Pulumi's secret marker). */
@@ -166,9 +132,14 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
             ignoreChanges: req.getIgnorechangesList(),
             provider: req.getProvider(),
             aliasUrns: [],
+            aliasSpecs: [],
+            order: pending.length,
             custom: req.getCustom(),
         };
         const aliases = req.getAliasesList().map((a: any) => (a.hasSpec() ? a.getSpec() : undefined));
+        entry.aliasSpecs = aliases
+            .filter((a: any) => a)
+            .map((a: any) => ({ name: a.getName(), type: a.getType(), parentUrn: a.getParenturn(), noParent: a.getNoparent() }));
         entry.inputs = unwrapSecrets(entry.rawInputs);
         pending.push(entry);
         register(req, (err: any, resp: any) => {

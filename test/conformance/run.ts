@@ -179,7 +179,7 @@ async function main() {
 
         const oursStarted = Date.now();
         await cluster.kubelet.waitReady(await cluster.startFrontend(), 120_000);
-        const key: string = deployment.run.resources.find(r => r.name === "cluster-session-key")!.inputs.stringData[FILES.sessionKey];
+        const key: string = deployment.run.resources.find(r => r.name === "ipp-cluster-session-key")!.inputs.stringData[FILES.sessionKey];
         const oursOutcomes = await ours(image, dir, cluster, modules, key);
         log(`ours took ${((Date.now() - oursStarted) / 1000).toFixed(0)} s`);
 

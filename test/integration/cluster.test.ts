@@ -49,13 +49,13 @@ describe("the cluster on a real Docker engine", function () {
 
     it("builds the images for real; frontend and worker start FROM the pushed base digest", async () => {
         const { builds, run } = deployment;
-        assert.deepStrictEqual(builds.map(b => b.name).sort(), ["images-base", "images-frontend", "images-worker"]);
-        const base = builds.find(b => b.name === "images-base")!;
+        assert.deepStrictEqual(builds.map(b => b.name).sort(), ["ipp-images-base", "ipp-images-frontend", "ipp-images-worker"]);
+        const base = builds.find(b => b.name === "ipp-images-base")!;
         assert.ok(base.repoDigest.startsWith(`${REGISTRY}/ipp-base@sha256:`), base.repoDigest);
         for (const kind of ["frontend", "worker"]) {
-            const image = find(run, "Image", `images-${kind}`);
+            const image = find(run, "Image", `ipp-images-${kind}`);
             assert.strictEqual(image.inputs.build.args.BASE_IMAGE, base.repoDigest);
-            const built = builds.find(b => b.name === `images-${kind}`)!;
+            const built = builds.find(b => b.name === `ipp-images-${kind}`)!;
             assert.strictEqual(await inspect(built.repoDigest, '{{index .Config.Labels "org.opencontainers.image.base.digest"}}'), base.repoDigest);
             assert.strictEqual(await inspect(built.repoDigest, "{{.Config.User}}"), "1000");
         }
@@ -192,7 +192,7 @@ describe("the notebook and the laptop client, on a real Docker engine", function
         await cleanEngine();
         const deployment = await deploy({ registry: REGISTRY, workers: "2" });
         run = deployment.run;
-        token = find(run, "core/v1:Secret", "cluster-notebook-token").inputs.stringData.token;
+        token = find(run, "core/v1:Secret", "ipp-cluster-notebook-token").inputs.stringData.token;
         cluster = deployment.cluster(RUN_LABEL);
         await cluster.up();
     });
@@ -219,7 +219,7 @@ describe("the notebook and the laptop client, on a real Docker engine", function
     });
 
     it("no log shows the notebook's token or the session key", async () => {
-        const key = find(run, "core/v1:Secret", "cluster-session-key").inputs.stringData["session-key"];
+        const key = find(run, "core/v1:Secret", "ipp-cluster-session-key").inputs.stringData["session-key"];
         const logs = await cluster.logs(cluster.frontend!, 1000);
         assert.match(logs, /Jupyter (Server|Notebook)/, "the notebook's log is there to check");
         assert.ok(!logs.includes(token), "a log shows the notebook's token");
@@ -231,7 +231,7 @@ describe("the notebook and the laptop client, on a real Docker engine", function
         const forwarded = run.outputs.clientPortForward.split(" ").slice(5).map(Number);
         const file = JSON.parse(run.outputs.laptopClientFile);
         assert.deepStrictEqual(forwarded, [file.registration, file.control, file.mux, file.task, file.iopub, file.notification, file.broadcast]);
-        const image = find(run, "Image", "images-base").inputs.imageName;
+        const image = find(run, "Image", "ipp-images-base").inputs.imageName;
         assert.strictEqual(await laptopGreetings(image, run.outputs.laptopClientFile, RUN_LABEL), "['Hello, World', 'Hello, World']");
     });
 });

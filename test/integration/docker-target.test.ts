@@ -54,15 +54,15 @@ describe("the docker target on a real Docker engine", function () {
     /** As `pulumi up` would: the volumes, the frontend healthy, then the workers, side by side, each healthy. */
     async function up(): Promise<RunningContainer> {
         await runner.createVolumes();
-        const frontend = await runner.start(find(run, "Container", "cluster-frontend"));
+        const frontend = await runner.start(find(run, "Container", "ipp-cluster-frontend"));
         started.push(frontend);
-        const others = runner.containers.filter(c => c.name !== "cluster-frontend");
+        const others = runner.containers.filter(c => c.name !== "ipp-cluster-frontend");
         started.push(...(await Promise.all(others.map(w => runner.start(w)))));
         return frontend;
     }
 
     it("declares its own network for a laptop, which the test replaces by the host network", () => {
-        const network = find(run, "Network", "cluster-network").inputs.name;
+        const network = find(run, "Network", "ipp-cluster-network").inputs.name;
         for (const c of ofType(run, "Container"))
             assert.deepStrictEqual(
                 c.inputs.networksAdvanced.map((n: any) => n.name),
@@ -112,7 +112,7 @@ describe("the docker target on a real Docker engine", function () {
             await sleep(1000);
         }
         assert.match(metrics, /^ipp_engines_registered\{cluster="itest",group="default"\} 4$/m);
-        const notebook = started.find(c => c.declared.name === "cluster-notebook")!;
+        const notebook = started.find(c => c.declared.name === "ipp-cluster-notebook")!;
         const code = "import json, ipp_cluster; print(json.dumps(sorted(e['pod'] for e in ipp_cluster.status()['engines'])))";
         const out = await docker(["exec", notebook.id, "python3", "-c", code], { allowFailure: true });
         assert.strictEqual(out.code, 0, out.stderr);
@@ -128,7 +128,7 @@ describe("the docker target on a real Docker engine", function () {
 
     it("shows the key nowhere docker inspect looks, and keeps its file readable by uid 1000 alone", async () => {
         const frontend = await up();
-        const key = find(run, "Container", "cluster-frontend").inputs.uploads.find((u: any) => u.file.endsWith("session-key")).content;
+        const key = find(run, "Container", "ipp-cluster-frontend").inputs.uploads.find((u: any) => u.file.endsWith("session-key")).content;
         for (const c of started) {
             const inspected = (await docker(["inspect", c.id])).stdout;
             assert.ok(!inspected.includes(key), `docker inspect ${c.name} shows the key`);
@@ -146,9 +146,9 @@ describe("the docker target on a real Docker engine", function () {
         assert.strictEqual(await httpStatus(`http://127.0.0.1:${url.port}/api/status`, { Authorization: `token ${token}` }), 200);
         assert.ok([401, 403].includes(await httpStatus(`http://127.0.0.1:${url.port}/api/status`, {})));
         const file = JSON.parse(run.outputs.laptopClientFile);
-        const published = find(run, "Container", "cluster-frontend").inputs.ports.map((p: any) => p.external);
+        const published = find(run, "Container", "ipp-cluster-frontend").inputs.ports.map((p: any) => p.external);
         assert.deepStrictEqual(published, [file.registration, file.control, file.mux, file.task, file.iopub, file.notification, file.broadcast]);
-        const notebook = started.find(c => c.declared.name === "cluster-notebook")!;
+        const notebook = started.find(c => c.declared.name === "ipp-cluster-notebook")!;
         const out = await docker([
             "exec",
             notebook.id,
@@ -157,7 +157,7 @@ describe("the docker target on a real Docker engine", function () {
             'import ipyparallel as ipp; c = ipp.Client("' + CLIENT_FILE + '"); print(len(c[:].apply_sync(lambda: "Hello, World")))',
         ]);
         assert.strictEqual(out.stdout.trim(), String(WORKERS));
-        const image = find(run, "Image", "images-base").inputs.imageName;
+        const image = find(run, "Image", "ipp-images-base").inputs.imageName;
         assert.strictEqual(
             await laptopGreetings(image, run.outputs.laptopClientFile, "docker-target"),
             `[${Array(WORKERS).fill("'Hello, World'").join(", ")}]`,
@@ -197,9 +197,9 @@ describe("the docker target on a real Docker engine", function () {
         const auth = { Authorization: `token ${notebookUrl.searchParams.get("token")}` };
         await saveNotebook(server, auth, "lost-nothing.ipynb");
 
-        const notebook = started.find(c => c.declared.name === "cluster-notebook")!;
+        const notebook = started.find(c => c.declared.name === "ipp-cluster-notebook")!;
         await docker(["exec", notebook.id, "python3", "-c", 'open("/home/jupyter/shared/data.txt", "w").write("from the notebook")']);
-        for (const w of started.filter(c => c.declared.name.startsWith("cluster-worker-"))) {
+        for (const w of started.filter(c => c.declared.name.startsWith("ipp-cluster-worker-"))) {
             assert.strictEqual((await docker(["exec", w.id, "cat", "/home/jupyter/shared/data.txt"])).stdout, "from the notebook", w.name);
             const write = await docker(["exec", w.id, "touch", "/home/jupyter/shared/from-engine"], { allowFailure: true });
             assert.ok(write.code !== 0 && write.stderr.includes("Read-only file system"), `${w.name} could write: ${write.stderr}`);
@@ -211,7 +211,7 @@ describe("the docker target on a real Docker engine", function () {
         started.push(await runner.start(notebook.declared));
         assert.deepStrictEqual(await readNotebook(server, auth, "lost-nothing.ipynb"), SAMPLE_NOTEBOOK);
 
-        const key = find(run, "Container", "cluster-frontend").inputs.uploads.find((u: any) => u.file.endsWith("session-key")).content;
+        const key = find(run, "Container", "ipp-cluster-frontend").inputs.uploads.find((u: any) => u.file.endsWith("session-key")).content;
         const scan =
             "import json, os, sys; found = []\n" +
             "for d, _, fs in os.walk('/v'):\n" +
@@ -219,7 +219,7 @@ describe("the docker target on a real Docker engine", function () {
             "        p = os.path.join(d, f); text = open(p, 'rb').read()\n" +
             "        found.append([os.path.relpath(p, '/v'), any(s.encode() in text for s in sys.argv[1:])])\n" +
             "print(json.dumps(found))";
-        const volume = find(run, "Volume", "cluster-notebook-home").inputs.name;
+        const volume = find(run, "Volume", "ipp-cluster-notebook-home").inputs.name;
         const out = await docker([
             "run",
             "--rm",

@@ -170,7 +170,7 @@ describe("worker shapes on a real Docker engine", function () {
             ]);
             const { run } = await deploy({ target: "docker", push: "false", notebook: "false", workerGroups }, { stack: "itest-groups" });
             runner = new ContainerRunner(run, `groups-docker-${process.pid}`);
-            started.push(await runner.start(find(run, "Container", "cluster-frontend")));
+            started.push(await runner.start(find(run, "Container", "ipp-cluster-frontend")));
         });
         after(async () => {
             for (const c of started) await runner.remove(c);
@@ -179,7 +179,7 @@ describe("worker shapes on a real Docker engine", function () {
 
         it("3 engines answer, each with its group, container name and the engines of its container", async () => {
             // By name: the program's registrations complete in any order.
-            const workers = runner.containers.filter(c => c.name.startsWith("cluster-worker")).sort((a, b) => a.name.localeCompare(b.name));
+            const workers = runner.containers.filter(c => c.name.startsWith("ipp-cluster-worker")).sort((a, b) => a.name.localeCompare(b.name));
             assert.deepStrictEqual(
                 workers.map(w => w.inputs.name),
                 ["ipp-itest-groups-worker-1", "ipp-itest-groups-worker-big-1"],

@@ -53,7 +53,7 @@ describe("seeing the cluster: the watcher, a real Prometheus, status() and logs(
         prometheus = await Prometheus.start(RUN_LABEL);
         cluster = deployment.cluster(RUN_LABEL);
         await cluster.up();
-        const token = deployment.run.resources.find(r => r.name === "cluster-notebook-token")!.inputs.stringData.token;
+        const token = deployment.run.resources.find(r => r.name === "ipp-cluster-notebook-token")!.inputs.stringData.token;
         kernel = await startKernel(cluster, token);
     });
 

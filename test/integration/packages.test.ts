@@ -123,9 +123,9 @@ describe("your own software, built and run for real", function () {
                 { stack: "pkgtest" },
             );
             runner = new ContainerRunner(run, RUN_LABEL);
-            const frontend = await runner.start(find(run, "Container", "cluster-frontend"));
+            const frontend = await runner.start(find(run, "Container", "ipp-cluster-frontend"));
             started.push(frontend);
-            const workers = runner.containers.filter(c => c.name.startsWith("cluster-worker-"));
+            const workers = runner.containers.filter(c => c.name.startsWith("ipp-cluster-worker-"));
             started.push(...(await Promise.all(workers.map(w => runner.start(w)))));
             const out = await docker(["exec", "-i", frontend.id, "python3", "-"], { input: NUMPY_CHECK, allowFailure: true });
             assert.strictEqual(out.code, 0, out.stderr);
@@ -155,7 +155,7 @@ describe("your own software, built and run for real", function () {
 
         it("is completed and passes the seed test", async () => {
             const deployment = await deploy({ registry: REGISTRY, workers: String(WORKERS), baseImage: byo });
-            assert.strictEqual(find(deployment.run, "Image", "images-base").inputs.build.dockerfile, "images/base/custom.Dockerfile");
+            assert.strictEqual(find(deployment.run, "Image", "ipp-images-base").inputs.build.dockerfile, "images/base/custom.Dockerfile");
             const cluster = deployment.cluster(RUN_LABEL);
             try {
                 await cluster.up();

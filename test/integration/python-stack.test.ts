@@ -32,7 +32,7 @@ async function upCluster(settings: Record<string, string>): Promise<{ deployment
         await cluster.down();
         throw e;
     }
-    const secret = deployment.run.resources.find(r => r.name === "cluster-notebook-token");
+    const secret = deployment.run.resources.find(r => r.name === "ipp-cluster-notebook-token");
     return { deployment, cluster, token: secret?.inputs.stringData.token ?? "" };
 }
 

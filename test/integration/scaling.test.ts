@@ -108,7 +108,7 @@ describe("sizing the cluster: scale(), adapt(), and scale-down that never remove
         replicaSets = new ReplicaSets(cluster);
         await replicaSets.serve();
         await cluster.up();
-        const token = deployment.run.resources.find(r => r.name === "cluster-notebook-token")!.inputs.stringData.token;
+        const token = deployment.run.resources.find(r => r.name === "ipp-cluster-notebook-token")!.inputs.stringData.token;
         kernel = await startKernel(cluster, token);
         laptopFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ipp-laptop-")), "client.json");
         fs.writeFileSync(laptopFile, deployment.run.outputs.laptopClientFile);
@@ -238,7 +238,7 @@ describe("sizing the cluster: scale(), adapt(), and scale-down that never remove
         const removedBefore = replicaSets.removals.length;
         // What the kubelet does once the ConfigMap changes: the new bounds file in the scaler's volume.
         const lowered = await runProgram({ registry: REGISTRY, workers: "1", minWorkers: "1", maxWorkers: "2", watchSeconds: "1" });
-        const data = find(lowered, "ConfigMap", "cluster-scaling").inputs.data;
+        const data = find(lowered, "ConfigMap", "ipp-cluster-scaling").inputs.data;
         assert.match(data["scaling.json"], /"maximum": 2/);
         fs.writeFileSync(path.join(cluster.frontend!.volumeDir, "scaling", "scaling.json"), data["scaling.json"]);
         await waitFor(async () => replicaSets.replicas(cluster.groups[0].name) === 2, "the scale-down to maxWorkers", 60_000);

@@ -34,7 +34,7 @@ describe("work survives failures, on a real Docker engine", function () {
 
     const container = (name: string) => cluster.frontend!.containers.find(c => c.name === name)!.id;
     const notebookApi = (method: string, api: string, body?: unknown) => httpRequest(method, `${NOTEBOOK}${api}`, auth, body);
-    const claimName = () => find(run, "core/v1:PersistentVolumeClaim", "cluster-notebook-home").inputs.metadata.name;
+    const claimName = () => find(run, "core/v1:PersistentVolumeClaim", "ipp-cluster-notebook-home").inputs.metadata.name;
     const claimFile = (name: string) => path.join(kubelet.volumes.claimPath(claimName()), name);
 
     before(async () => {
@@ -44,7 +44,7 @@ describe("work survives failures, on a real Docker engine", function () {
         run = deployment.run;
         cluster = deployment.cluster(RUN_LABEL);
         kubelet = cluster.kubelet;
-        auth = { Authorization: `token ${find(run, "core/v1:Secret", "cluster-notebook-token").inputs.stringData.token}` };
+        auth = { Authorization: `token ${find(run, "core/v1:Secret", "ipp-cluster-notebook-token").inputs.stringData.token}` };
         await cluster.up();
     });
 
@@ -147,8 +147,8 @@ describe("work survives failures, on a real Docker engine", function () {
     });
 
     it("after all of this, the notebook's claim holds the notebook and no key, token or keyed file", () => {
-        const key = find(run, "core/v1:Secret", "cluster-session-key").inputs.stringData["session-key"];
-        const token = find(run, "core/v1:Secret", "cluster-notebook-token").inputs.stringData.token;
+        const key = find(run, "core/v1:Secret", "ipp-cluster-session-key").inputs.stringData["session-key"];
+        const token = find(run, "core/v1:Secret", "ipp-cluster-notebook-token").inputs.stringData.token;
         const files = kubelet.volumes.files(claimName());
         assert.ok(files.includes("lost-nothing.ipynb"), `the claim holds ${files.join(", ")}`);
         for (const f of files) {

@@ -1,11 +1,14 @@
 import * as assert from "assert";
-import { runProgram } from "../../testbed/program";
+import { ProgramRun, runProgram } from "../../testbed/program";
+import { matchOldUrns } from "../../testbed/aliases";
 import { FORMER_ROLES, hadFormerUrn } from "../../components/cluster-args";
 
 /**
- * The URNs of the cluster's objects before their logical names were derived from the component's
- * name. An alias to each keeps an existing stack's objects (the controller Pod, the workers'
- * Deployment, the key's Secret, …) in place on the next `pulumi up` instead of replacing them.
+ * The URNs of the cluster's objects in the oldest stacks: before their logical names were derived from
+ * the component's name, and before the cluster component took the stack program's objects (then the
+ * cluster component was `cluster`, at the top of the stack). Aliases keep such a stack's objects (the
+ * controller Pod, the workers' Deployment, the key's Secret, …) in place on the next `pulumi up`
+ * instead of replacing them; the engine's matching (testbed/aliases.ts) shows which object each takes.
  */
 const K8S = "ipp-cluster:index:KubernetesCluster";
 const DOCKER = "ipp-cluster:index:DockerCluster";
@@ -31,50 +34,68 @@ const FORMER_DOCKER = [
     `${DOCKER}$docker:index/container:Container::notebook`,
 ];
 
-/** The aliases' URNs, without the stack's prefix. */
-function formerUrns(run: Awaited<ReturnType<typeof runProgram>>, stack: string): string[] {
-    const prefix = `urn:pulumi:${stack}::ipp-cluster::`;
-    return run.resources
-        .flatMap(r => r.aliasUrns)
-        .map(urn => {
-            assert.ok(urn.startsWith(prefix), urn);
-            return urn.slice(prefix.length);
-        });
+/** A stack's URN of a resource, as the mocks write it for the top of the stack or one below. */
+function stackUrn(stack: string, urn: string): string {
+    return `urn:pulumi:${stack}::ipp-cluster::${urn}`;
 }
 
-/** The resources whose URN has `part` (a component's type and `$`, or a resource type) that carry no alias, by logical name. */
-function unaliased(run: Awaited<ReturnType<typeof runProgram>>, part: string): string[] {
-    return run.resources
-        .filter(r => r.urn.includes(part) && r.aliasUrns.length === 0)
-        .map(r => r.name)
-        .sort();
+/** The old objects the program's resources take, without the stack's prefix, and the resources under `part` that take none. */
+function taking(run: ProgramRun, stack: string, olds: string[], part: string) {
+    const prefix = stackUrn(stack, "");
+    const taken = matchOldUrns(
+        run.resources,
+        olds.map(u => stackUrn(stack, u)),
+    );
+    return {
+        taken: [...taken.values()].map(u => u.slice(prefix.length)).sort(),
+        none: run.resources
+            .filter(r => r.urn.includes(part) && !taken.has(r.urn))
+            .map(r => r.name)
+            .sort(),
+    };
 }
 
-describe("existing stacks update in place", () => {
-    it("every object a Kubernetes stack had before children were renamed is aliased to the URN it had, and only those", async () => {
+/** The oldest stacks' cluster component, at the top of the stack. */
+const OLDEST = (type: string) => `pulumi:pulumi:Stack$${type}::cluster`;
+
+describe("the oldest stacks update in place", () => {
+    it("every object a Kubernetes stack had before children were renamed is taken by the resource it was, and only those", async () => {
         const run = await runProgram({ registry: "registry.example.com/team", registryUsername: "alice", registryPassword: "pw" });
-        assert.deepStrictEqual(formerUrns(run, "dev").sort(), [...FORMER_KUBERNETES].sort());
+        const olds = [OLDEST(K8S), ...FORMER_KUBERNETES];
+        const { taken, none } = taking(run, "dev", olds, `${K8S}$`);
+        assert.deepStrictEqual(taken, [...olds].sort());
         // The notebook's claim and the provider that adopts a kept one came later: no stack had another URN for them.
-        assert.deepStrictEqual(unaliased(run, `${K8S}$`), ["cluster-adopting-provider", "cluster-notebook-home"]);
+        assert.deepStrictEqual(none, ["ipp-cluster-adopting-provider", "ipp-cluster-notebook-home"]);
+        const frontend = run.resources.find(r => r.name === "ipp-cluster-frontend")!;
+        assert.strictEqual(
+            matchOldUrns(
+                run.resources,
+                olds.map(u => stackUrn("dev", u)),
+            ).get(frontend.urn),
+            stackUrn("dev", `${K8S}$kubernetes:core/v1:Pod::frontend`),
+        );
     });
 
-    it("a named worker group's Deployment never had another URN: it carries no alias", async () => {
+    it("a named worker group's Deployment never had another URN: it takes none", async () => {
         const groups = JSON.stringify([
             { name: "default", workers: 1 },
             { name: "gpu", workers: 1, gpus: 1 },
         ]);
         const run = await runProgram({ registry: "registry.example.com/team", workerGroups: groups, notebook: "false" });
-        assert.deepStrictEqual(unaliased(run, "$kubernetes:apps/v1:Deployment::"), ["cluster-workers-gpu"]);
-        assert.ok(formerUrns(run, "dev").includes(`${K8S}$kubernetes:apps/v1:Deployment::workers`), "the default group's Deployment lost its alias");
+        const { taken, none } = taking(run, "dev", [OLDEST(K8S), ...FORMER_KUBERNETES], "$kubernetes:apps/v1:Deployment::");
+        assert.deepStrictEqual(none, ["ipp-cluster-workers-gpu"]);
+        assert.ok(taken.includes(`${K8S}$kubernetes:apps/v1:Deployment::workers`), "the default group's Deployment lost its alias");
     });
 
-    it("every container and the network of a Docker stack are aliased to the URNs they had before; its notebook volume, its watcher and named groups' containers to none", async () => {
+    it("every container and the network of a Docker stack are taken by the resources they were; its notebook volume, its watcher and named groups' containers take none", async () => {
         const run = await runProgram({ target: "docker", push: "false", workers: "2" }, { stack: "local" });
-        assert.deepStrictEqual(formerUrns(run, "local").sort(), [...FORMER_DOCKER].sort());
-        assert.deepStrictEqual(unaliased(run, `${DOCKER}$`), ["cluster-notebook-home", "cluster-watcher"]);
+        const olds = [OLDEST(DOCKER), ...FORMER_DOCKER];
+        const { taken, none } = taking(run, "local", olds, `${DOCKER}$`);
+        assert.deepStrictEqual(taken, [...olds].sort());
+        assert.deepStrictEqual(none, ["ipp-cluster-notebook-home", "ipp-cluster-watcher"]);
         const groups = JSON.stringify([{ name: "big", workers: 1 }]);
         const grouped = await runProgram({ target: "docker", push: "false", workerGroups: groups, notebook: "false" }, { stack: "local" });
-        assert.deepStrictEqual(unaliased(grouped, `${DOCKER}$`), ["cluster-watcher", "cluster-worker-big-1"]);
+        assert.deepStrictEqual(taking(grouped, "local", olds, `${DOCKER}$`).none, ["ipp-cluster-watcher", "ipp-cluster-worker-big-1"]);
     });
 
     it("the list of former roles is the one the components use", () => {
@@ -84,10 +105,22 @@ describe("existing stacks update in place", () => {
         for (const role of ["notebook-home", "adopting-provider", "workers-gpu"]) assert.ok(!hadFormerUrn("kubernetes", role), role);
     });
 
-    it("the images, the key and the token keep their names: they need no alias", async () => {
+    it("the images, the key and the token are taken by the cluster component's children, named after it", async () => {
         const run = await runProgram({ registry: "registry.example.com/team" });
-        const kept = run.resources.filter(r => r.type.startsWith("docker:index/image") || r.type.startsWith("random:"));
-        assert.deepStrictEqual(kept.map(r => r.name).sort(), ["images-base", "images-frontend", "images-worker", "notebook-token", "session-key"]);
-        assert.ok(kept.every(r => r.aliasUrns.length === 0));
+        const olds = ["Images::images", "Images$docker:index/image:Image::images-base", "Images$docker:index/image:Image::images-worker"]
+            .map(u => `ipp-cluster:index:${u}`)
+            .concat(
+                ["random:index/randomBytes:RandomBytes::session-key", "random:index/randomPassword:RandomPassword::notebook-token"].map(
+                    u => `pulumi:pulumi:Stack$${u}`,
+                ),
+            );
+        const { taken } = taking(run, "dev", olds, "");
+        assert.deepStrictEqual(taken, [...olds].sort());
+    });
+
+    it("without the cluster component's aliases, nothing of an existing stack would be kept (the check can fail)", async () => {
+        const run = await runProgram({ registry: "registry.example.com/team" });
+        for (const r of run.resources) r.aliasSpecs = [];
+        assert.deepStrictEqual(taking(run, "dev", [OLDEST(K8S), ...FORMER_KUBERNETES], "").taken, []);
     });
 });

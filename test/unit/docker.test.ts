@@ -13,49 +13,50 @@ describe("the program on a Docker engine (target: docker)", () => {
     let key: string;
     before(async () => {
         run = await runProgram(LOCAL, { stack: "local" });
-        const upload = find(run, "Container", "cluster-frontend").inputs.uploads.find((u: any) => u.file === "/etc/ipp/secret/session-key");
+        const upload = find(run, "Container", "ipp-cluster-frontend").inputs.uploads.find((u: any) => u.file === "/etc/ipp/secret/session-key");
         key = upload.content;
     });
 
     it("declares the images, a network and one container per worker, and nothing of Kubernetes", () => {
         assert.deepStrictEqual(run.resources.map(r => `${r.type} ${r.name}`).sort(), [
-            "command:local:Command images-environment",
-            "docker:index/container:Container cluster-frontend",
-            "docker:index/container:Container cluster-notebook",
-            "docker:index/container:Container cluster-watcher",
-            "docker:index/container:Container cluster-worker-1",
-            "docker:index/container:Container cluster-worker-2",
-            "docker:index/container:Container cluster-worker-3",
-            "docker:index/image:Image images-base",
-            "docker:index/image:Image images-frontend",
-            "docker:index/image:Image images-worker",
-            "docker:index/network:Network cluster-network",
-            "docker:index/volume:Volume cluster-notebook-home",
-            "ipp-cluster:index:DockerCluster cluster",
-            "ipp-cluster:index:Images images",
-            "random:index/randomBytes:RandomBytes session-key",
-            "random:index/randomPassword:RandomPassword notebook-token",
+            "command:local:Command ipp-images-environment",
+            "docker:index/container:Container ipp-cluster-frontend",
+            "docker:index/container:Container ipp-cluster-notebook",
+            "docker:index/container:Container ipp-cluster-watcher",
+            "docker:index/container:Container ipp-cluster-worker-1",
+            "docker:index/container:Container ipp-cluster-worker-2",
+            "docker:index/container:Container ipp-cluster-worker-3",
+            "docker:index/image:Image ipp-images-base",
+            "docker:index/image:Image ipp-images-frontend",
+            "docker:index/image:Image ipp-images-worker",
+            "docker:index/network:Network ipp-cluster-network",
+            "docker:index/volume:Volume ipp-cluster-notebook-home",
+            "ipp-cluster:index:Cluster ipp",
+            "ipp-cluster:index:DockerCluster ipp-cluster",
+            "ipp-cluster:index:Images ipp-images",
+            "random:index/randomBytes:RandomBytes ipp-session-key",
+            "random:index/randomPassword:RandomPassword ipp-notebook-token",
         ]);
     });
 
     it("names the containers after the stack and gives them the names the connection files use", () => {
-        const frontend = find(run, "Container", "cluster-frontend").inputs;
+        const frontend = find(run, "Container", "ipp-cluster-frontend").inputs;
         assert.strictEqual(frontend.name, "ipp-local-frontend");
         assert.strictEqual(frontend.hostname, "ipp-local-frontend");
         assert.deepStrictEqual(frontend.networksAdvanced, [{ name: "ipp-local", aliases: ["ipp-local-frontend", "ipp-local-controller"] }]);
         for (let i = 1; i <= 3; i++) {
-            const w = find(run, "Container", `cluster-worker-${i}`).inputs;
+            const w = find(run, "Container", `ipp-cluster-worker-${i}`).inputs;
             assert.strictEqual(w.name, `ipp-local-worker-${i}`);
             assert.strictEqual(w.hostname, `ipp-local-worker-${i}`);
             assert.deepStrictEqual(w.networksAdvanced, [{ name: "ipp-local", aliases: [`ipp-local-worker-${i}`] }]);
         }
-        assert.strictEqual(find(run, "Network", "cluster-network").inputs.name, "ipp-local");
+        assert.strictEqual(find(run, "Network", "ipp-cluster-network").inputs.name, "ipp-local");
     });
 
     it("starts the workers after the controller, which needs the network", () => {
-        const frontend = find(run, "Container", "cluster-frontend");
-        assert.ok(frontend.dependencies.includes(find(run, "Network", "cluster-network").urn));
-        for (const w of ofType(run, "Container").filter(c => c.name !== "cluster-frontend")) {
+        const frontend = find(run, "Container", "ipp-cluster-frontend");
+        assert.ok(frontend.dependencies.includes(find(run, "Network", "ipp-cluster-network").urn));
+        for (const w of ofType(run, "Container").filter(c => c.name !== "ipp-cluster-frontend")) {
             assert.ok(w.dependencies.includes(frontend.urn), w.name);
         }
     });
@@ -69,7 +70,7 @@ describe("the program on a Docker engine (target: docker)", () => {
             assert.deepStrictEqual([keyUpload.owner, keyUpload.group, keyUpload.permissions], ["1000", "1000", "0400"]);
             const index = c.inputs.uploads.indexOf(c.inputs.uploads.find((u: any) => u.file === "/etc/ipp/secret/session-key"));
             assert.ok(isSecretInput(c, ["uploads", String(index), "content"]), `${c.name}: the key must be sent as a secret`);
-            if (c.name === "cluster-frontend" || c.name === "cluster-notebook" || c.name === "cluster-watcher") {
+            if (c.name === "ipp-cluster-frontend" || c.name === "ipp-cluster-notebook" || c.name === "ipp-cluster-watcher") {
                 const client = JSON.parse(uploads["/etc/ipp/connection/ipcontroller-client.json"].content);
                 assert.deepStrictEqual([engine.interface, client.interface, client.location], ["tcp://*", "tcp://*", "ipp-local-frontend"]);
             } else {
@@ -94,12 +95,12 @@ describe("the program on a Docker engine (target: docker)", () => {
     });
 
     it("runs the same commands as on Kubernetes, restarting by itself, healthy only when ready", () => {
-        const frontend = find(run, "Container", "cluster-frontend").inputs;
+        const frontend = find(run, "Container", "ipp-cluster-frontend").inputs;
         assert.deepStrictEqual(frontend.command.slice(0, 2), ["ipcontroller", "--reuse"]);
         assert.strictEqual(frontend.restart, "unless-stopped");
         assert.strictEqual(frontend.wait, true);
         assert.match(frontend.healthcheck.tests.join(" "), /^CMD python3 -c .*create_connection\(\("127\.0\.0\.1", 10100\)/);
-        const worker = find(run, "Container", "cluster-worker-1").inputs;
+        const worker = find(run, "Container", "ipp-cluster-worker-1").inputs;
         assert.strictEqual(worker.command[0], "ipp-engine");
         assert.strictEqual(worker.restart, "unless-stopped");
         assert.strictEqual(worker.wait, true);
@@ -117,22 +118,22 @@ describe("the program on a Docker engine (target: docker)", () => {
     it("takes memory and CPU from the stack settings", async () => {
         const custom = await runProgram({ ...LOCAL, workerMemory: "2Gi", workerCpu: "1500m", frontendMemory: "768Mi", frontendCpu: "1" }, { stack: "local" });
         assert.deepStrictEqual(
-            [find(custom, "Container", "cluster-worker-1").inputs.memory, find(custom, "Container", "cluster-worker-1").inputs.cpuShares],
+            [find(custom, "Container", "ipp-cluster-worker-1").inputs.memory, find(custom, "Container", "ipp-cluster-worker-1").inputs.cpuShares],
             [2048, 1536],
         );
         assert.deepStrictEqual(
-            [find(custom, "Container", "cluster-frontend").inputs.memory, find(custom, "Container", "cluster-frontend").inputs.cpuShares],
+            [find(custom, "Container", "ipp-cluster-frontend").inputs.memory, find(custom, "Container", "ipp-cluster-frontend").inputs.cpuShares],
             [768, 1024],
         );
         assert.ok(
-            find(custom, "Container", "cluster-frontend").inputs.command.includes(`--DictDB.size_limit=${768 * 2 ** 18}`),
+            find(custom, "Container", "ipp-cluster-frontend").inputs.command.includes(`--DictDB.size_limit=${768 * 2 ** 18}`),
             "the result store is a quarter of the limit",
         );
     });
 
     it("replaces containers delete-first (their names are fixed) and when the image changes", () => {
-        for (const c of [...ofType(run, "Container"), find(run, "Network", "cluster-network")]) assert.strictEqual(c.deleteBeforeReplace, true, c.name);
-        assert.strictEqual(find(run, "Container", "cluster-worker-1").inputs.image, run.outputs.imageDigests.worker);
+        for (const c of [...ofType(run, "Container"), find(run, "Network", "ipp-cluster-network")]) assert.strictEqual(c.deleteBeforeReplace, true, c.name);
+        assert.strictEqual(find(run, "Container", "ipp-cluster-worker-1").inputs.image, run.outputs.imageDigests.worker);
         assert.match(run.outputs.imageDigests.worker, /^sha256:/);
     });
 
@@ -161,7 +162,7 @@ describe("the program on a Docker engine (target: docker)", () => {
             ofType(none, "Container")
                 .map(c => c.name)
                 .sort(),
-            ["cluster-frontend", "cluster-notebook", "cluster-watcher"],
+            ["ipp-cluster-frontend", "ipp-cluster-notebook", "ipp-cluster-watcher"],
         );
         assert.deepStrictEqual(none.outputs.workerShells, []);
     });

@@ -25,7 +25,7 @@ describe("monitoring on Kubernetes", () => {
     });
 
     it("runs the watcher beside the controller: the frontend's image, its two ports, its own home and no readiness probe", () => {
-        const containers = byName(find(run, "Pod", "cluster-frontend").inputs.spec.containers);
+        const containers = byName(find(run, "Pod", "ipp-cluster-frontend").inputs.spec.containers);
         const watcher = containers.watcher;
         assert.strictEqual(watcher.image, containers.controller.image);
         assert.deepStrictEqual(watcher.args, ["ipp-watcher"]);
@@ -46,15 +46,15 @@ describe("monitoring on Kubernetes", () => {
     });
 
     it("the workers report through the controller's Service, which carries the watcher's port and not the metrics'", () => {
-        const service = find(run, "Service", "cluster-service").inputs.spec;
+        const service = find(run, "Service", "ipp-cluster-service").inputs.spec;
         const names = service.ports.map((p: any) => p.name);
         assert.ok(names.includes("http-watcher") && !names.includes("http-metrics"), `${names}`);
-        const engine = find(run, "Deployment", "cluster-workers").inputs.spec.template.spec.containers[0];
+        const engine = find(run, "Deployment", "ipp-cluster-workers").inputs.spec.template.spec.containers[0];
         assert.strictEqual(envOf(engine).IPP_WATCHER_URL, `http://${run.outputs.service}:10121`);
     });
 
     it("is scraped the usual ways: prometheus.io annotations on the controller Pod, and no PodMonitor or dashboard unless asked", () => {
-        const annotations = find(run, "Pod", "cluster-frontend").inputs.metadata.annotations;
+        const annotations = find(run, "Pod", "ipp-cluster-frontend").inputs.metadata.annotations;
         assert.deepStrictEqual(
             [annotations["prometheus.io/scrape"], annotations["prometheus.io/port"], annotations["prometheus.io/path"]],
             ["true", "10120", "/metrics"],
@@ -64,8 +64,8 @@ describe("monitoring on Kubernetes", () => {
     });
 
     it("the metrics port is reachable from the scrapers alone, never from the engines", () => {
-        const policy = find(run, "NetworkPolicy", "cluster-netpol-frontend").inputs.spec;
-        const workerLabels = find(run, "Deployment", "cluster-workers").inputs.spec.template.metadata.labels;
+        const policy = find(run, "NetworkPolicy", "ipp-cluster-netpol-frontend").inputs.spec;
+        const workerLabels = find(run, "Deployment", "ipp-cluster-workers").inputs.spec.template.metadata.labels;
         const opening = policy.ingress.filter((rule: any) => rule.ports.some((p: any) => p.port === "http-metrics"));
         assert.strictEqual(opening.length, 1);
         assert.ok(opening[0].from.length > 0, "a rule without peers admits everybody");
@@ -80,14 +80,14 @@ describe("monitoring on Kubernetes", () => {
         const [monitor] = ofType(asked, "PodMonitor");
         assert.deepStrictEqual([monitor.inputs.apiVersion, monitor.inputs.kind], ["monitoring.coreos.com/v1", "PodMonitor"]);
         assert.strictEqual(monitor.inputs.metadata.labels.release, "kube-prometheus-stack");
-        assert.deepStrictEqual(monitor.inputs.spec.selector.matchLabels, find(asked, "Service", "cluster-service").inputs.spec.selector);
+        assert.deepStrictEqual(monitor.inputs.spec.selector.matchLabels, find(asked, "Service", "ipp-cluster-service").inputs.spec.selector);
         assert.deepStrictEqual(monitor.inputs.spec.podMetricsEndpoints, [{ port: "http-metrics", path: "/metrics", interval: "5s" }]);
-        assert.ok(monitor.dependencies.includes(find(asked, "Pod", "cluster-frontend").urn));
+        assert.ok(monitor.dependencies.includes(find(asked, "Pod", "ipp-cluster-frontend").urn));
     });
 
     it("ships the dashboard as a ConfigMap for the Grafana sidecar when asked, the repository's file as it is", async () => {
         const asked = await runProgram({ ...REGISTRY, grafanaDashboard: "true" });
-        const dashboard = find(asked, "ConfigMap", "cluster-grafana-dashboard").inputs;
+        const dashboard = find(asked, "ConfigMap", "ipp-cluster-grafana-dashboard").inputs;
         assert.strictEqual(dashboard.metadata.labels.grafana_dashboard, "1");
         assert.strictEqual(dashboard.data["ipp-cluster.json"], fs.readFileSync(DASHBOARD_FILE, "utf8"));
     });
@@ -100,18 +100,18 @@ describe("monitoring on a Docker engine", () => {
     });
 
     it("runs the watcher as a container of its own, after the controller, its ports on this machine's loopback", () => {
-        const watcher = find(run, "Container", "cluster-watcher");
+        const watcher = find(run, "Container", "ipp-cluster-watcher");
         assert.deepStrictEqual(watcher.inputs.command, ["ipp-watcher"]);
         assert.deepStrictEqual(
             watcher.inputs.ports.map((p: any) => `${p.ip}:${p.external}->${p.internal}`),
             ["127.0.0.1:10120->10120", "127.0.0.1:10121->10121"],
         );
-        assert.ok(watcher.dependencies.includes(find(run, "Container", "cluster-frontend").urn));
+        assert.ok(watcher.dependencies.includes(find(run, "Container", "ipp-cluster-frontend").urn));
         assert.strictEqual(run.outputs.metricsUrl, "http://127.0.0.1:10120/metrics");
     });
 
     it("the workers and the notebook find it by its name", () => {
-        for (const name of ["cluster-worker-1", "cluster-notebook"]) {
+        for (const name of ["ipp-cluster-worker-1", "ipp-cluster-notebook"]) {
             assert.strictEqual(envsOf(find(run, "Container", name)).IPP_WATCHER_URL, "http://ipp-local-watcher:10121", name);
         }
     });

@@ -5,7 +5,7 @@ import { parseConfig } from "../../lib/config";
 const BASE = { registry: "registry.example.com/team", workers: "2" };
 
 function container(run: ProgramRun, name: string) {
-    return find(run, "Pod", "cluster-frontend").inputs.spec.containers.find((c: any) => c.name === name);
+    return find(run, "Pod", "ipp-cluster-frontend").inputs.spec.containers.find((c: any) => c.name === name);
 }
 
 describe("the notebook and the laptop client on Kubernetes", () => {
@@ -14,15 +14,15 @@ describe("the notebook and the laptop client on Kubernetes", () => {
     let key: string;
     before(async () => {
         run = await runProgram(BASE);
-        token = find(run, "core/v1:Secret", "cluster-notebook-token").inputs.stringData.token;
-        key = find(run, "core/v1:Secret", "cluster-session-key").inputs.stringData["session-key"];
+        token = find(run, "core/v1:Secret", "ipp-cluster-notebook-token").inputs.stringData.token;
+        key = find(run, "core/v1:Secret", "ipp-cluster-session-key").inputs.stringData["session-key"];
     });
 
     it("generates a long token and keeps it only in a Secret of its own, sent as a secret", () => {
-        const password = find(run, "RandomPassword", "notebook-token").inputs;
+        const password = find(run, "RandomPassword", "ipp-notebook-token").inputs;
         assert.ok(password.length >= 32);
         assert.strictEqual(password.special, false, "the token goes into a URL");
-        const secret = find(run, "core/v1:Secret", "cluster-notebook-token");
+        const secret = find(run, "core/v1:Secret", "ipp-cluster-notebook-token");
         assert.ok(isSecretInput(secret, ["stringData", "token"]));
         assert.ok(token.length >= 32);
     });
@@ -48,19 +48,19 @@ describe("the notebook and the laptop client on Kubernetes", () => {
         assert.strictEqual(env.IPP_SECURITY_DIR, "/home/jupyter/.ipython/profile_default/security");
         assert.strictEqual(env.JUPYTER_TOKEN_FILE, "/etc/ipp/notebook/token");
         const mount = notebook.volumeMounts.find((m: any) => m.mountPath === "/etc/ipp/notebook");
-        const volume = find(run, "Pod", "cluster-frontend").inputs.spec.volumes.find((v: any) => v.name === mount.name);
+        const volume = find(run, "Pod", "ipp-cluster-frontend").inputs.spec.volumes.find((v: any) => v.name === mount.name);
         assert.strictEqual(volume.secret.secretName, `cluster-notebook-token${MOCK_NAME_SUFFIX}`);
         assert.ok(!container(run, "controller").volumeMounts.some((m: any) => m.name === mount.name), "the controller has no use for the token");
         assert.ok(!JSON.stringify(notebook).includes(token), "the token must not be in the container spec");
     });
 
     it("exposes the notebook through a Service of its own that carries no controller port", () => {
-        const nb = find(run, "Service", "cluster-notebook-service").inputs;
+        const nb = find(run, "Service", "ipp-cluster-notebook-service").inputs;
         assert.strictEqual(nb.metadata.name, "ipp-dev-notebook");
         assert.strictEqual(nb.spec.type, "ClusterIP");
         assert.deepStrictEqual(nb.spec.ports, [{ name: "http-notebook", port: 8888, targetPort: "http-notebook", protocol: "TCP" }]);
-        assert.deepStrictEqual(nb.spec.selector, find(run, "Service", "cluster-service").inputs.spec.selector);
-        assert.ok(!find(run, "Service", "cluster-service").inputs.spec.ports.some((p: any) => p.port === 8888));
+        assert.deepStrictEqual(nb.spec.selector, find(run, "Service", "ipp-cluster-service").inputs.spec.selector);
+        assert.ok(!find(run, "Service", "ipp-cluster-service").inputs.spec.ports.some((p: any) => p.port === 8888));
     });
 
     it("prints the port-forward commands and the notebook's URL, the URL as a secret", () => {
@@ -86,8 +86,8 @@ describe("the notebook and the laptop client on Kubernetes", () => {
     for (const type of ["NodePort", "LoadBalancer"]) {
         it(`can ask for a ${type} notebook Service`, async () => {
             const r = await runProgram({ ...BASE, notebookServiceType: type });
-            assert.strictEqual(find(r, "Service", "cluster-notebook-service").inputs.spec.type, type);
-            assert.strictEqual(find(r, "Service", "cluster-service").inputs.spec.type, "ClusterIP", "the controller stays internal");
+            assert.strictEqual(find(r, "Service", "ipp-cluster-notebook-service").inputs.spec.type, type);
+            assert.strictEqual(find(r, "Service", "ipp-cluster-service").inputs.spec.type, "ClusterIP", "the controller stays internal");
         });
     }
 
@@ -100,7 +100,7 @@ describe("the notebook and the laptop client on Kubernetes", () => {
     it("leaves out the notebook, its token, Service, port and outputs when notebook is false", async () => {
         const r = await runProgram({ ...BASE, notebook: "false" });
         assert.deepStrictEqual(
-            find(r, "Pod", "cluster-frontend").inputs.spec.containers.map((c: any) => c.name),
+            find(r, "Pod", "ipp-cluster-frontend").inputs.spec.containers.map((c: any) => c.name),
             ["controller", "watcher"],
         );
         assert.strictEqual(ofType(r, "RandomPassword").length, 0);
@@ -110,7 +110,9 @@ describe("the notebook and the laptop client on Kubernetes", () => {
         );
         // The deployment's own pods, and the scrapers: nobody else.
         assert.deepStrictEqual(
-            find(r, "NetworkPolicy", "cluster-netpol-frontend").inputs.spec.ingress.map((i: any) => i.ports.map((p: any) => p.port).includes("http-notebook")),
+            find(r, "NetworkPolicy", "ipp-cluster-netpol-frontend").inputs.spec.ingress.map((i: any) =>
+                i.ports.map((p: any) => p.port).includes("http-notebook"),
+            ),
             [false, false],
         );
         assert.deepStrictEqual([r.outputs.notebookUrl, r.outputs.notebookPortForward], [undefined, undefined]);
@@ -125,19 +127,19 @@ describe("the notebook and the laptop client on Docker", () => {
     });
 
     it("runs the notebook in its own container, its port and the client ports published on loopback only", () => {
-        const nb = find(run, "Container", "cluster-notebook").inputs;
+        const nb = find(run, "Container", "ipp-cluster-notebook").inputs;
         assert.deepStrictEqual(nb.command.slice(0, 2), ["jupyter", "lab"]);
         assert.deepStrictEqual(nb.ports, [{ internal: 8888, external: 8888, ip: "127.0.0.1", protocol: "tcp" }]);
-        const frontend = find(run, "Container", "cluster-frontend").inputs;
+        const frontend = find(run, "Container", "ipp-cluster-frontend").inputs;
         assert.deepStrictEqual(
             frontend.ports.map((p: any) => `${p.ip}:${p.external}`),
             [10100, 10109, 10110, 10111, 10112, 10113, 10114].map(p => `127.0.0.1:${p}`),
         );
-        for (const w of ofType(run, "Container").filter(c => c.name.startsWith("cluster-worker-"))) assert.strictEqual(w.inputs.ports, undefined);
+        for (const w of ofType(run, "Container").filter(c => c.name.startsWith("ipp-cluster-worker-"))) assert.strictEqual(w.inputs.ports, undefined);
     });
 
     it("uploads the token as a private secret file", () => {
-        const nb = find(run, "Container", "cluster-notebook");
+        const nb = find(run, "Container", "ipp-cluster-notebook");
         const i = nb.inputs.uploads.findIndex((u: any) => u.file === "/etc/ipp/notebook/token");
         assert.deepStrictEqual([nb.inputs.uploads[i].owner, nb.inputs.uploads[i].permissions], ["1000", "0400"]);
         assert.ok(isSecretInput(nb, ["uploads", String(i), "content"]));

@@ -8,7 +8,7 @@ describe("the program with other settings", () => {
     it("scales to 0 and to 64 workers", async () => {
         for (const workers of [0, 64]) {
             const run = await runProgram({ ...BASE, workers: String(workers) });
-            assert.strictEqual(find(run, "Deployment", "cluster-workers").inputs.spec.replicas, workers);
+            assert.strictEqual(find(run, "Deployment", "ipp-cluster-workers").inputs.spec.replicas, workers);
             assert.strictEqual(run.outputs.workers, workers);
         }
     });
@@ -30,11 +30,11 @@ describe("the program with other settings", () => {
         });
 
         it("builds without pushing, frontend and worker FROM the base's tag with its ID as a build argument", () => {
-            const base = find(run, "Image", "images-base");
+            const base = find(run, "Image", "ipp-images-base");
             assert.strictEqual(base.inputs.imageName, "ipp-base:latest");
             assert.strictEqual(base.inputs.skipPush, true);
             for (const kind of ["frontend", "worker"]) {
-                const args = find(run, "Image", `images-${kind}`).inputs.build.args;
+                const args = find(run, "Image", `ipp-images-${kind}`).inputs.build.args;
                 assert.strictEqual(args.BASE_IMAGE, "ipp-base:latest");
                 assert.strictEqual(args.BASE_IMAGE_ID, run.outputs.imageDigests.base);
                 assert.match(args.BASE_IMAGE_ID, /^sha256:[0-9a-f]{64}$/);
@@ -42,8 +42,8 @@ describe("the program with other settings", () => {
         });
 
         it("refers to tags with IfNotPresent and carries the image ID in an annotation, replacing the Pod when it changes", () => {
-            const pod = find(run, "Pod", "cluster-frontend");
-            const worker = find(run, "Deployment", "cluster-workers").inputs.spec.template;
+            const pod = find(run, "Pod", "ipp-cluster-frontend");
+            const worker = find(run, "Deployment", "ipp-cluster-workers").inputs.spec.template;
             assert.strictEqual(pod.inputs.spec.containers[0].image, "ipp-frontend:latest");
             assert.strictEqual(pod.inputs.spec.containers[0].imagePullPolicy, "IfNotPresent");
             assert.strictEqual(pod.inputs.metadata.annotations["ipp-cluster/image-id"], run.outputs.imageDigests.frontend);
@@ -62,19 +62,22 @@ describe("the program with other settings", () => {
 
         it("pushes with them, the password as a secret", () => {
             for (const kind of ["base", "frontend", "worker"]) {
-                const image = find(run, "Image", `images-${kind}`);
+                const image = find(run, "Image", `ipp-images-${kind}`);
                 assert.deepStrictEqual(image.inputs.registry, { server: "registry.example.com", username: "alice", password: "s3cret-token" });
                 assert.ok(isSecretInput(image, ["registry", "password"]), `${kind}'s password must be secret`);
             }
         });
 
         it("gives both pods an image pull secret holding them, as a secret", () => {
-            const pull = find(run, "core/v1:Secret", "cluster-registry-credentials");
+            const pull = find(run, "core/v1:Secret", "ipp-cluster-registry-credentials");
             assert.strictEqual(pull.inputs.type, "kubernetes.io/dockerconfigjson");
             assert.ok(isSecretInput(pull, ["stringData", ".dockerconfigjson"]));
             const auths = JSON.parse(pull.inputs.stringData[".dockerconfigjson"]).auths;
             assert.deepStrictEqual(auths["registry.example.com"].auth, Buffer.from("alice:s3cret-token").toString("base64"));
-            for (const spec of [find(run, "Pod", "cluster-frontend").inputs.spec, find(run, "Deployment", "cluster-workers").inputs.spec.template.spec]) {
+            for (const spec of [
+                find(run, "Pod", "ipp-cluster-frontend").inputs.spec,
+                find(run, "Deployment", "ipp-cluster-workers").inputs.spec.template.spec,
+            ]) {
                 assert.deepStrictEqual(spec.imagePullSecrets, [{ name: `cluster-registry-credentials${MOCK_NAME_SUFFIX}` }]);
             }
         });
@@ -98,6 +101,6 @@ describe("the program with other settings", () => {
         });
         assert.strictEqual(ofType(run, "Deployment").length, 1);
         assert.strictEqual(run.outputs.imageDigests?.base, undefined);
-        assert.strictEqual(find(run, "Pod", "cluster-frontend").inputs.spec.containers[0].image, pulumi.runtime.unknownValue);
+        assert.strictEqual(find(run, "Pod", "ipp-cluster-frontend").inputs.spec.containers[0].image, pulumi.runtime.unknownValue);
     });
 });

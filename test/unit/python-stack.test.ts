@@ -62,10 +62,10 @@ describe("the Python stack (pythonStack, notebookInterface)", () => {
             [{ pythonStack: "debian" }, "debian", "notebook", "/tree?token="],
         ] as const) {
             const run = await runProgram({ ...REGISTRY, ...raw });
-            assert.strictEqual(find(run, "Image", "images-base").inputs.build.args.PYTHON_STACK, stack);
-            assert.strictEqual(find(run, "Image", "images-frontend").inputs.build.args.NOTEBOOK_INTERFACE, ui);
+            assert.strictEqual(find(run, "Image", "ipp-images-base").inputs.build.args.PYTHON_STACK, stack);
+            assert.strictEqual(find(run, "Image", "ipp-images-frontend").inputs.build.args.NOTEBOOK_INTERFACE, ui);
             assert.ok(new URL(run.outputs.notebookUrl).pathname + "?token=" === page, run.outputs.notebookUrl);
-            const notebook = find(run, "Pod", "cluster-frontend").inputs.spec.containers.find((c: any) => c.name === "notebook");
+            const notebook = find(run, "Pod", "ipp-cluster-frontend").inputs.spec.containers.find((c: any) => c.name === "notebook");
             assert.deepStrictEqual(notebook.args.slice(0, 2), ["jupyter", ui === "lab" ? "lab" : "notebook"]);
             assert.ok(
                 notebook.args.some((a: string) => a.startsWith(stack === "debian" ? "--NotebookApp." : "--ServerApp.")),
@@ -79,14 +79,14 @@ describe("CA certificates for the builds (buildCaCertificates)", () => {
     it("hands the certificates of the file, and only they, to the base image's build, which then trusts them", async () => {
         const file = tempFile(`a comment\n${CERTIFICATE}more text\n${CERTIFICATE}`);
         const run = await runProgram({ ...REGISTRY, buildCaCertificates: file });
-        const args = find(run, "Image", "images-base").inputs.build.args;
+        const args = find(run, "Image", "ipp-images-base").inputs.build.args;
         assert.strictEqual(args.TRUST, "trusting");
         assert.strictEqual(args.BUILD_CA_CERTIFICATES, `${CERTIFICATE.trim()}\n${CERTIFICATE}`);
     });
 
     it("changes nothing in the build without them", async () => {
         const run = await runProgram(REGISTRY);
-        const args = find(run, "Image", "images-base").inputs.build.args;
+        const args = find(run, "Image", "ipp-images-base").inputs.build.args;
         assert.ok(!("TRUST" in args) && !("BUILD_CA_CERTIFICATES" in args), JSON.stringify(args));
     });
 

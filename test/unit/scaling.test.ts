@@ -47,7 +47,7 @@ describe("scaling: the program's side", () => {
     });
 
     it("scaling off: no scaler, no token, no ServiceAccount, and the Deployment keeps its count in Pulumi's hands", () => {
-        const pod = find(still, "Pod", "cluster-frontend").inputs.spec;
+        const pod = find(still, "Pod", "ipp-cluster-frontend").inputs.spec;
         assert.strictEqual(pod.serviceAccountName, undefined);
         assert.deepStrictEqual(
             pod.containers.map((c: any) => c.name),
@@ -55,7 +55,7 @@ describe("scaling: the program's side", () => {
         );
         for (const kind of ["ServiceAccount", "Role", "RoleBinding", "ValidatingAdmissionPolicy"])
             assert.strictEqual(ofType(still, `:${kind}`).length, 0, kind);
-        assert.deepStrictEqual(find(still, "Deployment", "cluster-workers").ignoreChanges, ["metadata.name"]);
+        assert.deepStrictEqual(find(still, "Deployment", "ipp-cluster-workers").ignoreChanges, ["metadata.name"]);
     });
 
     it("an existing stack that turns scaling on keeps every object's URN: the Deployment is updated in place, only the frontend Pod changes", () => {
@@ -64,12 +64,12 @@ describe("scaling: the program's side", () => {
         for (const urn of before.keys()) assert.ok(after.has(urn), `${urn} is gone`);
         const added = [...after.keys()].filter(urn => !before.has(urn)).map(urn => urn.split("::").pop());
         assert.deepStrictEqual(added.sort(), [
-            "cluster-scaler-account",
-            "cluster-scaler-binding",
-            "cluster-scaler-policy",
-            "cluster-scaler-policy-binding",
-            "cluster-scaler-role",
-            "cluster-scaling",
+            "ipp-cluster-scaler-account",
+            "ipp-cluster-scaler-binding",
+            "ipp-cluster-scaler-policy",
+            "ipp-cluster-scaler-policy-binding",
+            "ipp-cluster-scaler-role",
+            "ipp-cluster-scaling",
         ]);
         const changed = [...before.values()]
             .filter(r => JSON.stringify(r.inputs) !== JSON.stringify(after.get(r.urn)!.inputs))
@@ -77,12 +77,12 @@ describe("scaling: the program's side", () => {
             .sort();
         // The Deployment's own spec is the same (its count stays 2; maxWorkers and ignoreChanges are options);
         // the frontend Pod gains the scaler and a ServiceAccount, which Kubernetes cannot change in place.
-        assert.deepStrictEqual(changed, ["cluster-frontend"]);
-        assert.deepStrictEqual(find(run, "Deployment", "cluster-workers").inputs.spec, find(still, "Deployment", "cluster-workers").inputs.spec);
+        assert.deepStrictEqual(changed, ["ipp-cluster-frontend"]);
+        assert.deepStrictEqual(find(run, "Deployment", "ipp-cluster-workers").inputs.spec, find(still, "Deployment", "ipp-cluster-workers").inputs.spec);
     });
 
     it("the token is mounted into the scaler's container alone; the Pod runs as the scaler's ServiceAccount without automounting", () => {
-        const pod = find(run, "Pod", "cluster-frontend").inputs.spec;
+        const pod = find(run, "Pod", "ipp-cluster-frontend").inputs.spec;
         assert.strictEqual(pod.automountServiceAccountToken, false);
         assert.strictEqual(pod.serviceAccountName, "ipp-dev-scaler");
         const token = pod.volumes.find((v: any) => v.projected);
@@ -96,44 +96,44 @@ describe("scaling: the program's side", () => {
         const watcherEnv = byName(byName(pod.containers).watcher.env);
         assert.strictEqual(watcherEnv.IPP_SCALER_URL.value, "http://127.0.0.1:10122");
         assert.strictEqual(byName(scaler.env).IPP_WATCHER_URL.value, "http://127.0.0.1:10121");
-        assert.strictEqual(find(run, "ServiceAccount", "cluster-scaler-account").inputs.automountServiceAccountToken, false);
+        assert.strictEqual(find(run, "ServiceAccount", "ipp-cluster-scaler-account").inputs.automountServiceAccountToken, false);
     });
 
     it("the Role allows exactly the scale subresource of the scaling Deployments by name, and pod patches", () => {
-        const deployment = declaredName(find(run, "Deployment", "cluster-workers"));
-        const role = find(run, "Role", "cluster-scaler-role").inputs;
+        const deployment = declaredName(find(run, "Deployment", "ipp-cluster-workers"));
+        const role = find(run, "Role", "ipp-cluster-scaler-role").inputs;
         assert.deepStrictEqual(role.rules, [
             { apiGroups: ["apps"], resources: ["deployments/scale"], resourceNames: [deployment], verbs: ["get", "patch", "update"] },
             { apiGroups: [""], resources: ["pods"], verbs: ["patch"] },
         ]);
-        const binding = find(run, "RoleBinding", "cluster-scaler-binding").inputs;
+        const binding = find(run, "RoleBinding", "ipp-cluster-scaler-binding").inputs;
         assert.deepStrictEqual(binding.subjects, [{ kind: "ServiceAccount", name: "ipp-dev-scaler", namespace: "ipp-dev" }]);
-        assert.strictEqual(binding.roleRef.name, declaredName(find(run, "Role", "cluster-scaler-role")));
-        const file = JSON.parse(find(run, "ConfigMap", "cluster-scaling").inputs.data["scaling.json"]);
+        assert.strictEqual(binding.roleRef.name, declaredName(find(run, "Role", "ipp-cluster-scaler-role")));
+        const file = JSON.parse(find(run, "ConfigMap", "ipp-cluster-scaling").inputs.data["scaling.json"]);
         assert.deepStrictEqual(file, { groups: { default: { deployment, minimum: 1, maximum: 6, enginesPerPod: 1 } }, notReadySeconds: 3 });
     });
 
     it("ignoreChanges spec.replicas exactly for the groups that scale", async () => {
-        assert.deepStrictEqual(find(run, "Deployment", "cluster-workers").ignoreChanges, ["metadata.name", "spec.replicas"]);
+        assert.deepStrictEqual(find(run, "Deployment", "ipp-cluster-workers").ignoreChanges, ["metadata.name", "spec.replicas"]);
         const groups = JSON.stringify([
             { name: "cpu", workers: 2, maxWorkers: 5 },
             { name: "gpu", workers: 1 },
         ]);
         const two = await runProgram({ ...BASE, workerGroups: groups });
-        assert.deepStrictEqual(find(two, "Deployment", "cluster-workers-cpu").ignoreChanges, ["metadata.name", "spec.replicas"]);
-        assert.deepStrictEqual(find(two, "Deployment", "cluster-workers-gpu").ignoreChanges, ["metadata.name"]);
-        assert.deepStrictEqual(find(two, "Role", "cluster-scaler-role").inputs.rules[0].resourceNames, [
-            declaredName(find(two, "Deployment", "cluster-workers-cpu")),
+        assert.deepStrictEqual(find(two, "Deployment", "ipp-cluster-workers-cpu").ignoreChanges, ["metadata.name", "spec.replicas"]);
+        assert.deepStrictEqual(find(two, "Deployment", "ipp-cluster-workers-gpu").ignoreChanges, ["metadata.name"]);
+        assert.deepStrictEqual(find(two, "Role", "ipp-cluster-scaler-role").inputs.rules[0].resourceNames, [
+            declaredName(find(two, "Deployment", "ipp-cluster-workers-cpu")),
         ]);
     });
 
     it("the admission policy holds the scaler's requests to the bounds and to the deletion cost of this stack's worker pods (CEL evaluated)", () => {
-        const policy = find(run, "ValidatingAdmissionPolicy", "cluster-scaler-policy").inputs;
+        const policy = find(run, "ValidatingAdmissionPolicy", "ipp-cluster-scaler-policy").inputs;
         assert.strictEqual(policy.metadata.name, "ipp-dev-ipp-dev-scaler");
-        const binding = find(run, "ValidatingAdmissionPolicyBinding", "cluster-scaler-policy-binding").inputs.spec;
+        const binding = find(run, "ValidatingAdmissionPolicyBinding", "ipp-cluster-scaler-policy-binding").inputs.spec;
         assert.deepStrictEqual(binding.validationActions, ["Deny"]);
         assert.deepStrictEqual(binding.matchResources.namespaceSelector.matchLabels, { "kubernetes.io/metadata.name": "ipp-dev" });
-        const deployment = declaredName(find(run, "Deployment", "cluster-workers"));
+        const deployment = declaredName(find(run, "Deployment", "ipp-cluster-workers"));
         const spec = policy.spec;
         // A Scale leaves out replicas 0, as the API server gives it to the policy.
         const scaleObject = (name: string, replicas: number) => ({ metadata: { name }, spec: replicas === 0 ? {} : { replicas } });

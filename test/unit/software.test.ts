@@ -149,7 +149,7 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
                 pipPackages: list("ippdemo==0.2.0"),
                 pipIndexUrl: "https://pypi.example.com/simple",
             });
-            const base = find(run, "Image", "images-base");
+            const base = find(run, "Image", "ipp-images-base");
             assert.strictEqual(base.inputs.build.dockerfile, "images/base/Dockerfile");
             assert.deepStrictEqual(base.inputs.build.args, {
                 OS_IMAGE: "debian:trixie-slim",
@@ -159,13 +159,13 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
                 PIP_INDEX_URL: "https://pypi.example.com/simple",
             });
             for (const kind of ["frontend", "worker"]) {
-                assert.ok(find(run, "Image", `images-${kind}`).dependencies.includes(base.urn), `${kind} must build from the base`);
+                assert.ok(find(run, "Image", `ipp-images-${kind}`).dependencies.includes(base.urn), `${kind} must build from the base`);
             }
         });
 
         it("builds on the user's base image with the custom Dockerfile, the OS image supplying tini", async () => {
             const run = await runProgram({ ...REGISTRY, baseImage: "ghcr.io/org/science:2025.1", aptPackages: list("python3-numpy") });
-            const base = find(run, "Image", "images-base").inputs.build;
+            const base = find(run, "Image", "ipp-images-base").inputs.build;
             assert.strictEqual(base.dockerfile, "images/base/custom.Dockerfile");
             assert.strictEqual(base.context, "images/base");
             assert.deepStrictEqual(base.args, { BASE_IMAGE: "ghcr.io/org/science:2025.1", TOOLS_IMAGE: "debian:trixie-slim", APT_PACKAGES: "python3-numpy" });
@@ -173,7 +173,7 @@ describe("your own software (aptPackages, pipPackages, pipIndexUrl, baseImage)",
 
         it("reports the environment read out of the built worker image, again whenever the image changes", async () => {
             const run = await runProgram(REGISTRY);
-            const record = find(run, "Command", "images-environment");
+            const record = find(run, "Command", "ipp-images-environment");
             const worker = run.outputs.imageDigests.worker;
             assert.strictEqual(record.inputs.create, `docker run --rm --network=none --entrypoint cat ${worker} /etc/ipp/environment.json`);
             assert.deepStrictEqual(record.inputs.triggers, [worker]);

@@ -15,8 +15,8 @@ const KEYED_PATHS = [
 ];
 
 const byName = (xs: any[]) => Object.fromEntries(xs.map(x => [x.name, x]));
-const frontendSpec = (run: ProgramRun) => find(run, "Pod", "cluster-frontend").inputs.spec;
-const workerSpec = (run: ProgramRun) => find(run, "Deployment", "cluster-workers").inputs.spec.template.spec;
+const frontendSpec = (run: ProgramRun) => find(run, "Pod", "ipp-cluster-frontend").inputs.spec;
+const workerSpec = (run: ProgramRun) => find(run, "Deployment", "ipp-cluster-workers").inputs.spec.template.spec;
 const containerOf = (spec: any, name: string) => spec.containers.find((c: any) => c.name === name);
 
 /** The volume a container sees at `path`: the one mounted deepest above it (as mounts nest). */
@@ -32,7 +32,7 @@ describe("the notebook's home on Kubernetes", () => {
     });
 
     it("is a 10Gi ReadWriteOnce claim named <prefix>-notebook-home in the stack's namespace, in the cluster's default class", () => {
-        const claim = find(run, "PersistentVolumeClaim", "cluster-notebook-home").inputs;
+        const claim = find(run, "PersistentVolumeClaim", "ipp-cluster-notebook-home").inputs;
         assert.deepStrictEqual(claim.metadata.name, "ipp-dev-notebook-home");
         assert.deepStrictEqual(claim.metadata.namespace, "ipp-dev");
         assert.deepStrictEqual(claim.spec, { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } });
@@ -40,7 +40,7 @@ describe("the notebook's home on Kubernetes", () => {
 
     it("takes its size and class from the stack", async () => {
         const custom = await runProgram({ ...BASE, notebookStorage: "50Gi", storageClass: "fast-ssd" });
-        assert.deepStrictEqual(find(custom, "PersistentVolumeClaim", "cluster-notebook-home").inputs.spec, {
+        assert.deepStrictEqual(find(custom, "PersistentVolumeClaim", "ipp-cluster-notebook-home").inputs.spec, {
             accessModes: ["ReadWriteOnce"],
             resources: { requests: { storage: "50Gi" } },
             storageClassName: "fast-ssd",
@@ -82,16 +82,16 @@ describe("the notebook's home on Kubernetes", () => {
             [run, false],
             [kept, true],
         ] as const) {
-            const claim = find(r, "PersistentVolumeClaim", "cluster-notebook-home");
-            const provider = find(r, "providers:kubernetes", "cluster-adopting-provider");
+            const claim = find(r, "PersistentVolumeClaim", "ipp-cluster-notebook-home");
+            const provider = find(r, "providers:kubernetes", "ipp-cluster-adopting-provider");
             assert.strictEqual(claim.retainOnDelete, retained);
             assert.strictEqual(claim.provider, `${provider.urn}::${provider.name}-id`);
             assert.strictEqual(provider.inputs.upsertExistingObjects, "true", "provider settings travel as text");
-            const namespace = find(r, "Namespace", "cluster-namespace");
+            const namespace = find(r, "Namespace", "ipp-cluster-namespace");
             assert.strictEqual(namespace.retainOnDelete, retained, "deleting the namespace would delete the claim in it");
             assert.strictEqual(namespace.provider, retained ? claim.provider : "", "a kept namespace is taken up again too");
         }
-        for (const r of ofType(kept, "kubernetes:").filter(r => !["cluster-notebook-home", "cluster-namespace"].includes(r.name))) {
+        for (const r of ofType(kept, "kubernetes:").filter(r => !["ipp-cluster-notebook-home", "ipp-cluster-namespace"].includes(r.name))) {
             assert.strictEqual(r.retainOnDelete, false, `${r.name} is not kept`);
             assert.strictEqual(r.provider, "", `${r.name} stays with the default provider`);
         }
@@ -99,14 +99,14 @@ describe("the notebook's home on Kubernetes", () => {
 
     it("the adopting provider talks to the cluster the stack chooses, the kubeconfig as a secret", async () => {
         const r = await runProgram({ ...BASE, "kubernetes:context": "kind-lab", "kubernetes:kubeconfig": "/srv/kube/lab.yaml" });
-        const provider = find(r, "providers:kubernetes", "cluster-adopting-provider");
+        const provider = find(r, "providers:kubernetes", "ipp-cluster-adopting-provider");
         assert.deepStrictEqual(provider.inputs, { context: "kind-lab", kubeconfig: "/srv/kube/lab.yaml", upsertExistingObjects: "true" });
         assert.ok(isSecretInput(provider, ["kubeconfig"]), "the kubeconfig is sent as a secret");
     });
 
     it("is never replaced by a change of image, push, workers or sizes: nothing of them reaches it", async () => {
         const other = await runProgram({ ...BASE, push: "false", registry: "", workers: "7", frontendMemory: "4Gi", notebookMemory: "3Gi", workerCpu: "2" });
-        const [a, b] = [run, other].map(r => find(r, "PersistentVolumeClaim", "cluster-notebook-home"));
+        const [a, b] = [run, other].map(r => find(r, "PersistentVolumeClaim", "ipp-cluster-notebook-home"));
         assert.deepStrictEqual(b.inputs, a.inputs);
         assert.deepStrictEqual([b.deleteBeforeReplace, b.replaceOnChanges], [false, []]);
         const imageUrns = ofType(other, "Image").map(i => i.urn);
@@ -124,7 +124,7 @@ describe("the notebook's home on Kubernetes", () => {
     it("has no claim without a notebook, and the frontend Pod keeps the volumes it had (and the watcher's home)", async () => {
         const r = await runProgram({ ...BASE, notebook: "false", retainNotebookStorage: "true" });
         assert.deepStrictEqual([ofType(r, "PersistentVolumeClaim").length, ofType(r, "providers:kubernetes").length], [0, 0]);
-        assert.strictEqual(find(r, "Namespace", "cluster-namespace").retainOnDelete, false);
+        assert.strictEqual(find(r, "Namespace", "ipp-cluster-namespace").retainOnDelete, false);
         const spec = frontendSpec(r);
         assert.deepStrictEqual(
             spec.volumes.map((v: any) => v.name),
@@ -185,28 +185,28 @@ describe("the notebook's home and the shared volume on Docker", () => {
     });
 
     it("keeps the notebook's home in a named Docker volume, removed with the stack unless retainNotebookStorage", async () => {
-        const volume = find(run, "Volume", "cluster-notebook-home");
+        const volume = find(run, "Volume", "ipp-cluster-notebook-home");
         assert.strictEqual(volume.inputs.name, "ipp-local-notebook-home");
         assert.deepStrictEqual(volume.ignoreChanges, ["labels", "name"], "a replacement (or a new name) would remove the volume it had just taken up");
         assert.strictEqual(volume.retainOnDelete, false);
         const kept = await runProgram({ ...LOCAL, retainNotebookStorage: "true" }, { stack: "local" });
-        assert.strictEqual(find(kept, "Volume", "cluster-notebook-home").retainOnDelete, true);
+        assert.strictEqual(find(kept, "Volume", "ipp-cluster-notebook-home").retainOnDelete, true);
         assert.strictEqual(run.outputs.notebookStorage, "ipp-local-notebook-home");
     });
 
     it("mounts it at /home/jupyter in the notebook's container, with the IPython profile (the keyed client file) on a tmpfs over it", () => {
-        const nb = find(run, "Container", "cluster-notebook").inputs;
+        const nb = find(run, "Container", "ipp-cluster-notebook").inputs;
         assert.deepStrictEqual(nb.volumes, [{ volumeName: "ipp-local-notebook-home", containerPath: "/home/jupyter" }]);
         assert.deepStrictEqual(nb.tmpfs, { "/home/jupyter/.ipython": "uid=1000,gid=1000,mode=0700" });
         assert.ok(nb.envs.includes("JUPYTER_RUNTIME_DIR=/tmp/jupyter-runtime"));
-        for (const c of ofType(run, "Container").filter(c => c.name !== "cluster-notebook")) assert.strictEqual(c.inputs.volumes, undefined, c.name);
+        for (const c of ofType(run, "Container").filter(c => c.name !== "ipp-cluster-notebook")) assert.strictEqual(c.inputs.volumes, undefined, c.name);
     });
 
     it('has no volume with notebookStorage ""', async () => {
         const r = await runProgram({ ...LOCAL, notebookStorage: "" }, { stack: "local" });
         assert.strictEqual(ofType(r, "Volume").length, 0);
         assert.deepStrictEqual(
-            [find(r, "Container", "cluster-notebook").inputs.volumes, find(r, "Container", "cluster-notebook").inputs.tmpfs],
+            [find(r, "Container", "ipp-cluster-notebook").inputs.volumes, find(r, "Container", "ipp-cluster-notebook").inputs.tmpfs],
             [undefined, undefined],
         );
     });
@@ -218,10 +218,10 @@ describe("the notebook's home and the shared volume on Docker", () => {
         ];
         for (const [value, mount] of cases) {
             const r = await runProgram({ ...LOCAL, sharedVolume: JSON.stringify({ ...value, readOnly: true }) }, { stack: "local" });
-            assert.deepStrictEqual(find(r, "Container", "cluster-notebook").inputs.volumes.slice(1), [mount]);
-            for (const w of ["cluster-worker-1", "cluster-worker-2"])
+            assert.deepStrictEqual(find(r, "Container", "ipp-cluster-notebook").inputs.volumes.slice(1), [mount]);
+            for (const w of ["ipp-cluster-worker-1", "ipp-cluster-worker-2"])
                 assert.deepStrictEqual(find(r, "Container", w).inputs.volumes, [{ ...mount, readOnly: true }]);
-            assert.strictEqual(find(r, "Container", "cluster-frontend").inputs.volumes, undefined);
+            assert.strictEqual(find(r, "Container", "ipp-cluster-frontend").inputs.volumes, undefined);
         }
     });
 });

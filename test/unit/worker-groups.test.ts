@@ -63,7 +63,7 @@ describe("worker groups on Kubernetes", () => {
         let workers: Declared;
         before(async () => {
             run = await runProgram({ ...REGISTRY, workers: "3" });
-            workers = find(run, "Deployment", "cluster-workers");
+            workers = find(run, "Deployment", "ipp-cluster-workers");
         });
 
         it("keeps its one Deployment in place: the same URN (by alias), selector and name", () => {
@@ -92,15 +92,16 @@ describe("worker groups on Kubernetes", () => {
         });
 
         it("keeps the notebook's claim under whatever name it has (a claim from before names followed the stack is ipp-notebook-home)", () => {
-            const claim = find(run, "PersistentVolumeClaim", "cluster-notebook-home");
+            const claim = find(run, "PersistentVolumeClaim", "ipp-cluster-notebook-home");
             assert.deepStrictEqual(claim.ignoreChanges, ["metadata.name"]);
-            const frontend = find(run, "Pod", "cluster-frontend").inputs.spec;
+            const frontend = find(run, "Pod", "ipp-cluster-frontend").inputs.spec;
             const home = frontend.volumes.find((v: any) => v.name === "notebook-home");
             assert.strictEqual(home.persistentVolumeClaim.claimName, claim.inputs.metadata.name, "the Pod mounts the claim by the name the claim reports");
         });
 
         it("rolls the workers when their connection file changes, and only then", async () => {
-            const digest = (r: ProgramRun) => find(r, "Deployment", "cluster-workers").inputs.spec.template.metadata.annotations["ipp-cluster/connection-file"];
+            const digest = (r: ProgramRun) =>
+                find(r, "Deployment", "ipp-cluster-workers").inputs.spec.template.metadata.annotations["ipp-cluster/connection-file"];
             assert.match(digest(run), /^[0-9a-f]{16}$/);
             assert.strictEqual(digest(await runProgram({ ...REGISTRY, workers: "5", enginesPerWorker: "2" })), digest(run));
             assert.notStrictEqual(digest(await runProgram({ ...REGISTRY, namePrefix: "lab" })), digest(run));
@@ -117,7 +118,7 @@ describe("worker groups on Kubernetes", () => {
     describe("enginesPerWorker", () => {
         it("puts that many engines in each pod, which the outputs count", async () => {
             const run = await runProgram({ ...REGISTRY, workers: "2", enginesPerWorker: "4", workerMemory: "1Gi" });
-            const engine = find(run, "Deployment", "cluster-workers").inputs.spec.template.spec.containers[0];
+            const engine = find(run, "Deployment", "ipp-cluster-workers").inputs.spec.template.spec.containers[0];
             assert.strictEqual(env(engine).IPP_ENGINES, "4");
             assert.deepStrictEqual([run.outputs.workers, run.outputs.engines], [2, 8]);
         });
@@ -131,21 +132,21 @@ describe("worker groups on Kubernetes", () => {
         });
 
         it("declares one Deployment per group, each after the frontend Pod", () => {
-            const frontend = find(run, "Pod", "cluster-frontend");
+            const frontend = find(run, "Pod", "ipp-cluster-frontend");
             const deployments = ofType(run, "Deployment");
             assert.deepStrictEqual(
                 deployments.map(d => [d.name, d.inputs.metadata.name, d.inputs.spec.replicas]),
                 [
-                    ["cluster-workers-cpu", "ipp-dev-workers-cpu", 20],
-                    ["cluster-workers-gpu", "ipp-dev-workers-gpu", 2],
+                    ["ipp-cluster-workers-cpu", "ipp-dev-workers-cpu", 20],
+                    ["ipp-cluster-workers-gpu", "ipp-dev-workers-gpu", 2],
                 ],
             );
             for (const d of deployments) assert.ok(d.dependencies.includes(frontend.urn), `${d.name} depends on the frontend Pod`);
         });
 
         it("gives the CPU group the default shape and the GPU group its resources, GPU limit, placement and spread", () => {
-            const cpu = find(run, "Deployment", "cluster-workers-cpu").inputs.spec;
-            const gpu = find(run, "Deployment", "cluster-workers-gpu").inputs.spec;
+            const cpu = find(run, "Deployment", "ipp-cluster-workers-cpu").inputs.spec;
+            const gpu = find(run, "Deployment", "ipp-cluster-workers-gpu").inputs.spec;
             const select = (group: string) => ({ ...INSTANCE("dev"), "app.kubernetes.io/component": `worker-${group}` });
             assert.deepStrictEqual(cpu.selector, { matchLabels: select("cpu") });
             assert.deepStrictEqual(gpu.selector, { matchLabels: select("gpu") });
@@ -169,14 +170,14 @@ describe("worker groups on Kubernetes", () => {
                     assert.strictEqual(selects(a.inputs.spec.selector, b.inputs.spec.template.metadata.labels), a === b, `${a.name} selects ${b.name}'s pods`);
                 }
             }
-            const policy = find(run, "NetworkPolicy", "cluster-netpol-workers").inputs.spec;
+            const policy = find(run, "NetworkPolicy", "ipp-cluster-netpol-workers").inputs.spec;
             for (const d of deployments) assert.ok(selects(policy.podSelector, d.inputs.spec.template.metadata.labels), `the workers' policy covers ${d.name}`);
-            assert.ok(!selects(policy.podSelector, find(run, "Pod", "cluster-frontend").inputs.metadata.labels));
+            assert.ok(!selects(policy.podSelector, find(run, "Pod", "ipp-cluster-frontend").inputs.metadata.labels));
         });
 
         it("asks for another vendor's GPUs through gpuResource", async () => {
             const amd = await runProgram({ ...REGISTRY, gpuResource: "amd.com/gpu", workerGroups: JSON.stringify([GPU]) });
-            const limits = find(amd, "Deployment", "cluster-workers-gpu").inputs.spec.template.spec.containers[0].resources.limits;
+            const limits = find(amd, "Deployment", "ipp-cluster-workers-gpu").inputs.spec.template.spec.containers[0].resources.limits;
             assert.deepStrictEqual(limits, { memory: "32Gi", "amd.com/gpu": "1" });
         });
 
@@ -263,9 +264,9 @@ describe("worker groups on Kubernetes", () => {
         });
 
         it("point their connection files, outputs and commands at their own objects", () => {
-            const workerFile = JSON.parse(find(b, "ConfigMap", "cluster-configmap-wn").inputs.data["ipcontroller-engine.json"]);
+            const workerFile = JSON.parse(find(b, "ConfigMap", "ipp-cluster-configmap-wn").inputs.data["ipcontroller-engine.json"]);
             assert.deepStrictEqual([workerFile.interface, workerFile.location], ["tcp://ipp-b-controller", "ipp-b-controller"]);
-            const frontendFile = JSON.parse(find(b, "ConfigMap", "cluster-configmap-fn").inputs.data["ipcontroller-client.json"]);
+            const frontendFile = JSON.parse(find(b, "ConfigMap", "ipp-cluster-configmap-fn").inputs.data["ipcontroller-client.json"]);
             assert.strictEqual(frontendFile.location, "ipp-b-frontend");
             assert.deepStrictEqual([b.outputs.frontendPod, b.outputs.service], ["ipp-b-frontend", "ipp-b-controller"]);
             assert.match(b.outputs.seedTest, /^kubectl exec -n science ipp-b-frontend -c controller /);
@@ -275,8 +276,8 @@ describe("worker groups on Kubernetes", () => {
 
         it("with namePrefix, take the prefix for names and for the instance label", async () => {
             const run = await runProgram({ ...REGISTRY, namePrefix: "alice" }, { stack: "a" });
-            assert.strictEqual(find(run, "Pod", "cluster-frontend").inputs.metadata.name, "alice-frontend");
-            assert.strictEqual(find(run, "Pod", "cluster-frontend").inputs.metadata.labels["app.kubernetes.io/instance"], "alice");
+            assert.strictEqual(find(run, "Pod", "ipp-cluster-frontend").inputs.metadata.name, "alice-frontend");
+            assert.strictEqual(find(run, "Pod", "ipp-cluster-frontend").inputs.metadata.labels["app.kubernetes.io/instance"], "alice");
             assert.strictEqual(run.outputs.namespace, "ipp-a", "the namespace still follows the stack");
         });
     });
