@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as command from "@pulumi/command";
-import { IMAGES, IMAGE_TAG, ImageKind, imageRepository } from "../lib/names";
+import { IMAGES, IMAGE_TAG, ImageKind, imageFolder, imageRepository } from "../lib/names";
 import { RegistryCredentials } from "../lib/registry";
 import { Environment, Software, softwareBuildArgs } from "../lib/software";
 import { environmentCommand } from "../lib/commands";
@@ -46,17 +46,19 @@ export class Images extends pulumi.ComponentResource {
 
     constructor(name: string, args: ImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:Images", name, {}, opts);
-        const build = (kind: ImageKind, buildArgs: Record<string, pulumi.Input<string>>, dockerfile = "Dockerfile") =>
-            new docker.Image(
+        const build = (kind: ImageKind, buildArgs: Record<string, pulumi.Input<string>>, dockerfile = "Dockerfile") => {
+            const folder = imageFolder(kind, pulumi.getProject());
+            return new docker.Image(
                 `${name}-${kind}`,
                 {
                     imageName: `${imageRepository(args.registry, kind)}:${IMAGE_TAG}`,
-                    build: { context: `images/${kind}`, dockerfile: `images/${kind}/${dockerfile}`, args: buildArgs },
+                    build: { context: folder, dockerfile: `${folder}/${dockerfile}`, args: buildArgs },
                     skipPush: !args.push,
                     registry: args.credentials && { server: args.credentials.server, username: args.credentials.username, password: args.credentials.password },
                 },
                 { parent: this },
             );
+        };
 
         // The user's base image, checked and completed; or ours, from the OS image. The OS image
         // also supplies tini to the user's (built statically, it runs on any C library).

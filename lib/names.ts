@@ -1,6 +1,7 @@
 /**
  * Names, labels and in-container paths. Everything that two places must agree on is spelled once here.
  */
+import * as path from "path";
 
 export const PROJECT = "ipp-cluster";
 
@@ -80,6 +81,19 @@ export const IMAGE_TAG = "latest";
 /** The three images, in build order. */
 export const IMAGES = ["base", "frontend", "worker"] as const;
 export type ImageKind = (typeof IMAGES)[number];
+
+/** This package's folder: where images/, dashboards/ and Pulumi.yaml are. */
+export const PACKAGE_ROOT = path.resolve(__dirname, "..");
+
+/**
+ * The folder an image is built from, as the Docker provider is given it. The provider runs in the
+ * program's folder: for this project's own stack program that is this package's folder, and the
+ * relative path every existing stack has recorded stays; for another program that uses the component
+ * (another project), it is the absolute path of this package's images/.
+ */
+export function imageFolder(kind: ImageKind, project: string): string {
+    return project === PROJECT ? `images/${kind}` : path.join(PACKAGE_ROOT, "images", kind);
+}
 
 /** Paths inside the containers. */
 export const PATHS = {

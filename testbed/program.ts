@@ -84,6 +84,8 @@ function clearProgramModules() {
 
 export interface RunOptions {
     stack?: string;
+    /** The project the program runs in: this one (the stack program), or another that uses the component. */
+    project?: string;
     preview?: boolean;
     newResource?: NewResource;
     /** Runs this instead of index.ts (to check the harness itself). */
@@ -103,7 +105,7 @@ export async function runProgram(config: Record<string, string>, opts: RunOption
             newResource: async args => newResource(args),
             call: args => args.inputs,
         },
-        "ipp-cluster",
+        opts.project ?? "ipp-cluster",
         opts.stack ?? "dev",
         opts.preview ?? false,
     );
