@@ -16,10 +16,16 @@
 #   bash scripts/e2e.sh diagnose           # what the cluster holds, when a step failed
 #   bash scripts/e2e.sh kind-down          # removes the kind cluster and the registry
 #
+# The component from another language (the workflow's second job), with IPP_E2E_PROGRAM=python:
+#
+#   bash scripts/e2e.sh py-up              # examples/python: its venv, `pulumi package add ../..`, pulumi up
+#   bash scripts/e2e.sh seed 2 120         # the example's seed_test output; then down, namespace-gone
+#
 # Needs: docker, kind, kubectl, pulumi, and `npm ci` done. The environment chooses the stack
 # (IPP_E2E_STACK, default ci), its registry (IPP_E2E_REGISTRY, default localhost:5001/ipp) and
 # its workers (IPP_E2E_WORKERS, default 2, and IPP_E2E_MAX_WORKERS, default 4, for the scaler);
-# PULUMI_CONFIG_PASSPHRASE as Pulumi needs it.
+# PULUMI_CONFIG_PASSPHRASE as Pulumi needs it. IPP_E2E_PROGRAM picks the program: stack (default: this
+# project's stack program) or python (examples/python, its virtual environment IPP_E2E_VENV).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,6 +41,16 @@ readonly KIND_NODE_IMAGE=kindest/node:v1.36.1@sha256:3489c7674813ba5d8b1a9977bae
 readonly REGISTRY_IMAGE=registry:3.0.0
 readonly REGISTRY_NAME=kind-registry
 readonly REGISTRY_PORT=5001
+readonly PROGRAM=${IPP_E2E_PROGRAM:-stack}
+case "$PROGRAM" in
+    stack) readonly PROGRAM_DIR=. SEED_OUTPUT=seedTest ;;
+    python) readonly PROGRAM_DIR=examples/python SEED_OUTPUT=seed_test ;;
+    *)
+        printf 'e2e: IPP_E2E_PROGRAM must be stack or python; got %s.\n' "$PROGRAM" >&2
+        exit 2
+        ;;
+esac
+readonly VENV=${IPP_E2E_VENV:-examples/python/venv}
 
 log() { printf 'e2e: %s\n' "$*"; }
 fail() {
@@ -43,7 +59,7 @@ fail() {
 }
 
 usage() {
-    echo "usage: bash scripts/e2e.sh kind-up|login|up|seed N [SECONDS]|replace-frontend|down|namespace-gone [SECONDS]|diagnose|kind-down" >&2
+    echo "usage: bash scripts/e2e.sh kind-up|login|up|py-up|seed N [SECONDS]|replace-frontend|down|namespace-gone [SECONDS]|diagnose|kind-down" >&2
     exit 2
 }
 
@@ -98,6 +114,30 @@ kind_down() {
 
 login() {
     pulumi login --local
+}
+
+# Pulumi in the program's folder (this project's stack program: here).
+pulumi_program() {
+    if [[ "$PROGRAM_DIR" == . ]]; then pulumi "$@"; else pulumi -C "$PROGRAM_DIR" "$@"; fi
+}
+
+# The Python example with this checkout as its ipp-cluster package: its virtual environment, the
+# package added (Pulumi generates the pulumi_ipp_cluster SDK from the component's schema), pulumi up.
+py_up() {
+    [[ "$PROGRAM" == python ]] || fail "py-up needs IPP_E2E_PROGRAM=python; got '$PROGRAM'."
+    local python="$VENV/bin/python"
+    python3 -m venv "$VENV"
+    "$python" -m pip install --quiet -r "$PROGRAM_DIR/requirements.txt"
+    pulumi_program stack select --create "$STACK"
+    pulumi_program package add ../..
+    pulumi_program install
+    if ! "$python" -c "import pulumi_ipp_cluster"; then
+        # Where `pulumi package add` left the SDK, when it did not install it itself.
+        "$python" -m pip install --quiet "$PROGRAM_DIR/sdks/ipp-cluster"
+        "$python" -c "import pulumi_ipp_cluster" || fail "no pulumi_ipp_cluster in $VENV after pulumi package add ../.."
+    fi
+    pulumi_program config set --stack "$STACK" registry "$REGISTRY"
+    pulumi_program up --yes --stack "$STACK"
 }
 
 up() {
@@ -163,7 +203,7 @@ seed() {
     is_count "$n" || fail "usage: seed N [SECONDS], N the number of engines expected; got '$n'."
     is_count "$wait" || fail "usage: seed N [SECONDS]; got SECONDS '$wait'."
     local command out err rc deadline=$((SECONDS + wait))
-    command=$(pulumi stack output seedTest --stack "$STACK")
+    command=$(pulumi_program stack output "$SEED_OUTPUT" --stack "$STACK")
     err=$(mktemp)
     while :; do
         rc=0
@@ -196,7 +236,7 @@ replace_frontend() {
 }
 
 down() {
-    pulumi destroy --yes --stack "$STACK"
+    pulumi_program destroy --yes --stack "$STACK"
 }
 
 # Waits up to SECONDS (default 300) until the stack's namespace no longer exists.
@@ -228,7 +268,7 @@ diagnose() {
         echo "--- logs of $pod"
         kubectl logs -n "$NAMESPACE" "$pod" --all-containers --tail=100 || true
     done
-    pulumi stack --stack "$STACK" || true
+    pulumi_program stack --stack "$STACK" || true
 }
 
 subcommand=${1:-}
@@ -238,6 +278,7 @@ case "$subcommand" in
     kind-down) kind_down ;;
     login) login ;;
     up) up ;;
+    py-up) py_up ;;
     seed) seed "$@" ;;
     scale) scale "$@" ;;
     up-keeps) up_keeps "$@" ;;

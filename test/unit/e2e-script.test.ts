@@ -9,7 +9,8 @@ import { SCRIPT_CALL, readWorkflow } from "./workflows";
  */
 
 const E2E = path.resolve(__dirname, "../../scripts/e2e.sh");
-const { steps, env: workflowEnv } = readWorkflow("e2e");
+const { steps, env: workflowEnv } = readWorkflow("e2e", "kind");
+const component = readWorkflow("e2e", "component");
 
 const greetings = (n: number) => `[${Array(n).fill("'Hello, World'").join(", ")}]`;
 const seedOutput = (n: number) => `[${[...Array(n).keys()].join(", ")}]\n${greetings(n)}\n`;
@@ -45,7 +46,7 @@ case "$1 $2" in
 esac`,
     pulumi: `
 case "$*" in
-    "stack output seedTest --stack "*) echo 'printf "%s" "$SEED_PRINTS"; exit "\${SEED_EXIT:-0}"' ;;
+    "stack output seedTest --stack "* | "-C examples/python stack output seed_test --stack "*) echo 'printf "%s" "$SEED_PRINTS"; exit "\${SEED_EXIT:-0}"' ;;
     "stack output frontendPod --stack "*) echo "ipp-$5-frontend" ;;
     "stack output workerDeployment --stack "*) echo "ipp-$5-workers-default" ;;
     "up --yes --stack "*) [[ -n "\${UP_RESETS:-}" ]] && echo 2 >"$STANDIN_STATE/replicas"; true ;;
@@ -180,6 +181,67 @@ describe("scripts/e2e.sh, with stand-ins for docker, kind, kubectl and pulumi", 
         assert.deepStrictEqual(world.lines("kind"), ["delete cluster --name ipp-e2e"]);
         assert.deepStrictEqual(world.lines("docker"), ["rm -f kind-registry"]);
         assert.strictEqual(e2e(["deploy"]).status, 2);
+    });
+});
+
+describe("scripts/e2e.sh for the component from Python (IPP_E2E_PROGRAM=python), with stand-ins", () => {
+    /** A virtual environment as python3 -m venv makes one (its python: the python3 stand-in); NO_SDK: the SDK is not importable. */
+    const PYTHON = {
+        python3: `
+case "$1 $2" in
+    "-m venv") mkdir -p "$3/bin" && ln -sf "$(command -v python3)" "$3/bin/python" ;;
+    "-c import"*) [[ -z "\${NO_SDK:-}" ]] ;;
+esac`,
+    };
+    let world: StandIns;
+    beforeEach(() => {
+        world = new StandIns({ ...WORLD, ...PYTHON }, [...TOOLS, "mkdir", "ln"]);
+    });
+    afterEach(() => world.remove());
+    const venv = () => path.join(world.dir, "venv");
+    const e2e = (args: string[], env: Record<string, string> = {}) => world.run(E2E, args, { ...component.env, IPP_E2E_VENV: venv(), ...env });
+
+    it("runs every step of the component job, in its order: the example's venv, the package added from this checkout, up, seed, destroy", () => {
+        const always = component.steps.filter(s => s.run && !s.if).map(s => s.run!.trim().match(SCRIPT_CALL));
+        for (const [, , subcommand, args] of always.filter((m): m is RegExpMatchArray => m !== null)) {
+            const words = args.trim().split(" ").filter(Boolean);
+            const r = e2e([subcommand, ...words], { SEED_PRINTS: seedOutput(2) });
+            assert.strictEqual(r.status, 0, `${subcommand}${args}: ${r.stderr}`);
+        }
+        const inExample = (line: string) => `-C examples/python ${line}`;
+        assert.deepStrictEqual(world.lines("pulumi"), [
+            "login --local",
+            ...[
+                "stack select --create ci-py",
+                "package add ../..",
+                "install",
+                "config set --stack ci-py registry localhost:5001/ipp",
+                "up --yes --stack ci-py",
+                "stack output seed_test --stack ci-py",
+                "destroy --yes --stack ci-py",
+            ].map(inExample),
+        ]);
+        assert.deepStrictEqual(world.lines("python3"), [
+            `-m venv ${venv()}`,
+            "-m pip install --quiet -r examples/python/requirements.txt",
+            "-c import pulumi_ipp_cluster",
+        ]);
+        assert.ok(world.lines("kubectl").includes("get namespace ipp-ci-py --ignore-not-found -o name"));
+    });
+
+    it("py-up installs the SDK pulumi generated when pulumi did not, and fails, saying so, when it is still missing", () => {
+        const r = e2e(["py-up"], { NO_SDK: "1" });
+        assert.notStrictEqual(r.status, 0);
+        assert.ok(world.lines("python3").includes("-m pip install --quiet examples/python/sdks/ipp-cluster"), world.lines("python3").join("\n"));
+        assert.match(r.stderr, /no pulumi_ipp_cluster in .* after pulumi package add \.\.\/\.\./);
+        assert.ok(!world.lines("pulumi").some(l => l.includes(" up ")), "pulumi up ran without the SDK");
+    });
+
+    it("py-up refuses to run for the stack program, and an unknown program is refused", () => {
+        const r = e2e(["py-up"], { IPP_E2E_PROGRAM: "stack" });
+        assert.notStrictEqual(r.status, 0);
+        assert.match(r.stderr, /py-up needs IPP_E2E_PROGRAM=python; got 'stack'/);
+        assert.strictEqual(e2e(["login"], { IPP_E2E_PROGRAM: "go" }).status, 2);
     });
 });
 

@@ -11,7 +11,7 @@ const ALLOWED_COMMANDS = ["npm ci"];
 /** `owner/repo[/path]@ref`, ref a full commit SHA or an exact x.y.z version. */
 const PINNED = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+@(?:[0-9a-f]{40}|v?[0-9]+\.[0-9]+\.[0-9]+)$/;
 
-const { text: workflowText, workflow, steps, runs, calls, env: workflowEnv } = readWorkflow("e2e");
+const { text: workflowText, workflow, steps, runs, calls, env: workflowEnv } = readWorkflow("e2e", "kind");
 
 describe(".github/workflows/e2e.yml (kind and the Pulumi CLI)", () => {
     it("runs on every push", () => {
@@ -71,6 +71,27 @@ describe(".github/workflows/e2e.yml (kind and the Pulumi CLI)", () => {
     });
 });
 
+describe(".github/workflows/e2e.yml, its job for the component from Python", () => {
+    const component = readWorkflow("e2e", "component");
+
+    it("installs the same pinned actions as the kind job, and runs nothing but scripts/e2e.sh (and npm ci first)", () => {
+        const pins = (s: typeof steps) => s.filter(x => x.uses).map(x => [x.uses, JSON.stringify(x.with ?? {})]);
+        assert.deepStrictEqual(pins(component.steps), pins(steps));
+        for (const r of component.runs) assert.ok(ALLOWED_COMMANDS.includes(r) || SCRIPT_CALL.test(r), `a step runs something else: ${r}`);
+        assert.ok(component.runs.indexOf("npm ci") < component.runs.findIndex(r => SCRIPT_CALL.test(r)), "npm ci comes before the scripts");
+    });
+
+    it("goes kind-up, login, py-up, seed 2, down, namespace-gone, as the Python example in a stack of its own; diagnose only on failure", () => {
+        const always = component.steps.filter(s => s.run && !s.if && s.run !== "npm ci").map(s => s.run!.match(SCRIPT_CALL)?.slice(2, 4).join("").trim());
+        assert.deepStrictEqual(always, ["kind-up", "login", "py-up", "seed 2 120", "down", "namespace-gone 300"]);
+        assert.strictEqual(component.steps.find(s => s.run?.includes("diagnose"))?.if, "failure()");
+        assert.strictEqual(component.env.IPP_E2E_PROGRAM, "python");
+        assert.strictEqual(component.env.IPP_E2E_STACK, "ci-py");
+        assert.strictEqual(component.env.IPP_E2E_REGISTRY, workflowEnv.IPP_E2E_REGISTRY);
+        assert.strictEqual(component.env.PULUMI_CONFIG_PASSPHRASE, "");
+    });
+});
+
 describe(".github/workflows/ci.yml (the checks on every push)", () => {
     const { workflow: ci, jobs: ciJobs, steps: ciSteps, runs: ciRuns } = readWorkflow("ci");
 
@@ -81,8 +102,8 @@ describe(".github/workflows/ci.yml (the checks on every push)", () => {
         for (const u of ciSteps.filter(s => s.uses).map(s => s.uses!)) assert.match(u, /@[0-9a-f]{40}$/);
     });
 
-    it("runs the lint, the unit tests, the worker's tests and the integration tests, each after npm ci", () => {
-        for (const command of ["npm run lint", "npm test", "npm run test:worker"]) assert.ok(ciRuns.includes(command), command);
+    it("runs the lint, the unit tests, the worker's tests, the SDK check and the integration tests, each after npm ci", () => {
+        for (const command of ["npm run lint", "npm test", "npm run test:worker", "npm run test:sdk"]) assert.ok(ciRuns.includes(command), command);
         assert.ok(
             ciRuns.some(r => r.endsWith("npm run test:integration")),
             ciRuns.join("\n"),

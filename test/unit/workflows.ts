@@ -18,15 +18,19 @@ export interface Step {
     if?: string;
 }
 
-/** `.github/workflows/<name>.yml`: its text, the parsed workflow, its jobs, steps and the lines they run. */
-export function readWorkflow(name: string) {
+/**
+ * `.github/workflows/<name>.yml`: its text, the parsed workflow, its jobs (or the one named `job`), their
+ * steps and the lines they run.
+ */
+export function readWorkflow(name: string, job?: string) {
     const text = fs.readFileSync(path.join(ROOT, ".github", "workflows", `${name}.yml`), "utf8");
     const workflow = yaml.load(text) as any;
-    const jobs = Object.values(workflow.jobs) as any[];
+    const jobs = (job ? [workflow.jobs[job]] : Object.values(workflow.jobs)) as any[];
+    if (jobs.some(j => j === undefined)) throw new Error(`${name}.yml has no job ${job}`);
     const steps: Step[] = jobs.flatMap(j => j.steps);
     const runs = steps.filter(s => s.run !== undefined).map(s => s.run!.trim());
     const calls = runs.map(r => r.match(SCRIPT_CALL)).filter((m): m is RegExpMatchArray => m !== null);
-    /** The environment the first job's steps run with. */
+    /** The environment the (first) job's steps run with. */
     const env: Record<string, string> = Object.fromEntries(Object.entries({ ...workflow.env, ...jobs[0].env }).map(([k, v]) => [k, String(v)]));
     return { text, workflow, jobs, steps, runs, calls, env };
 }
