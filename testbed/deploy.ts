@@ -24,8 +24,9 @@ export interface Deployment {
  * Runs the program with `config` (the project's keys without their prefix), building its images for
  * real. The builds trust this machine's own CA certificates (a proxy's), as a user behind such a proxy
  * would set it, unless the config says otherwise (a base image of its own, or `buildCaCertificates`).
+ * With `program` (another program that declares the component), that program chooses the settings.
  */
-export async function deploy(config: Record<string, string>, opts: Pick<RunOptions, "stack"> = {}): Promise<Deployment> {
+export async function deploy(config: Record<string, string>, opts: Pick<RunOptions, "stack" | "project" | "program"> = {}): Promise<Deployment> {
     const builds: BuildRecord[] = [];
     const settings = config.baseImage ? config : { ...machineCaSettings(), ...config };
     const run = await runProgram(settings, { ...opts, newResource: buildingNewResource(builds) });
