@@ -16,6 +16,8 @@ export interface EnginesResult {
     recovery: { frontendRestart: number[]; lostWorker: number[] };
     /** The same, 2 pods × 8 engines. */
     packedRecovery: { frontendRestart: number[]; lostWorker: number[] };
+    /** When the recovery figures were measured, if apart from the rest (`--recovery`). */
+    recoveryMeasured?: { date: string; commit: string; machine: string; reps: number };
     /** 128 engines, once each. */
     large: (Sample & { shape: string })[];
 }
