@@ -7,6 +7,7 @@ import { TEST_LABEL, docker } from "../testbed/docker-cli";
 import { sleep } from "../testbed/time";
 import { Deployment } from "../testbed/deploy";
 import { frontendRestart, lostWorker } from "../testbed/drills";
+import { describeTrace, restartTrace } from "../testbed/restart-trace";
 import { CLIENT_FILE } from "../lib/names";
 import { controllerCommand, engineCommand } from "../lib/runtime";
 import { Usage, WORKER_ROLES, client, cpuOf, mean, readyController, sum, timeReady, usage } from "./measure";
@@ -118,6 +119,10 @@ export async function recovery(deployment: Deployment, reps: number, results: Re
                 results[name].push(result.seconds);
                 saved();
                 log(`recovery ${name} (${cluster.replicas} workers): ${result.seconds.toFixed(1)} s`);
+                if (name === "frontendRestart") {
+                    await sleep(2000); // the workers' next look, which sees the engines listed
+                    log(`  trace: ${describeTrace(await restartTrace(cluster, result.startedMs, result.seconds))}`);
+                }
             } finally {
                 await cluster.down();
             }

@@ -16,6 +16,8 @@ export interface EnginesResult {
     recovery: { frontendRestart: number[]; lostWorker: number[] };
     /** The same, 2 pods × 8 engines. */
     packedRecovery: { frontendRestart: number[]; lostWorker: number[] };
+    /** When the recovery figures were measured, if apart from the rest (`--recovery`). */
+    recoveryMeasured?: { date: string; commit: string; machine: string; reps: number };
     /** 128 engines, once each. */
     large: (Sample & { shape: string })[];
 }
@@ -59,6 +61,8 @@ export function renderEngines(r: EnginesResult, before: Sample[] = []): string[]
     const large = (variant: string) => r.large.find(s => s.variant === variant);
     const largeCell = (s?: Sample & { shape: string }) =>
         !s ? "not run" : s.failure ? `${s.shape}: ${s.failure}` : `${s.shape}: all ${s.workers} answering after ${s.readySeconds.toFixed(1)} s`;
+    const measured = r.recoveryMeasured;
+    const mark = measured ? " ¹" : "";
     const throughput = (n: number, kind: "lbTasksPerSecond" | "directTasksPerSecond", name: string) => {
         const now = pick(r.samples, "ours", n, s => s[kind]).median;
         const then = pick(before, "ours", n, s => s[kind]).median;
@@ -82,29 +86,55 @@ export function renderEngines(r: EnginesResult, before: Sample[] = []): string[]
             row(n, "load-balanced tasks/s", s => s.lbTasksPerSecond, 0),
             row(n, "direct tasks/s", s => s.directTasksPerSecond, 0),
         ]),
-        `| controller restarted, 16 engines: all answering again (s) | ${show(shapes[0].restart)} | ${show(shapes[1].restart)} | – |`,
-        `| a worker pod lost, 16 engines: all answering again (s) | ${show(stat(r.recovery.lostWorker))} | ${show(stat(packedRecovery.lostWorker))} | – |`,
+        `| controller restarted, 16 engines: all answering again (s)${mark} | ${show(shapes[0].restart)} | ${show(shapes[1].restart)} | – |`,
+        `| a worker pod lost, 16 engines: all answering again (s)${mark} | ${show(stat(r.recovery.lostWorker))} | ${show(stat(packedRecovery.lostWorker))} | – |`,
         `| 128 engines | ${largeCell(large("ours"))} | | ${largeCell(large("baseline"))} |`,
         "",
         "| target | this run |",
         "| --- | --- |",
         ...shapes.flatMap(({ name, samples, restart }) => [
             `| ${name}: ready time at 16 engines ≤ 0.75 × the stock baseline | ${verdict(ready16(samples) <= 0.75 * base16, `${(ready16(samples) / base16).toFixed(2)} ×: ${ready16(samples).toFixed(1)} s against ${base16.toFixed(1)} s`)} |`,
-            `| ${name}: all 16 engines answering after a controller restart ≤ 8 s | ${verdict(restart.median <= 8, `${restart.median.toFixed(1)} s`)} |`,
+            `| ${name}: all 16 engines answering after a controller restart ≤ 8 s${mark} | ${verdict(restart.median <= 8, `${restart.median.toFixed(1)} s`)} |`,
             `| ${name}: start-up CPU per engine ≤ 0.8 s | ${verdict(cpu16(samples) <= 0.8, `${cpu16(samples).toFixed(2)} s at 16 engines`)} |`,
         ]),
         ...[4, 16].flatMap(n => [throughput(n, "lbTasksPerSecond", "load-balanced"), throughput(n, "directTasksPerSecond", "direct")]),
+        ...(measured ? ["", recoveryNote(measured)] : []),
         "",
         "What bounds the missed targets. One engine per pod: each pod still starts one Python interpreter that imports ipyparallel, " +
             "IPython and ipykernel (about 1 CPU-second here), so that shape's start-up CPU per engine stays above 0.8 s; a fork server " +
             "there would only add a second interpreter (measured: 0.45 CPU-s more per pod), so a pod of one engine has none. " +
-            "A controller restart: traced once with 2 × 8 (all answering after 8.3 s), the restarted frontend took 2.9 s until the " +
-            "controller's heartbeat was up (`docker restart` of the pod's two containers, then ipcontroller's own start); the workers " +
-            "noticed the new controller on their next question (a question left unanswered takes 2 s, then 1 s of waiting), killed " +
-            "their engines and forked new ones, which registered between 6.0 and 8.0 s (the hub takes new hearts once per 1 s " +
-            "heartbeat period); the drill's checker, a new Python process in the restarted container, answered at 8.3 s. With one " +
-            "engine per pod, 16 new interpreters on the same 2 cores add about 4 s more. Throughput figures on this machine spread by " +
-            "±20 % between turns (see above), so a difference of a few per cent is not a change.",
+            (measured ? RESTART_NOW : RESTART_BEFORE) +
+            " Throughput figures on this machine spread by ±20 % between turns (see above), so a difference of a few per cent is not a change.",
         "",
     ];
 }
+
+/** The recovery rows' own date, commit and machine, when `--recovery` measured them apart from the rest. */
+function recoveryNote(m: NonNullable<EnginesResult["recoveryMeasured"]>): string {
+    return (
+        `¹ Measured ${m.date.slice(0, 10)} at commit ${m.commit} on ${m.machine} by \`npm run bench:engines -- --recovery\`, ` +
+        `n=${m.reps} per shape and drill, with the worker asking a restarted controller to take its running engines back; ` +
+        "the rest of the table is from the date above."
+    );
+}
+
+/** Where a controller restart's seconds went, before the worker took its engines back (traced on 2026-11-28). */
+const RESTART_BEFORE =
+    "A controller restart: traced once with 2 × 8 (all answering after 8.3 s), the restarted frontend took 2.9 s until the " +
+    "controller's heartbeat was up (`docker restart` of the pod's two containers, then ipcontroller's own start); the workers " +
+    "noticed the new controller on their next question (a question left unanswered takes 2 s, then 1 s of waiting), killed " +
+    "their engines and forked new ones, which registered between 6.0 and 8.0 s (the hub takes new hearts once per 1 s " +
+    "heartbeat period); the drill's checker, a new Python process in the restarted container, answered at 8.3 s. With one " +
+    "engine per pod, 16 new interpreters on the same 2 cores add about 4 s more.";
+
+/** The same since (the trace `npm run bench:engines -- --recovery` logs for each restart, 2026-12-05, all six alike within 0.2 s). */
+const RESTART_NOW =
+    "A controller restart, met in both shapes: traced in each of the six restarts, the controller container was started again " +
+    "after 0.2–0.3 s and ipcontroller's heart monitor beat from 0.8–1.1 s; the workers saw the controller listen again at " +
+    "0.5–0.9 s (their connection to its registration port reconnects every 100 ms) and asked it to take their running engines " +
+    "back at 0.8–1.1 s, each under its id, one request per engine on one connection per pod; no engine was restarted. The hub " +
+    "finishes those registrations when its heart monitor hands it the engines' hearts, two 1 s heartbeat periods after it " +
+    "started (2.9–3.1 s), and every engine answered the drill's checker at 3.1–3.3 s. What is left is ipcontroller's own " +
+    "start (about 0.7 s) and those two heartbeat periods: a shorter `--ping` would shorten them. Before the take-back (the same " +
+    "`--recovery` run at commit 4ad5410, the same day, n=3), when the workers killed and started again every engine: 6.1 s " +
+    "(6.0–8.3) with one engine per pod, 4.3 s (3.7–4.3) packed.";

@@ -13,7 +13,10 @@
  *
  *   IPP_BENCH_REPS  turns (default 3)
  *   --record        write bench/engines.json instead of bench/out/engines.json
+ *   --recovery      measure the recovery drills only, keeping the other figures of the engines.json
+ *                   it writes (its recovery figures then carry their own date and commit)
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,12 +25,24 @@ import { Deployment, cleanEngine, deploy } from "../testbed/deploy";
 import { parseBenchFiles } from "./settings";
 import { baselineOnce, oursOnce, recovery } from "./compare";
 import { Sample } from "./samples";
-import { EnginesResult, enginesFile } from "./engines-report";
+import { EnginesResult, enginesFile, readEngines } from "./engines-report";
 
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
 const SIZES = [4, 16];
 /** Engines per pod in the packed shape (fewer when there are fewer engines). */
 const PACKED = 8;
+const RECOVERY_FLAG = "--recovery";
+
+/** The commit measured, marked when the work tree differs from it. */
+function measuredCommit(): string {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: path.resolve(__dirname, ".."), encoding: "utf8" }).trim();
+    return git("rev-parse", "--short", "HEAD") + (git("status", "--porcelain", "--untracked-files=no") ? " with uncommitted changes" : "");
+}
+
+/** The machine, as the report names it. */
+function machine(): string {
+    return `${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+}
 
 function log(message: string) {
     console.log(`[bench:engines] ${message}`);
@@ -42,19 +57,25 @@ function describe(s: Sample): string {
 }
 
 async function main() {
-    const files = parseBenchFiles(process.env, process.argv.slice(2));
+    const args = process.argv.slice(2);
+    const recoveryOnly = args.includes(RECOVERY_FLAG);
+    const files = parseBenchFiles(
+        process.env,
+        args.filter(a => a !== RECOVERY_FLAG),
+    );
     const out = enginesFile(files.results);
     await cleanEngine();
     const declare = (config: Record<string, string>) => deploy({ registry: REGISTRY, ...config });
     const bySize = new Map<number, Deployment>();
     const packedBySize = new Map<number, Deployment>();
-    for (const n of SIZES) {
+    for (const n of recoveryOnly ? [16] : SIZES) {
         bySize.set(n, await declare({ workers: String(n) }));
         const perPod = Math.min(n, PACKED);
         packedBySize.set(n, await declare({ workers: String(n / perPod), enginesPerWorker: String(perPod), workerMemory: "2Gi" }));
     }
-    const image = bySize.get(4)!.objects.pods[0].inputs.spec.containers[0].image;
-    const result: EnginesResult = {
+    const earlier = recoveryOnly ? readEngines(files.results) : undefined;
+    if (recoveryOnly && !earlier) throw new Error(`${RECOVERY_FLAG} keeps the other figures of ${out}, and there is none: run it whole first`);
+    const result: EnginesResult = earlier ?? {
         date: new Date().toISOString(),
         cores: os.cpus().length,
         reps: REPS,
@@ -69,6 +90,17 @@ async function main() {
         fs.writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
     };
 
+    if (recoveryOnly) {
+        result.recovery = { frontendRestart: [], lostWorker: [] };
+        result.packedRecovery = { frontendRestart: [], lostWorker: [] };
+        result.recoveryMeasured = { date: new Date().toISOString(), commit: measuredCommit(), machine: machine(), reps: REPS };
+        await recovery(bySize.get(16)!, REPS, result.recovery, save);
+        await recovery(packedBySize.get(16)!, REPS, result.packedRecovery, save);
+        await removeTestContainers();
+        log(`wrote ${out}`);
+        return;
+    }
+    const image = bySize.get(4)!.objects.pods[0].inputs.spec.containers[0].image;
     log(`warm-up (not recorded): ${describe(await oursOnce(bySize.get(4)!))}`);
     for (let r = 0; r < REPS; r++) {
         for (const n of SIZES) {

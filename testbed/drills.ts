@@ -9,12 +9,14 @@ export interface DrillResult {
     seconds: number;
     ok: boolean;
     detail: string;
+    /** When the event was caused (Date.now()). */
+    startedMs: number;
 }
 
 async function measure(cluster: TestCluster, started: number, limitSeconds: number, n = cluster.engines): Promise<DrillResult> {
     const check = await cluster.waitAnswering(n, limitSeconds * 2);
     const seconds = (Date.now() - started) / 1000;
-    return { seconds, ok: check.ok, detail: check.ok ? `ids ${JSON.stringify(check.ids)}` : String(check.error) };
+    return { seconds, ok: check.ok, detail: check.ok ? `ids ${JSON.stringify(check.ids)}` : String(check.error), startedMs: started };
 }
 
 /** The frontend is up; the workers start; until all engines answer. */

@@ -116,7 +116,7 @@ class FallbackTest(ForkCase):
         env = {**os.environ, "FAKE_ENGINE_LOG": self.engine_log, "FAKE_PRELOAD": misbehaviour}
         forks = ForkServer(program, env, timeout=0.3)
         worker = self.make_worker(count=2, command=[program, "sleep", self.engine_log], forks=forks)
-        with mock.patch("ipp_worker.supervisor.log") as log:
+        with mock.patch("ipp_worker.engine_procs.log") as log:
             worker.check()
         records = self.wait_for_engines(2)
         self.assertEqual([r["preloaded_in"] for r in records], [None, None], "forked")

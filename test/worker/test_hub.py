@@ -6,7 +6,7 @@ import time
 import unittest
 
 from helpers import WorkerCase, wait_until
-from ipp_worker.hub import Answer, Hub, read_answer
+from ipp_worker.hub import Answer, Hub, TakeBack, read_answer
 
 
 class HubTest(WorkerCase):
@@ -22,6 +22,32 @@ class HubTest(WorkerCase):
         self.assertEqual(self.hub_client().registered(), Answer({"s1": 0, "s2": 11}, hub.session))
         self.assertEqual(len(hub.requests_of_type("connection_request")), 1)
         self.assertEqual(hub.bad_requests, 0)
+
+    def test_a_take_back_registers_each_engine_under_its_id_highest_first_on_one_connection(self):
+        hub = self.start_hub()
+        hub.heartbeat_ms = 1000
+        result = self.hub_client().take_back({"s1": 3, "s2": 9, "s3": 0})
+        self.assertEqual(result, TakeBack({}, 1.0))
+        asked = hub.requests_of_type("registration_request")
+        self.assertEqual([c for _h, c in asked], [{"uuid": "s2", "id": 9}, {"uuid": "s1", "id": 3}, {"uuid": "s3", "id": 0}])
+        self.assertEqual(len(set(hub.request_identities)), 1)
+        self.assertEqual(hub.registered, {"s1": 3, "s2": 9, "s3": 0})
+
+    def test_a_take_back_tells_what_was_refused_and_withdraws_an_acceptance_under_another_id(self):
+        hub = self.start_hub()
+        hub.register("someone", 3)
+        hub.register("s9", 9)
+        result = self.hub_client().take_back({"s1": 3, "s9": 4, "s2": 5})
+        self.assertEqual(set(result.refused), {"s1", "s9"})
+        self.assertIn("would give it id 10 (its id 3 is taken)", result.refused["s1"])
+        self.assertIn("refused it", result.refused["s9"])
+        wait_until(lambda: hub.requests_of_type("unregistration_request"), "the withdrawal")
+        self.assertEqual([c for _h, c in hub.requests_of_type("unregistration_request")], [{"id": 10}])
+        hub.take_back = "silent"
+        asked = time.monotonic()
+        result = self.hub_client().take_back({"s7": 7})
+        self.assertEqual(result, TakeBack({"s7": "the hub did not answer"}, 3.0))
+        self.assertLess(time.monotonic() - asked, 0.9, "waited longer than the timeout")
 
     def test_no_answer_in_time_is_none(self):
         hub = self.start_hub()

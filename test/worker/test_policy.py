@@ -2,13 +2,15 @@
 import unittest
 
 import helpers  # noqa: F401  (puts the package on sys.path)
-from ipp_worker.policy import Standing, Timing, Verdict, backoff_after_exit, judge, next_delay, unregistrations
+from ipp_worker.policy import Standing, Timing, Verdict, backoff_after_exit, judge, next_delay, take_back_seconds, taking_back, unregistrations
 
 # The hub waits 60 s for a registering engine; the worker gives it 30 s more, and restarts a
 # registered engine after 2 answers that do not list it.
 TIMING = Timing(check_seconds=10.0, registration_seconds=60.0)
 REGISTERING = Standing(started_at=100.0, hub_at_start="A")
 REGISTERED = Standing(started_at=100.0, hub_at_start="A", engine_id=5, registered_with="A")
+# Registered with A; the new hub B has accepted to take it back, to list it by 504.0.
+TAKEN_BACK = REGISTERED._replace(taken_back_by="B", take_back_until=504.0)
 
 
 class JudgeTest(unittest.TestCase):
@@ -29,7 +31,18 @@ class JudgeTest(unittest.TestCase):
                 500.0,
                 Verdict(REGISTERED._replace(misses=2), "the controller no longer knows it"),
             ),
-            ("new hub: a registered engine it does not list", REGISTERED, None, "B", 500.0, Verdict(REGISTERED, "a new controller does not know it")),
+            ("new hub: a registered engine it does not list is to be taken back", REGISTERED, None, "B", 500.0, Verdict(REGISTERED, take_back=True)),
+            ("new hub: taking it back, not listed yet", TAKEN_BACK, None, "B", 503.0, Verdict(TAKEN_BACK)),
+            ("new hub: taken back, listed under its id", TAKEN_BACK, 5, "B", 503.0, Verdict(REGISTERED._replace(registered_with="B"))),
+            (
+                "new hub: not listed by the time it was to take it back",
+                TAKEN_BACK,
+                None,
+                "B",
+                504.5,
+                Verdict(TAKEN_BACK, "the new controller did not take it back"),
+            ),
+            ("another new hub while taking it back: asked again", TAKEN_BACK, None, "C", 501.0, Verdict(TAKEN_BACK, take_back=True)),
             ("new hub while registering", REGISTERING, None, "B", 101.0, Verdict(REGISTERING, "a new controller took over while it was registering")),
             ("new hub while registering slowly", REGISTERING, None, "B", 999.0, Verdict(REGISTERING, "a new controller took over while it was registering")),
             ("registering, just started", REGISTERING, None, "A", 100.0, Verdict(REGISTERING)),
@@ -50,6 +63,13 @@ class JudgeTest(unittest.TestCase):
                     standing = verdict.standing
                     verdicts.append(verdict.restart)
                 self.assertEqual(verdicts, [None] * (misses_to_restart - 1) + ["the controller no longer knows it"])
+
+
+class TakeBackTest(unittest.TestCase):
+    def test_a_hub_that_took_an_engine_back_has_a_few_heartbeats_to_list_it(self):
+        self.assertEqual(take_back_seconds(1.0), 4.0)
+        self.assertEqual(take_back_seconds(3.0), 10.0)
+        self.assertEqual(taking_back(REGISTERED, "B", 500.0, 1.0), TAKEN_BACK)
 
 
 class BackoffTest(unittest.TestCase):

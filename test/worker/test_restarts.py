@@ -107,7 +107,7 @@ class NewHubAndSlowRegistrationTest(WorkerCase):
         wait_until(lambda: worker.engines[0].standing.hub_at_start == new_hub.session, "the new engine to set out for the new hub")
         self.assertEqual(new_hub.requests_of_type("unregistration_request"), [])
 
-    def test_a_registered_engine_a_new_hub_does_not_list_is_restarted_at_its_first_answer(self):
+    def test_a_registered_engine_a_new_hub_will_not_take_back_is_restarted_at_its_first_answer(self):
         hub = self.start_hub()
         worker = self.make_worker(check_seconds=0.3)
         starts = self.record_starts(worker)
@@ -116,7 +116,9 @@ class NewHubAndSlowRegistrationTest(WorkerCase):
         hub.register(first["session"], 0)
         wait_until(self.ready, "the ready file")
 
-        new_hub = self.replace_hub(hub)
+        hub.stop()
+        new_hub = self.start_hub()
+        new_hub.take_back = "silent"  # it does not answer the take-back (see test_take_back)
         second = self.wait_for_engines(2)[1]
         self.assertFalse(alive(first["pid"]), "the engine the new hub does not know still runs")
         self.assertEqual(new_hub.answers_about(first["session"], before=starts[1]), [-1], "not restarted at the new hub's first answer")

@@ -1,6 +1,8 @@
 """The worker's client of the controller's hub, over the registration port: one `connection_request`
-per question (which engines are registered, and which hub answers), and unregistrations."""
+per question (which engines are registered, and which hub answers), registrations on behalf of
+running engines that a new hub is to take back, and unregistrations."""
 import json
+import time
 from typing import NamedTuple
 
 import zmq
@@ -8,6 +10,29 @@ import zmq
 from . import settings
 from .log import log
 from .wire import Messages, WireError
+
+DEFAULT_HEARTBEAT_SECONDS = 3.0  # ipyparallel's own period, when a reply does not say
+
+
+class TakeBack(NamedTuple):
+    """The hub's answers to a take-back: {session id: why it was not taken back} (the others were, each
+    under its id), and the hub's heartbeat period in seconds."""
+
+    refused: dict
+    heartbeat_seconds: float
+
+
+def refusal(reply, engine_id):
+    """Why the hub's `reply` to a registration_request asking for `engine_id` does not take the engine
+    back under that id; None when it does."""
+    content = reply["content"]
+    if reply["msg_type"] != "registration_reply":
+        return f"the hub answered with a {reply['msg_type']}"
+    if content.get("status") != "ok":
+        return f"the hub refused it ({content.get('ename')}: {content.get('evalue')})"
+    if content.get("id") != engine_id:
+        return f"the hub would give it id {content.get('id')} (its id {engine_id} is taken)"
+    return None
 
 
 class Answer(NamedTuple):
@@ -89,6 +114,48 @@ class Hub:
             return {int(eid): int(reply["content"][str(eid)]["queue"]) + int(reply["content"][str(eid)]["tasks"]) for eid in engine_ids}
         except (KeyError, TypeError, ValueError):
             return None
+
+    def take_back(self, engines, wait=poll):
+        """Asks the hub to register again `engines` ({session id: engine id}): engines that run on but
+        that this hub does not know (a restarted controller). ipyparallel's own registration_request
+        (the session id and the id the engine has), sent on their behalf, all on one connection; the
+        hub finishes each registration at that engine's next heartbeat, as it would the engine's own
+        (provided the hub has not already ignored that heart: its heart monitor takes a heart it has
+        not heard before once, at the first beat after it answered, so this must come first). An
+        acceptance under another id is withdrawn (the engine knows itself by its id) and counted as
+        a refusal. Returns a TakeBack."""
+        refused = {session: "the hub did not answer" for session in engines}
+        heartbeat_ms = None
+        sock = self.context.socket(zmq.DEALER)
+        sock.linger = 0
+        withdrawn = []
+        try:
+            sock.connect(self.url)
+            # Highest id first: the hub gives an engine whose id is taken one past every id it has
+            # given, which is then no id that a later request asks for.
+            waiting = sorted(engines, key=engines.get, reverse=True)
+            for session in waiting:
+                sock.send_multipart(self.messages.pack("registration_request", {"uuid": session, "id": engines[session]}))
+            # The hub's registration_reply names no parent: it answers one connection's requests in turn.
+            deadline = time.monotonic() + self.timeout
+            while waiting and wait(sock, max(0.0, deadline - time.monotonic())):
+                reply = self.messages.unpack(sock.recv_multipart(zmq.NOBLOCK))
+                session = waiting.pop(0)
+                refused[session] = refusal(reply, engines[session])
+                heartbeat_ms = reply["content"].get("hb_period", heartbeat_ms)
+                if refused[session] is not None and reply["content"].get("status") == "ok":
+                    withdrawn.append(reply["content"].get("id"))
+        except (zmq.ZMQError, WireError) as e:
+            log(f"taking engines back failed: {e}")
+        finally:
+            sock.close()
+        if withdrawn:
+            self.unregister(withdrawn)
+        try:
+            heartbeat_seconds = float(heartbeat_ms) / 1000 if heartbeat_ms else DEFAULT_HEARTBEAT_SECONDS
+        except (TypeError, ValueError):
+            heartbeat_seconds = DEFAULT_HEARTBEAT_SECONDS
+        return TakeBack({s: why for s, why in refused.items() if why is not None}, heartbeat_seconds)
 
     def unregister(self, engine_ids):
         """Tells the hub that these engines are gone; sent on their own (see close)."""

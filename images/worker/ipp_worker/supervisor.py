@@ -1,22 +1,24 @@
 """The supervisor: the worker's loop over its engines. Each look asks the hub one question for all the
 engines (serving the nannies while it waits), reaps the engines that exited, tells the hub of those
-that went (their nanny connection closed), judges the others by the answer (see policy), keeps the
-readiness file, and starts what is to be started."""
+that went (their nanny connection closed), judges the others by the answer (see policy): asks a new
+hub to take back the engines that run on, kills those to be restarted; keeps the readiness file, and
+starts what is to be started. Between looks it serves the nannies and watches the controller's
+connection (see hub_watch): a controller that listens again is asked at once."""
 import os
 import random
-import subprocess
 import time
-import uuid
 
 from . import hub as hub_client
-from . import policy, procs, stopping
+from . import policy, stopping
 from .drain import Drain
+from .engine_procs import EngineProcesses
 from .engines import Engine, engine_env
+from .hub_watch import GONE, HubWatch
 from .log import log
 from .relay import NannyService
 
 
-class Worker:
+class Worker(EngineProcesses):
     def __init__(self, command, *, hub, ready_file, count, timing, nanny_socket=None, forks=None, subreaper=False, output=None, reporter=None):
         """`command`: the engine's command (without its session); `hub`: a hub.Hub; `timing`: a
         policy.Timing. `nanny_socket`: where engines started by ipp-engine ask the worker to be their
@@ -44,6 +46,19 @@ class Worker:
         self.output = output
         self.reporter = reporter
         self.drain = Drain(self, reporter) if reporter is not None else None
+        self.watch = HubWatch(hub.context, hub.url)
+        if self.nannies is not None:
+            self.nannies.watch(self.watch.monitor, self.on_hub_events)
+
+    def on_hub_events(self):
+        """The controller's connection has closed (it has gone: not ready) or been made (ask it now)."""
+        for event in self.watch.events():
+            if event == GONE:
+                log("the controller's connection has closed: it has gone")
+                self.set_ready(False)
+            else:
+                log(f"a controller listens at {self.hub.url}: asking it now")
+                self.look_now = True
 
     def set_ready(self, ready):
         if ready:
@@ -53,51 +68,6 @@ class Worker:
             os.replace(self.ready_file + ".tmp", self.ready_file)
         elif os.path.exists(self.ready_file):
             os.remove(self.ready_file)
-
-    def start_engine(self, engine, hub):
-        """Starts `engine` to register with `hub` (the session id of the hub that has just answered)."""
-        engine.session_id = str(uuid.uuid4())
-        argv = self.command + [f"--Session.session={engine.session_id}"]
-        engine.process = None
-        if self.reporter is not None:  # before it registers: the watcher then knows where it runs
-            self.reporter.engines(e.session_id for e in self.engines if e.session_id is not None)
-        out = self.output.pipe(engine.session_id) if self.output is not None else None
-        try:
-            if self.forks is not None:
-                try:
-                    engine.process = self.forks.start(argv[1:], output=out)
-                    log(f"forked {engine} as pid {engine.process.pid}: {' '.join(argv)}")
-                except OSError as e:
-                    log(f"the fork server failed ({e}): engines are started as new processes from now on")
-                    self.close_forks()
-            if engine.process is None:
-                log(f"starting {engine}: {' '.join(argv)}")
-                engine.process = subprocess.Popen(argv, env=self.env, stdout=out, stderr=out)
-        finally:
-            if out is not None:
-                os.close(out)
-        engine.standing = policy.Standing(started_at=time.monotonic(), hub_at_start=hub)
-        engine.gone = False
-
-    def reap(self, engine, now):
-        """Notes that `engine` has exited; returns the pause before it is started again."""
-        lived = now - engine.standing.started_at
-        engine.backoff = policy.backoff_after_exit(lived, engine.backoff, self.timing)
-        log(f"{engine} exited with {engine.process.returncode} after {lived:.0f} s")
-        engine.process = None
-        engine.start_after = now + engine.backoff
-        return engine.backoff
-
-    def close_forks(self):
-        if self.forks is not None:
-            self.forks.close()
-            self.forks = None
-
-    def reap_strays(self):
-        known = {e.process.pid for e in self.engines if e.process is not None}
-        if self.forks is not None:
-            known.add(self.forks.process.pid)
-        procs.reap_strays(known)
 
     def drop_nanny(self, engine):
         """Stops being `engine`'s nanny without a word to the hub (this process is stopping it)."""
@@ -116,9 +86,10 @@ class Worker:
         return next((e for e in self.engines if e.process is not None and e.process.pid == pid), None)
 
     def serve(self, seconds):
-        """Waits `seconds`, serving as the engines' nanny meanwhile."""
+        """Waits `seconds`, serving as the engines' nanny and watching the controller's connection meanwhile."""
         if self.nannies is None:
-            time.sleep(seconds)
+            if self.watch.monitor.poll(seconds * 1000):
+                self.on_hub_events()
         else:
             self.nannies.serve(seconds)
 
@@ -130,29 +101,6 @@ class Worker:
 
     def ask_hub(self):
         return self.hub.registered(wait=self.wait_for_hub)
-
-    def kill(self, engines, reason):
-        """Kills `engines` outright, each with its whole process tree (ipyparallel's nanny too, when it has one)."""
-        engines = [e for e in engines if e.process is not None]
-        for engine in engines:
-            log(f"killing {engine}: {reason}")
-            self.drop_nanny(engine)
-        running = [e.process.pid for e in engines if e.process.poll() is None]
-        if running:
-            procs.kill_trees(running)
-        for engine in engines:
-            engine.process.wait()
-            engine.process = None
-            engine.start_after = 0.0
-
-    def reap_exited(self, now):
-        for engine in self.engines:
-            if engine.process is not None and engine.process.poll() is not None:
-                if engine.nanny is not None:  # gone before its connection's closing was seen
-                    self.engine_gone(engine)
-                self.reap(engine, now)
-        if self.subreaper:  # also once the fork server has gone
-            self.reap_strays()
 
     def unregister_gone(self, registered, stopping=()):
         """Unregisters in one go, under the ids the hub's answer `registered` gives them now, the
@@ -167,19 +115,40 @@ class Worker:
         self.gone.clear()
 
     def judge(self, answer, now):
-        """Takes the hub's answer about every running engine; kills those to be restarted."""
+        """Takes the hub's answer about every running engine; asks a new hub to take back those that
+        run on, kills those to be restarted."""
         restart = {}  # reason -> engines
+        take_back = {}  # session id -> engine
         for engine in self.engines:
             if engine.process is None:
                 continue
             verdict = policy.judge(engine.standing, answer.registered.get(engine.session_id), answer.hub, now, self.timing)
             if verdict.newly_registered:
                 log(f"{engine} registered as id {verdict.standing.engine_id}")
+            elif engine.standing.taken_back_by is not None and verdict.standing.taken_back_by is None:
+                log(f"{engine} taken back as id {verdict.standing.engine_id}")
             engine.standing = verdict.standing
+            if verdict.take_back:
+                take_back[engine.session_id] = engine
             if verdict.restart is not None:
                 restart.setdefault(verdict.restart, []).append(engine)
+        if take_back:  # first: the new hub is to have the requests before its first heartbeat
+            self.take_back(take_back, answer.hub)
         for reason, engines in restart.items():
             self.kill(engines, reason)
+
+    def take_back(self, engines, hub):
+        """Asks `hub`, which does not know these running engines ({session id: engine}), to take them back,
+        each under its id, in one go; kills those it refuses."""
+        log(f"a new controller: asking it to take back {len(engines)} running engine(s)")
+        result = self.hub.take_back({session: engine.engine_id for session, engine in engines.items()}, wait=self.wait_for_hub)
+        now = time.monotonic()
+        for session, engine in engines.items():
+            if session not in result.refused:
+                engine.standing = policy.taking_back(engine.standing, hub, now, result.heartbeat_seconds)
+        for session, why in result.refused.items():
+            log(f"{engines[session]} not taken back: {why}")
+        self.kill([engines[session] for session in result.refused], "the new controller did not take it back")
 
     def check(self):
         """One look at the engines and (one question) at the hub; returns the seconds until the next look."""
@@ -220,7 +189,10 @@ class Worker:
     def close(self):
         self.close_forks()
         if self.nannies is not None:
+            if self.watch.monitor in self.nannies.handlers:
+                self.nannies.unwatch(self.watch.monitor)
             self.nannies.close()
+        self.watch.close()
 
     def shutdown(self):
         """Stops every engine (see stop_engines) as the worker stops."""

@@ -1,7 +1,10 @@
 """The controller's hub, as far as the worker sees it: a ROUTER on 127.0.0.1 that drops requests not
 signed with the key, answers `connection_request` with `connection_reply` listing the registered
 engines (id -> session id, as ipyparallel's hub does: an engine still registering is not listed),
-leaves other requests (unregistrations) unanswered, and records what it was sent and what it
+answers a `registration_request` as ipyparallel's hub does (the id asked for when it is free, else
+one past every id given so far; an error for a session it lists), taking the engine at once (`take_back` "finish", as at its
+next heartbeat), never ("pending": it waits for a heart that does not beat) or not answering
+("silent"), leaves other requests (unregistrations) unanswered, and records what it was sent and what it
 answered. It can be made slow (`delay`: each answer leaves that many seconds after its question)
 or silent, and can forge its replies (`reply_key`)."""
 import hashlib
@@ -66,6 +69,11 @@ class FakeHub:
         self.silent = False  # receive, but do not answer
         self.delay = 0.0  # seconds between a question and its answer
         self.requests = []  # (header, content) of every correctly signed request
+        self.request_identities = []  # the sender's identity of each of those
+        self.take_back = "finish"  # what a registration_request does: "finish", "pending" or "silent"
+        self.pending = {}  # engine session id -> engine id: registrations accepted, not finished
+        self.heartbeat_ms = 100  # the period its registration replies give
+        self.next_id = 0  # as ipyparallel's hub counts: past every id given
         self.request_times = []  # time.monotonic() of each of those
         self.answers = []  # (time.monotonic(), {session id: engine id}) for every connection_request answered
         self.bad_requests = 0
@@ -81,6 +89,7 @@ class FakeHub:
 
     def register(self, session_id, engine_id):
         self.registered[session_id] = engine_id
+        self.next_id = max(self.next_id, engine_id + 1)
 
     def forget(self, session_id):
         self.registered.pop(session_id, None)
@@ -118,6 +127,22 @@ class FakeHub:
         finally:
             self.socket.close()
 
+    def _register(self, request, content, identities):
+        if self.take_back == "silent":
+            return
+        session, wanted = content["uuid"], content.get("id")
+        taken = set(self.registered.values()) | set(self.pending.values())
+        if session in self.registered or session in self.pending:
+            reply = {"status": "error", "ename": "KeyError", "evalue": f"uuid {session!r} in use", "traceback": []}
+        else:
+            eid = wanted if wanted is not None and wanted not in taken else self.next_id
+            self.next_id = max(self.next_id, eid + 1)
+            reply = {"status": "ok", "id": eid, "hb_period": self.heartbeat_ms}
+            (self.registered if self.take_back == "finish" else self.pending)[session] = eid
+        # As ipyparallel's hub: a registration_reply names no parent.
+        frames = message(self.reply_key, header("registration_reply", self.session, "hub"), {}, reply, identities)
+        self._due.append((time.monotonic() + self.delay, frames))
+
     def _handle(self, frames):
         try:
             i = frames.index(DELIMITER)
@@ -131,7 +156,14 @@ class FakeHub:
         request, _parent, _metadata, content = (json.loads(p) for p in parts)
         self.request_times.append(time.monotonic())
         self.requests.append((request, content))
+        self.request_identities.append(identities[0] if identities else b"")
         if self.silent:
+            return
+        if request["msg_type"] == "registration_request":
+            self._register(request, content, identities)
+            return
+        if request["msg_type"] == "unregistration_request" and content.get("id") in self.pending.values():
+            self.pending = {s: e for s, e in self.pending.items() if e != content.get("id")}
             return
         if request["msg_type"] == "queue_request":
             held = {str(t): {"queue": self.held.get(t, 0), "completed": 0, "tasks": 0} for t in content["targets"]}
