@@ -49,9 +49,12 @@ export function buildingNewResource(records: BuildRecord[]) {
         const { imageName, build, skipPush } = args.inputs;
         const buildArgs = Object.entries<string>(build.args ?? {}).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
         const started = Date.now();
-        await docker(["build", "--network=host", "-f", path.resolve(ROOT, build.dockerfile), "-t", imageName, ...buildArgs, path.resolve(ROOT, build.context)], {
-            timeoutMs: 15 * 60_000,
-        });
+        await docker(
+            ["build", "--network=host", "-f", path.resolve(ROOT, build.dockerfile), "-t", imageName, ...buildArgs, path.resolve(ROOT, build.context)],
+            {
+                timeoutMs: 15 * 60_000,
+            },
+        );
         const seconds = (Date.now() - started) / 1000;
         let repoDigest: string;
         let pushSeconds = 0;
