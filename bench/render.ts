@@ -11,6 +11,25 @@ import { readStacks } from "./stacks-report";
 import { readEngines } from "./engines-report";
 import { readWatcher } from "./watcher-report";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
+import { sectionDates, withFreshness } from "./freshness";
+
+/** The main results and every other bench's, as the report reads them (JSON has no NaN: nulls are read back as NaN). */
+export function readAllResults(resultsFile: string): any {
+    const results = JSON.parse(fs.readFileSync(resultsFile, "utf8"), (_k, v) => (v === null ? NaN : v));
+    return {
+        ...results,
+        packages: readPackages(resultsFile),
+        shapes: readShapes(resultsFile),
+        stacks: readStacks(resultsFile),
+        engines: readEngines(resultsFile),
+        watcher: readWatcher(resultsFile),
+    };
+}
+
+/** BENCHMARKS.md from every result, each section saying when it was measured and whether the software changed since. */
+export function renderAll(results: any, resultsLink?: string): string {
+    return withFreshness(renderReport(results, resultsLink), sectionDates(results));
+}
 
 function main() {
     const files = parseBenchFiles(process.env, process.argv.slice(2));
@@ -18,21 +37,16 @@ function main() {
         console.error(`No results at ${files.results}: run \`npm run bench\` first, or \`npm run bench:report -- --record\` to render the committed ones.`);
         process.exit(2);
     }
-    // JSON has no NaN: the missing values that were written as null are read back as NaN.
-    const results = JSON.parse(fs.readFileSync(files.results, "utf8"), (_k, v) => (v === null ? NaN : v));
-    results.packages = readPackages(files.results);
-    results.shapes = readShapes(files.results);
-    results.stacks = readStacks(files.results);
-    results.engines = readEngines(files.results);
-    results.watcher = readWatcher(files.results);
-    fs.writeFileSync(files.report, renderReport(results, files.resultsLink));
+    fs.writeFileSync(files.report, renderAll(readAllResults(files.results), files.resultsLink));
     console.log(`[bench] rendered ${files.report} from ${files.results}`);
 }
 
-try {
-    main();
-} catch (e) {
-    if (!(e instanceof BenchSettingsError)) throw e;
-    console.error(e.message);
-    process.exit(2);
+if (require.main === module) {
+    try {
+        main();
+    } catch (e) {
+        if (!(e instanceof BenchSettingsError)) throw e;
+        console.error(e.message);
+        process.exit(2);
+    }
 }

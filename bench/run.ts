@@ -20,11 +20,7 @@ import { controllerCommand, engineCommand } from "../lib/runtime";
 import { LABEL, TASKS, baselineOnce, log, oursOnce, recovery } from "./compare";
 import { READY_TIMEOUT_SECONDS, sum } from "./measure";
 import { Sample } from "./samples";
-import { renderReport } from "./report";
-import { readPackages } from "./packages-report";
-import { readShapes } from "./shapes-report";
-import { readStacks } from "./stacks-report";
-import { readEngines } from "./engines-report";
+import { readAllResults, renderAll } from "./render";
 import { MemoryResult, controllerMemory } from "./memory";
 import { BenchSettings, BenchSettingsError, parseBenchSettings } from "./settings";
 
@@ -166,16 +162,7 @@ async function main(settings: BenchSettings) {
         benchSeconds: (Date.now() - started) / 1000,
     };
     writeResults(results);
-    const report = renderReport(
-        {
-            ...results,
-            packages: readPackages(files.results),
-            shapes: readShapes(files.results),
-            stacks: readStacks(files.results),
-            engines: readEngines(files.results),
-        },
-        files.resultsLink,
-    );
+    const report = renderAll({ ...readAllResults(files.results), ...results }, files.resultsLink);
     fs.writeFileSync(files.report, report);
     console.log(report);
     log(`wrote ${files.results} and ${files.report}`);

@@ -1,12 +1,9 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { readPackages } from "../../bench/packages-report";
-import { readShapes } from "../../bench/shapes-report";
-import { readStacks } from "../../bench/stacks-report";
-import { readWatcher } from "../../bench/watcher-report";
-import { readEngines } from "../../bench/engines-report";
 import { renderReport } from "../../bench/report";
+import { readAllResults, renderAll } from "../../bench/render";
+import { FirstChange, freshnessLine, gitFirstChange, withFreshness } from "../../bench/freshness";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const MEMORY = "## Controller memory under 100,000 tasks";
@@ -14,24 +11,15 @@ const readResults = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"), 
 
 describe("the benchmark report (npm run bench:report)", () => {
     it("BENCHMARKS.md's memory section is what the report renders from the committed bench/results.json", () => {
-        const committed = readResults(path.join(ROOT, "bench", "results.json"));
         const section = (report: string) => report.slice(report.indexOf(MEMORY), report.indexOf("\n## ", report.indexOf(MEMORY)));
-        const report = renderReport({ ...committed, packages: readPackages(path.join(ROOT, "bench", "results.json")) });
+        const report = renderAll(readAllResults(path.join(ROOT, "bench", "results.json")));
         const rendered = section(report);
         assert.ok(rendered.includes("| 2048 MiB |"), rendered);
         assert.strictEqual(section(fs.readFileSync(path.join(ROOT, "BENCHMARKS.md"), "utf8")), rendered);
     });
 
-    it("BENCHMARKS.md as a whole is what `npm run bench:report -- --record` renders, the packages' costs and the worker shapes included", () => {
-        const results = path.join(ROOT, "bench", "results.json");
-        const report = renderReport({
-            ...readResults(results),
-            packages: readPackages(results),
-            shapes: readShapes(results),
-            stacks: readStacks(results),
-            engines: readEngines(results),
-            watcher: readWatcher(results),
-        });
+    it("BENCHMARKS.md as a whole is what `npm run bench:report -- --record` renders, each section saying whether the software changed since it was measured", () => {
+        const report = renderAll(readAllResults(path.join(ROOT, "bench", "results.json")));
         assert.ok(report.includes("## Starting and supervising engines"));
         assert.ok(report.includes("## Your own packages"));
         assert.ok(report.includes("## 16 engines in three shapes"));
@@ -43,5 +31,29 @@ describe("the benchmark report (npm run bench:report)", () => {
         const report = renderReport({ ...committed, samples: [], recovery: {}, images: undefined });
         assert.ok(report.includes(MEMORY), report);
         for (const absent of ["## Ready time", "## Throughput", "## Recovery", "## Images", "## Targets"]) assert.ok(!report.includes(absent), absent);
+    });
+
+    it("says under every heading when the section was measured, and calls it older than the software after a change to what it measures", () => {
+        const calls: [string, string[]][] = [];
+        const changed: FirstChange = (m, paths) => (
+            calls.push([m.file, paths]),
+            m.date < "2026-12-01" ? { commit: "abc1234", subject: "Worker: `faster`" } : undefined
+        );
+        const dates = { Old: { date: "2026-11-26T02:44:22Z", file: "results.json" }, New: { date: "2026-12-05T10:00:00Z", file: "watcher.json" } };
+        const report = withFreshness("# B\n\n## Old\n\ntext\n\n## New\n\nmore\n", dates, changed);
+        assert.strictEqual(
+            report,
+            "# B\n\n## Old\n\n" +
+                "_Measured 2026-11-26. **Older than the software:** what it measures has changed since, first in abc1234 (“Worker: faster”); run its bench again to bring it up to date._\n\ntext\n\n" +
+                "## New\n\n_Measured 2026-12-05; nothing it measures (the images and the pods' specs) has changed since._\n\nmore\n",
+        );
+        assert.ok(calls.every(([, paths]) => paths.includes("images") && paths.includes("lib/k8s")));
+        assert.throws(() => withFreshness("## Undated\n\nx\n", {}, changed), /section "Undated" has no date of measurement/);
+    });
+
+    it("finds, in this repository's history, the commits that changed the images after the one that recorded a measurement", () => {
+        assert.match(freshnessLine({ date: "2026-11-20T00:00:00Z", file: "results.json" }, gitFirstChange), /Older than the software/);
+        const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
+        assert.match(freshnessLine({ date: tomorrow, file: "results.json" }, gitFirstChange), /nothing it measures/);
     });
 });
