@@ -1,11 +1,11 @@
 /**
- * Whether each section of BENCHMARKS.md still describes the software: the commits that changed what it
- * measures (the images and the pods' specs) after the commit that recorded its measurement (the first
- * commit after the measurement that changed its results file: the code of that commit is the code
- * that was measured, committed with or just before its figures). The report
- * says it under every section's heading, so a figure older than the code it describes says so; the
- * unit test that holds BENCHMARKS.md to the rendered report fails when a commit makes a section
- * stale and the report was not rendered again.
+ * Whether each section of BENCHMARKS.md still describes the software: whether what it measures (the
+ * images and the pods' specs) changed after the commit that recorded its measurement (the first commit
+ * after the measurement that changed its results file: the code of that commit is the code that was
+ * measured, committed with or just before its figures). The report says it under every section's
+ * heading, so a figure older than the code it describes says so; the unit test that holds
+ * BENCHMARKS.md to the rendered report fails when a change makes a section older than the software
+ * and the report was not rendered again.
  */
 import { execFileSync } from "child_process";
 import * as path from "path";
@@ -21,8 +21,8 @@ export interface Measured {
     file: string;
 }
 
-/** The first commit that changed one of `paths` after the one that recorded `measured`: its short hash and subject. */
-export type FirstChange = (measured: Measured, paths: string[]) => { commit: string; subject: string } | undefined;
+/** Whether something in `paths` changed after the commit that recorded `measured` (or is changed and not committed yet). */
+export type Changed = (measured: Measured, paths: string[]) => boolean;
 
 function git(args: string[]): string[] {
     return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
@@ -36,15 +36,16 @@ function gitTime(iso: string): string {
         .replace(/\.[0-9]+Z$/, " +0000");
 }
 
-/** The first change, from this repository's history; before the figures are committed, any change after the measurement. */
-export const gitFirstChange: FirstChange = (measured, paths) => {
+/**
+ * From this repository's history: the commits after the one that recorded the figures (before they
+ * are committed: after the measurement), and what is changed in the working tree. A change that is
+ * not committed yet counts, so that the report rendered before a commit says what holds after it.
+ */
+export const gitChanged: Changed = (measured, paths) => {
     const since = `--since=${gitTime(measured.date)}`;
     const [recorded] = git(["log", "--reverse", since, "--format=%H", "--", `bench/${measured.file}`]);
-    const range = recorded ? [`${recorded}..HEAD`] : [since];
-    const [first] = git(["log", "--reverse", ...range, "--format=%H%x09%s", "--", ...paths]);
-    if (!first) return undefined;
-    const [hash, subject] = first.split("\t");
-    return { commit: hash.slice(0, 7), subject };
+    const committed = git(["log", "-1", "--format=%H", ...(recorded ? [`${recorded}..HEAD`] : [since]), "--", ...paths]);
+    return committed.length > 0 || git(["status", "--porcelain", "--", ...paths]).length > 0;
 };
 
 /** When each section of the report was measured and where it is recorded, by its heading (without `## `). */
@@ -67,28 +68,18 @@ export function sectionDates(r: any): Record<string, Measured | undefined> {
     };
 }
 
-/** A commit's subject, short enough for a line of the report, without Markdown's emphasis marks. */
-function shortSubject(subject: string): string {
-    const plain = subject.replace(/[_*`]/g, "");
-    return plain.length > 72 ? `${plain.slice(0, 71).replace(/\s+\S*$/, "")} …` : plain;
-}
-
 /** The line under a section's heading: when it was measured, and whether what it measures changed since. */
-export function freshnessLine(measured: Measured, firstChange: FirstChange): string {
-    const change = firstChange(measured, MEASURED_PATHS);
+export function freshnessLine(measured: Measured, changed: Changed): string {
     const day = measured.date.slice(0, 10);
-    if (!change) return `_Measured ${day}; nothing it measures (the images and the pods' specs) has changed since._`;
-    return (
-        `_Measured ${day}. **Older than the software:** what it measures has changed since, first in ${change.commit} ` +
-        `(“${shortSubject(change.subject)}”); run its bench again to bring it up to date._`
-    );
+    if (!changed(measured, MEASURED_PATHS)) return `_Measured ${day}; nothing it measures (the images and the pods' specs) has changed since._`;
+    return `_Measured ${day}. **Older than the software:** what it measures (the images and the pods' specs) has changed since; run its bench again to bring it up to date._`;
 }
 
 /** The report with the freshness line under every section's heading; a section without a date is refused. */
-export function withFreshness(report: string, dates: Record<string, Measured | undefined>, firstChange: FirstChange = gitFirstChange): string {
+export function withFreshness(report: string, dates: Record<string, Measured | undefined>, changed: Changed = gitChanged): string {
     return report.replace(/^## (.+)\n\n/gm, (heading, title: string) => {
         const measured = dates[title];
         if (!measured) throw new Error(`BENCHMARKS.md section "${title}" has no date of measurement`);
-        return `${heading}${freshnessLine(measured, firstChange)}\n\n`;
+        return `${heading}${freshnessLine(measured, changed)}\n\n`;
     });
 }

@@ -9,7 +9,7 @@ import { ConfigError, shown } from "../lib/reader";
 import { key } from "../lib/names";
 import { ClusterSettings } from "./cluster-settings";
 import { ClusterOutputs, ImageDigests, ImageEnvironment, WorkerGroupShape, declareCluster } from "./cluster-parts";
-import { loadSettings } from "../lib/config";
+import { ClusterConfig, loadSettings } from "../lib/config";
 
 /** Each cluster's outputs, for the stack program (kept apart: every field of the class is an output of the schema). */
 const outputsByCluster = new WeakMap<Cluster, ClusterOutputs>();
@@ -20,21 +20,40 @@ export function outputsOf(cluster: Cluster): Partial<ClusterOutputs> {
     return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));
 }
 
-/** The clusters this program has declared, by where their objects' names live: two must not share names. */
-const declared = new Map<string, string>();
+/** What this program's clusters have claimed (object names, namespaces they create), and by which cluster. */
+const claimed = new Map<string, string>();
 
-/** Refuses a second cluster whose objects would have the same names as one already declared. */
-function claimNames(component: string, target: string, namespace: string, namePrefix: string) {
-    const where = target === "docker" ? `the Docker engine` : `namespace ${namespace}`;
-    const place = `${target}/${target === "docker" ? "" : namespace}/${namePrefix}`;
-    const other = declared.get(place);
-    if (other !== undefined) {
-        throw new ConfigError([
-            `${key("namePrefix")} ${shown(namePrefix)} is already used by the cluster ${shown(other)} in ${where}; ` +
-                `give each cluster its own ${key("namePrefix")}${target === "docker" ? "" : ` or ${key("namespace")}`}.`,
+/** Refuses a second cluster whose objects would have the same names as one already declared, or that would create its namespace again. */
+function claimNames(component: string, { target, namespace, namePrefix, createNamespace }: ClusterConfig) {
+    const onDocker = target === "docker";
+    const claims: [string, string][] = [
+        [
+            `${target}/${onDocker ? "" : namespace}/${namePrefix}`,
+            `${key("namePrefix")} ${shown(namePrefix)} is already used by the cluster %s in ${onDocker ? "the Docker engine" : `namespace ${namespace}`}; ` +
+                `give each cluster its own ${key("namePrefix")}${onDocker ? "" : ` or ${key("namespace")}`}.`,
+        ],
+    ];
+    if (!onDocker && createNamespace) {
+        claims.push([
+            `namespace/${namespace}`,
+            `${key("namespace")} ${shown(namespace)} is already created by the cluster %s: give this cluster a namespace of its own, ` +
+                `or set ${key("createNamespace")} false on every cluster but one that shares it.`,
         ]);
     }
-    declared.set(place, component);
+    const problems = claims.filter(([place]) => claimed.has(place)).map(([place, message]) => message.replace("%s", shown(claimed.get(place))));
+    if (problems.length) throw new ConfigError(problems);
+    for (const [place] of claims) claimed.set(place, component);
+}
+
+/** Refuses a Kubernetes provider given to the cluster: it uses the stack's kubernetes: config (the current context) throughout. */
+function refuseKubernetesProvider(cluster: pulumi.ComponentResource, target: string) {
+    const given = cluster.getProvider("kubernetes::");
+    if (target === "kubernetes" && given) {
+        throw new ConfigError([
+            `The cluster runs on the current kubectl context (the kubernetes: config of the program's stack), as every object it declares does; ` +
+                `an explicit Kubernetes provider (the provider or providers option) is not supported. Select the context with kubectl or \`pulumi config set kubernetes:context\`.`,
+        ]);
+    }
 }
 
 /**
@@ -107,9 +126,9 @@ export class Cluster extends pulumi.ComponentResource {
     constructor(name: string, args: ClusterSettings, opts?: pulumi.ComponentResourceOptions) {
         // Every setting checked, and the names claimed, before anything is declared.
         const loaded = loadSettings({ ...args }, pulumi.getStack());
-        const { target, namespace, namePrefix } = loaded.settings;
-        claimNames(name, target, namespace, namePrefix);
+        claimNames(name, loaded.settings);
         super("ipp-cluster:index:Cluster", name, {}, opts);
+        refuseKubernetesProvider(this, loaded.settings.target);
         const outputs = declareCluster(this, name, loaded);
         Object.assign(this, outputs);
         outputsByCluster.set(this, outputs);

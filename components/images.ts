@@ -47,7 +47,7 @@ export class Images extends pulumi.ComponentResource {
     constructor(name: string, args: ImagesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("ipp-cluster:index:Images", name, {}, opts);
         const build = (kind: ImageKind, buildArgs: Record<string, pulumi.Input<string>>, dockerfile = "Dockerfile") => {
-            const folder = imageFolder(kind, pulumi.getProject());
+            const folder = imageFolder(kind, pulumi.getProject(), process.cwd());
             return new docker.Image(
                 `${name}-${kind}`,
                 {

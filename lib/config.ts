@@ -11,7 +11,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { DNS_LABEL, MAX_PREFIX_LENGTH, defaultNamespace, defaultPrefix, dnsLabel, key, workerLabels } from "./names";
 import { Resources } from "./quantities";
-import { ConfigError, ConfigKey, RawConfig, SettingsReader, parseJson, shown } from "./reader";
+import { ConfigError, ConfigKey, RawConfig, SettingsReader, isObject, parseJson, shown } from "./reader";
 import { RegistryCredentials, RegistrySettings, parseRegistry } from "./registry";
 import { Software, parseNotebookApp, parseSoftware } from "./software";
 import { NotebookApp } from "./runtime";
@@ -148,6 +148,13 @@ export interface LoadedConfig {
 /** What stands for a registry password in the raw settings: set, though its text is never read. */
 const PASSWORD_SET = "(secret)";
 
+/** Whether a value is, or holds anywhere inside, a Pulumi Output. */
+function holdsOutput(v: unknown): boolean {
+    if (pulumi.Output.isInstance(v)) return true;
+    if (Array.isArray(v)) return v.some(holdsOutput);
+    return isObject(v) && Object.values(v).some(holdsOutput);
+}
+
 /**
  * Settings given as values (the Cluster component's fields) as the text stack config holds, so that
  * `parseConfig` checks them once, with the same messages. A field that is no setting is refused.
@@ -157,6 +164,18 @@ export function rawFromValues(values: Record<string, unknown>, schema = readSche
     if (unknown.length) {
         const settings = Object.keys(schema).join(", ");
         throw new ConfigError(unknown.map(name => `${key(name)} is not a setting of the cluster, which takes ${settings}; got ${shown(values[name])}.`));
+    }
+    // Settings decide which objects exist and are checked before any is declared: an Output (a
+    // secret, or another resource's output) has no value yet. Only the password may be one.
+    const outputs = Object.keys(values).filter(name => name !== "registryPassword" && holdsOutput(values[name]));
+    if (outputs.length) {
+        throw new ConfigError(
+            outputs.map(
+                name =>
+                    `${key(name)} must be a plain value, known when the program runs (it decides which objects the cluster has, and is checked ` +
+                    `before any is declared); got an Output (a secret, or another resource's output). Only registryPassword may be one.`,
+            ),
+        );
     }
     const text = (name: string, v: unknown): string | undefined => {
         if (v === undefined || v === null) return undefined;

@@ -87,12 +87,13 @@ export const PACKAGE_ROOT = path.resolve(__dirname, "..");
 
 /**
  * The folder an image is built from, as the Docker provider is given it. The provider runs in the
- * program's folder: for this project's own stack program that is this package's folder, and the
- * relative path every existing stack has recorded stays; for another program that uses the component
- * (another project), it is the absolute path of this package's images/.
+ * program's folder (`programDir`): for this project's own stack program, run from this package's
+ * folder, the relative path every existing stack has recorded stays; for another program that uses
+ * the component (another project, or another folder), it is the absolute path of this package's images/.
  */
-export function imageFolder(kind: ImageKind, project: string): string {
-    return project === PROJECT ? `images/${kind}` : path.join(PACKAGE_ROOT, "images", kind);
+export function imageFolder(kind: ImageKind, project: string, programDir: string): string {
+    const ours = project === PROJECT && path.resolve(programDir) === PACKAGE_ROOT;
+    return ours ? `images/${kind}` : path.join(PACKAGE_ROOT, "images", kind);
 }
 
 /** Paths inside the containers. */

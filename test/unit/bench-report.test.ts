@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { renderReport } from "../../bench/report";
 import { readAllResults, renderAll } from "../../bench/render";
-import { FirstChange, freshnessLine, gitFirstChange, withFreshness } from "../../bench/freshness";
+import { Changed, freshnessLine, gitChanged, withFreshness } from "../../bench/freshness";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const MEMORY = "## Controller memory under 100,000 tasks";
@@ -35,25 +35,27 @@ describe("the benchmark report (npm run bench:report)", () => {
 
     it("says under every heading when the section was measured, and calls it older than the software after a change to what it measures", () => {
         const calls: [string, string[]][] = [];
-        const changed: FirstChange = (m, paths) => (
-            calls.push([m.file, paths]),
-            m.date < "2026-12-01" ? { commit: "abc1234", subject: "Worker: `faster`" } : undefined
-        );
+        const changed: Changed = (m, paths) => (calls.push([m.file, paths]), m.date < "2026-12-01");
         const dates = { Old: { date: "2026-11-26T02:44:22Z", file: "results.json" }, New: { date: "2026-12-05T10:00:00Z", file: "watcher.json" } };
         const report = withFreshness("# B\n\n## Old\n\ntext\n\n## New\n\nmore\n", dates, changed);
         assert.strictEqual(
             report,
             "# B\n\n## Old\n\n" +
-                "_Measured 2026-11-26. **Older than the software:** what it measures has changed since, first in abc1234 (“Worker: faster”); run its bench again to bring it up to date._\n\ntext\n\n" +
+                "_Measured 2026-11-26. **Older than the software:** what it measures (the images and the pods' specs) has changed since; run its bench again to bring it up to date._\n\ntext\n\n" +
                 "## New\n\n_Measured 2026-12-05; nothing it measures (the images and the pods' specs) has changed since._\n\nmore\n",
+        );
+        assert.deepStrictEqual(
+            calls.map(c => c[0]),
+            ["results.json", "watcher.json"],
         );
         assert.ok(calls.every(([, paths]) => paths.includes("images") && paths.includes("lib/k8s")));
         assert.throws(() => withFreshness("## Undated\n\nx\n", {}, changed), /section "Undated" has no date of measurement/);
     });
 
-    it("finds, in this repository's history, the commits that changed the images after the one that recorded a measurement", () => {
-        assert.match(freshnessLine({ date: "2026-11-20T00:00:00Z", file: "results.json" }, gitFirstChange), /Older than the software/);
+    it("finds in this repository's history whether the images changed after the commit that recorded a measurement", () => {
+        assert.strictEqual(gitChanged({ date: "2026-11-20T00:00:00Z", file: "results.json" }, ["images"]), true);
         const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
-        assert.match(freshnessLine({ date: tomorrow, file: "results.json" }, gitFirstChange), /nothing it measures/);
+        assert.strictEqual(gitChanged({ date: tomorrow, file: "results.json" }, ["Pulumi.yaml"]), false);
+        assert.match(freshnessLine({ date: "2026-11-20T00:00:00Z", file: "results.json" }, gitChanged), /Older than the software/);
     });
 });

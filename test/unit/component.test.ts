@@ -7,6 +7,7 @@ import { readSchema } from "../../lib/config";
 import { ConfigError } from "../../lib/reader";
 import { ClusterSettings } from "../../components/cluster-settings";
 import { STACKS } from "./stacks";
+import { PACKAGE_ROOT, imageFolder } from "../../lib/names";
 
 /**
  * The cluster as a component package: the schema Pulumi's own ComponentProvider infers from the
@@ -141,26 +142,93 @@ describe("the cluster as a component package", () => {
         assert.match(fixed, /ipp-cluster:frontendCpu must be a positive Kubernetes CPU quantity, such as 500m, 1 or 2\.5; got "lots"\./);
     });
 
-    it("declares two clusters in one program when their names differ, and refuses two that would share names", async function () {
+    it("declares two clusters in one program when their names differ, and refuses two that would share names or both create one namespace", async function () {
         this.timeout(120000);
         const base = { registry: "registry.example.com/team", notebook: false };
         const two = await runClusters([
             ["analysis", { ...base, namePrefix: "ipp-analysis" }],
-            ["training", { ...base, namePrefix: "ipp-training", workers: 4 }],
+            ["training", { ...base, namePrefix: "ipp-training", createNamespace: false, workers: 4 }],
         ]);
         const pods = two.resources.filter(r => r.type === "kubernetes:core/v1:Pod").map(r => r.inputs.metadata.name);
         assert.deepStrictEqual(pods.sort(), ["ipp-analysis-frontend", "ipp-training-frontend"]);
         assert.strictEqual(new Set(two.resources.map(r => r.urn)).size, two.resources.length);
-        const clash = await runClusters([
-            ["analysis", base],
-            ["training", base],
-        ]).then(
+        assert.strictEqual(two.resources.filter(r => r.type === "kubernetes:core/v1:Namespace").length, 1);
+        const refusal = async (clusters: [string, ClusterSettings][]) =>
+            runClusters(clusters).then(
+                () => assert.fail("accepted"),
+                e => e.message,
+            );
+        assert.match(
+            await refusal([
+                ["analysis", base],
+                ["training", base],
+            ]),
+            /ipp-cluster:namePrefix "ipp-dev" is already used by the cluster "analysis" in namespace ipp-dev; give each cluster its own ipp-cluster:namePrefix or ipp-cluster:namespace\./,
+        );
+        assert.match(
+            await refusal([
+                ["analysis", { ...base, namePrefix: "ipp-analysis" }],
+                ["training", { ...base, namePrefix: "ipp-training" }],
+            ]),
+            /ipp-cluster:namespace "ipp-dev" is already created by the cluster "analysis": give this cluster a namespace of its own, or set ipp-cluster:createNamespace false on every cluster but one that shares it\./,
+        );
+    });
+
+    it("refuses an Output for a setting other than the password (a secret, or another resource's output), naming it", async () => {
+        const refusal = await runProgram(
+            {},
+            {
+                program: async () => {
+                    const { Cluster } = freshCluster();
+                    const pulumi = await import("@pulumi/pulumi");
+                    new Cluster("ipp", {
+                        registry: pulumi.output("registry.example.com/team") as any,
+                        registryUsername: pulumi.secret("alice") as any,
+                        registryPassword: pulumi.secret("pw"),
+                    });
+                    return {};
+                },
+            },
+        ).then(
+            () => assert.fail("accepted"),
+            e => e,
+        );
+        assert.strictEqual(refusal.declared, 0);
+        for (const name of ["registry", "registryUsername"]) {
+            assert.match(refusal.message, new RegExp(`ipp-cluster:${name} must be a plain value, known when the program runs .*; got an Output`));
+        }
+        assert.doesNotMatch(refusal.message, /registryPassword must/);
+    });
+
+    it("refuses a Kubernetes provider given to it, saying that it runs on the current context", async () => {
+        const refusal = await runProgram(
+            {},
+            {
+                program: async () => {
+                    const { Cluster } = freshCluster();
+                    const k8s = await import("@pulumi/kubernetes");
+                    const provider = new k8s.Provider("elsewhere", { context: "other" });
+                    new Cluster("ipp", { registry: "registry.example.com/team" }, { providers: [provider] });
+                    return {};
+                },
+            },
+        ).then(
             () => assert.fail("accepted"),
             e => e.message,
         );
-        assert.match(
-            clash,
-            /ipp-cluster:namePrefix "ipp-dev" is already used by the cluster "analysis" in namespace ipp-dev; give each cluster its own ipp-cluster:namePrefix or ipp-cluster:namespace\./,
-        );
+        assert.match(refusal, /an explicit Kubernetes provider \(the provider or providers option\) is not supported/);
+    });
+
+    it("builds from images/ by the relative path stacks recorded only for this project run from this folder; from anywhere else, by absolute path", () => {
+        assert.strictEqual(imageFolder("base", "ipp-cluster", ROOT), "images/base");
+        for (const [project, dir] of [
+            ["ipp-cluster-python", ROOT],
+            ["ipp-cluster", path.join(ROOT, "examples", "python")],
+            ["science", "/srv/infra"],
+        ]) {
+            const folder = imageFolder("worker", project, dir);
+            assert.strictEqual(folder, path.join(PACKAGE_ROOT, "images", "worker"), `${project} in ${dir}`);
+            assert.ok(fs.existsSync(path.join(folder, "Dockerfile")));
+        }
     });
 });
