@@ -193,6 +193,17 @@ class WorkerCase(unittest.TestCase):
                     records.append(json.load(f))
         return sorted(records, key=lambda r: r["time"])
 
+    def three_registered(self, first_id=0, **worker_options):
+        """A worker of three engines, registered with a fresh hub as ids first_id.. : (hub, worker, the engines' records)."""
+        hub = self.start_hub()
+        worker = self.make_worker(count=3, **worker_options)
+        self.start_worker(worker)
+        records = self.wait_for_engines(3)
+        for i, record in enumerate(records):
+            hub.register(record["session"], first_id + i)
+        wait_until(self.ready, "the ready file")
+        return hub, worker, records
+
     def wait_for_engines(self, count, timeout=5.0, where=None):
         """The records once there are `count` of them (of those `where(record)` accepts, if given)."""
 

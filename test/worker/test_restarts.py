@@ -36,17 +36,6 @@ class ForgottenAndExitedTest(WorkerCase):
         self.assertFalse(self.ready(), "ready before the new engine registered")
         self.assertEqual(hub.bad_requests, 0)
 
-    def three_registered(self, **worker_options):
-        """A worker of three engines, all registered with a fresh hub: (hub, worker, the engines' records)."""
-        hub = self.start_hub()
-        worker = self.make_worker(count=3, **worker_options)
-        self.start_worker(worker)
-        records = self.wait_for_engines(3)
-        for i, record in enumerate(records):
-            hub.register(record["session"], i)
-        wait_until(self.ready, "the ready file")
-        return hub, worker, records
-
     def test_one_engine_of_three_that_exits_is_started_again_alone(self):
         hub, worker, records = self.three_registered()
         processes = [e.process for e in worker.engines]

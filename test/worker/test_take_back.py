@@ -9,15 +9,8 @@ from helpers import WorkerCase, alive, wait_until
 
 class TakeBackTest(WorkerCase):
     def three_registered(self, **worker_options):
-        """A worker of three engines registered with a hub as ids 5, 6 and 7: (hub, worker, the engines' records)."""
-        hub = self.start_hub()
-        worker = self.make_worker(count=3, **worker_options)
-        self.start_worker(worker)
-        records = self.wait_for_engines(3)
-        for i, record in enumerate(records):
-            hub.register(record["session"], 5 + i)
-        wait_until(self.ready, "the ready file")
-        return hub, worker, records
+        """The engines registered as ids 5, 6 and 7."""
+        return super().three_registered(first_id=5, **worker_options)
 
     def test_a_new_hub_takes_back_the_running_engines_under_their_ids_and_none_is_restarted(self):
         hub, worker, records = self.three_registered(mode="nanny")
