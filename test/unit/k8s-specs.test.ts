@@ -6,9 +6,10 @@ import { frontendNetworkPolicySpec, workerNetworkPolicySpec } from "../../lib/k8
 import { dockerConfigJson } from "../../lib/k8s/registry-secret";
 import { promiseOf } from "../../testbed/program";
 import { defaultGroup } from "../../lib/groups";
+import { hubSettings } from "../../lib/hub-settings";
 
 const SETTINGS = { image: "reg.example.com/ipp-frontend@sha256:abc", imagePullPolicy: "IfNotPresent", resources: { cpu: "250m", memory: "2Gi" } };
-const SOURCES = { configMapName: "cm-fn", secretName: "key-secret" };
+const SOURCES = { configMapName: "cm-fn", secretName: "key-secret", hub: hubSettings(8) };
 const SELECT_FRONTEND = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab", "app.kubernetes.io/component": "frontend" };
 const SELECT_WORKERS = { ...SELECT_FRONTEND, "app.kubernetes.io/component": "worker" };
 const INSTANCE = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab" };
@@ -144,7 +145,7 @@ describe("Kubernetes specs (lib/k8s/)", () => {
     describe("the worker pods", () => {
         const pod = workerPodSpec(
             { ...SETTINGS, resources: { cpu: "500m", memory: "1Gi" } },
-            { configMapName: "cm-wn", secretName: "key-secret" },
+            { configMapName: "cm-wn", secretName: "key-secret", hub: hubSettings(8) },
             GROUP,
             OPTIONS,
         ) as any;
