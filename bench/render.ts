@@ -10,6 +10,7 @@ import { readShapes } from "./shapes-report";
 import { readStacks } from "./stacks-report";
 import { readEngines } from "./engines-report";
 import { readWatcher } from "./watcher-report";
+import { readHub } from "./hub-report";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
 
 function main() {
@@ -25,6 +26,7 @@ function main() {
     results.stacks = readStacks(files.results);
     results.engines = readEngines(files.results);
     results.watcher = readWatcher(files.results);
+    results.hub = readHub(files.results);
     fs.writeFileSync(files.report, renderReport(results, files.resultsLink));
     console.log(`[bench] rendered ${files.report} from ${files.results}`);
 }
