@@ -25,7 +25,7 @@ export function connectionFolder(): string {
     const key = randomBytes(16).toString("hex");
     const files = frontendConnectionFiles("127.0.0.1");
     fs.writeFileSync(path.join(dir, FILES.engine), toJson({ ...files.engine, key }));
-    fs.writeFileSync(path.join(dir, FILES.client), toJson({ ...files.client, interface: "tcp://127.0.0.1", key }));
+    fs.writeFileSync(path.join(dir, FILES.client), toJson({ ...files.client, key }));
     fs.writeFileSync(path.join(dir, path.basename(CONN.standinFile)), toJson({ ...files.engine, interface: "tcp://127.0.0.1" }));
     fs.writeFileSync(path.join(dir, path.basename(CONN.keyFile)), key + "\n");
     fs.chmodSync(dir, 0o755);
