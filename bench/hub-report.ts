@@ -37,6 +37,8 @@ export interface HubResult {
     restSeconds: number;
     perProcess: number;
     turns: HubTurn[];
+    /** What the numbers mean, written by hand into the committed results after a run; rendered as they are. */
+    notes?: string[];
 }
 
 export function hubFile(resultsFile: string): string {
@@ -76,7 +78,7 @@ export function renderHub(r: HubResult): string[] {
         const perEngine = t.map(x => (x.restCpuSeconds / x.restSeconds / x.engines) * 1e6);
         return (
             `| ${c.engines.toLocaleString("en")} | ${c.variant}: ${settingsText(t[0].hub)} | ${registerTime(t)} | ${range(t.map(x => x.registered))} | ` +
-            `${range(t.map(x => x.purged))} | ${range(t.map(x => x.lateBeatsAtRest))} | ${range(t.map(x => x.dropped))} | ` +
+            `${range(t.map(x => x.purged))} | ${range(t.map(x => x.lateBeats))} | ${range(t.map(x => x.lateBeatsAtRest))} | ${range(t.map(x => x.dropped))} | ` +
             `${range(perEngine, 1)} | ${range(t.map(x => (x.restCpuSeconds / x.restSeconds) * 100))} | ${range(t.map(x => x.memoryBytes / 1e6))} |`
         );
     });
@@ -88,14 +90,16 @@ export function renderHub(r: HubResult): string[] {
             "frontend image's `ipcontroller` with the program's flags) and N stand-in engines (`ipp_worker.standin`: registration and " +
             `heartbeats only, no kernel, ${r.perProcess.toLocaleString("en")} to a process, each with its own two heartbeat connections) ` +
             "started at once, on the same machine. Time until the hub lists all of them; registrations it purged (no first heartbeat " +
-            `within its registration timeout); then ${r.restSeconds} s at rest: heartbeats the heart monitor saw a period late, engines ` +
-            "it dropped over the whole turn, and the controller container's CPU and memory. Settings: heartbeat period × missed beats " +
+            `within its registration timeout); heartbeats the heart monitor saw a period late, over the whole turn and over the ` +
+            `${r.restSeconds} s of rest that follow the registrations; engines it dropped; and, over the rest, the controller container's CPU and memory. ` +
+            "Settings: heartbeat period × missed beats " +
             "allowed, registration timeout; *today* are the fixed ones every stack had, *derived* those lib/hub-settings.ts gives that " +
             "size. Medians, with the range in parentheses; turns interleaved.",
         "",
-        "| engines | settings | all registered (s) | registered | purged | late beats at rest | dropped | controller CPU at rest (µs per engine per s) | (% of a core) | controller memory (MB) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| engines | settings | all registered (s) | registered | purged | late beats | of them at rest | dropped | controller CPU at rest (µs per engine per s) | (% of a core) | controller memory (MB) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...rows,
         "",
+        ...(r.notes ?? []).flatMap(n => [n, ""]),
     ];
 }
