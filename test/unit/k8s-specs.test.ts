@@ -93,6 +93,17 @@ describe("Kubernetes specs (lib/k8s/)", () => {
             assert.deepStrictEqual(controller.args.slice(0, 2), ["ipcontroller", "--reuse"]);
         });
 
+        it("gives the controller the hub's timing the pods share, and the workers the same registration wait", () => {
+            const hub = hubSettings(8000);
+            const controller = (frontendPodSpec(SETTINGS, { ...SOURCES, hub }, WATCH) as any).containers[0];
+            assert.deepStrictEqual(
+                controller.args.filter((a: string) => /^--(ping|HeartMonitor|IPController\.registration)/.test(a)),
+                ["--ping=2000", "--HeartMonitor.max_heartmonitor_misses=8", "--IPController.registration_timeout=390"],
+            );
+            const worker = (workerPodSpec(SETTINGS, { ...SOURCES, hub }, GROUP, OPTIONS) as any).containers[0];
+            assert.strictEqual(worker.env.find((v: { name: string }) => v.name === "IPP_REGISTRATION_SECONDS").value, "390");
+        });
+
         it("runs unprivileged as uid 1000 with a read-only root and no service account token", () => {
             for (const c of withNotebook.containers) assert.deepStrictEqual(c.securityContext, SECURITY, c.name);
             assert.deepStrictEqual(alone.securityContext, {
