@@ -10,6 +10,7 @@ import { frontendRestart, lostWorker } from "../testbed/drills";
 import { describeTrace, restartTrace } from "../testbed/restart-trace";
 import { CLIENT_FILE } from "../lib/names";
 import { controllerCommand, engineCommand } from "../lib/runtime";
+import { hubSettings } from "../lib/hub-settings";
 import { Usage, WORKER_ROLES, client, cpuOf, mean, readyController, sum, timeReady, usage } from "./measure";
 import { Sample, failed } from "./samples";
 
@@ -72,7 +73,7 @@ const START_ENGINES = 'n=$1; shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&
 
 /** ipyparallel's own way: one container of the same image, `ipcontroller`, then N `ipengine` processes. */
 export async function baselineOnce(image: string, workers: number, ourFlags: boolean): Promise<Sample> {
-    const controllerArgs = ourFlags ? controllerCommand().filter(a => a !== "--reuse") : ["ipcontroller"];
+    const controllerArgs = ourFlags ? controllerCommand(hubSettings(workers)).filter(a => a !== "--reuse") : ["ipcontroller"];
     // ipyparallel's own engine (with its own nanny), with our flags but for the files.
     const engineArgs = ourFlags
         ? [

@@ -16,7 +16,6 @@
  *   --recovery      measure the recovery drills only, keeping the other figures of the engines.json
  *                   it writes (its recovery figures then carry their own date and commit)
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -26,23 +25,13 @@ import { parseBenchFiles } from "./settings";
 import { baselineOnce, oursOnce, recovery } from "./compare";
 import { Sample } from "./samples";
 import { EnginesResult, enginesFile, readEngines } from "./engines-report";
+import { machine, measuredCommit } from "./provenance";
 
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
 const SIZES = [4, 16];
 /** Engines per pod in the packed shape (fewer when there are fewer engines). */
 const PACKED = 8;
 const RECOVERY_FLAG = "--recovery";
-
-/** The commit measured, marked when the work tree differs from it. */
-function measuredCommit(): string {
-    const git = (...args: string[]) => execFileSync("git", args, { cwd: path.resolve(__dirname, ".."), encoding: "utf8" }).trim();
-    return git("rev-parse", "--short", "HEAD") + (git("status", "--porcelain", "--untracked-files=no") ? " with uncommitted changes" : "");
-}
-
-/** The machine, as the report names it. */
-function machine(): string {
-    return `${os.cpus().length} × ${os.cpus()[0]?.model ?? "unknown CPU"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
-}
 
 function log(message: string) {
     console.log(`[bench:engines] ${message}`);

@@ -65,6 +65,7 @@ export function sectionDates(r: any): Record<string, Measured | undefined> {
         "The Python stacks": at(r.stacks?.date, "stacks.json"),
         "The watcher": at(r.watcher?.date, "watcher.json"),
         "Starting and supervising engines": at(r.engines?.date, "engines.json"),
+        "How far one controller goes": at(r.hub?.date, "hub.json"),
     };
 }
 

@@ -10,6 +10,7 @@ import { readShapes } from "./shapes-report";
 import { readStacks } from "./stacks-report";
 import { readEngines } from "./engines-report";
 import { readWatcher } from "./watcher-report";
+import { readHub } from "./hub-report";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
 import { sectionDates, withFreshness } from "./freshness";
 
@@ -23,6 +24,7 @@ export function readAllResults(resultsFile: string): any {
         stacks: readStacks(resultsFile),
         engines: readEngines(resultsFile),
         watcher: readWatcher(resultsFile),
+        hub: readHub(resultsFile),
     };
 }
 

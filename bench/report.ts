@@ -10,6 +10,7 @@ import { renderShapes } from "./shapes-report";
 import { renderStacks } from "./stacks-report";
 import { renderEngines } from "./engines-report";
 import { renderWatcher } from "./watcher-report";
+import { renderHub } from "./hub-report";
 import { Stat, show, stat } from "./stats";
 
 /** a / b to two places, or a dash when either is missing. */
@@ -90,6 +91,7 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
     if (r.shapes) out(...renderShapes(r.shapes));
     if (r.stacks) out(...renderStacks(r.stacks));
     if (r.watcher) out(...renderWatcher(r.watcher));
+    if (r.hub) out(...renderHub(r.hub));
     if (r.engines) out(...renderEngines(r.engines, samples));
     if (samples.length || im) targetSections(sizes, pick, im, r.machine.cores, out);
     out(`The whole run took ${(r.benchSeconds / 60).toFixed(1)} minutes.`, "");

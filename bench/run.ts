@@ -17,6 +17,7 @@ import { REGISTRY, docker, inspect, removeTestContainers } from "../testbed/dock
 import { cleanEngine, deploy } from "../testbed/deploy";
 import { removeStandIns } from "../testbed/volumes";
 import { controllerCommand, engineCommand } from "../lib/runtime";
+import { hubSettings } from "../lib/hub-settings";
 import { LABEL, TASKS, baselineOnce, log, oursOnce, recovery } from "./compare";
 import { READY_TIMEOUT_SECONDS, sum } from "./measure";
 import { Sample } from "./samples";
@@ -77,7 +78,7 @@ function common(s: BenchSettings) {
             variants: s.variants,
             stackConfig: s.stackConfig,
             readyTimeoutSeconds: READY_TIMEOUT_SECONDS,
-            controller: controllerCommand(),
+            controller: controllerCommand(hubSettings(Math.max(...s.sizes))),
             engine: engineCommand(),
         },
     };

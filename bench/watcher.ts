@@ -19,6 +19,7 @@ import { client } from "./measure";
 import { LABEL, TASKS, log } from "./compare";
 import { parseBenchFiles, runBench } from "./settings";
 import { WatcherResult, WatcherSize, watcherFile } from "./watcher-report";
+import { cgroup } from "./provenance";
 
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 3);
 const WINDOW_SECONDS = 30;
@@ -27,30 +28,6 @@ const SIZES = [
     { pods: 2, enginesPerWorker: 8, memory: "2Gi" },
     { pods: 8, enginesPerWorker: 16, memory: "3Gi" },
 ];
-
-/** The container's CPU seconds so far and its memory in bytes, from its cgroup (v1 or v2). */
-const CGROUP = `
-import os
-def read(*paths):
-    for p in paths:
-        if os.path.exists(p):
-            return open(p).read()
-    raise SystemExit("no cgroup file among " + ", ".join(paths))
-v2 = os.path.exists("/sys/fs/cgroup/cpu.stat")
-if v2:
-    cpu = int(dict(l.split() for l in read("/sys/fs/cgroup/cpu.stat").splitlines())["usage_usec"]) / 1e6
-    mem = int(read("/sys/fs/cgroup/memory.current"))
-else:
-    cpu = int(read("/sys/fs/cgroup/cpuacct/cpuacct.usage")) / 1e9
-    mem = int(read("/sys/fs/cgroup/memory/memory.usage_in_bytes"))
-print(cpu, mem)
-`;
-
-async function cgroup(container: string): Promise<{ cpu: number; memory: number }> {
-    const out = await docker(["exec", "-i", container, "python3", "-"], { input: CGROUP });
-    const [cpu, memory] = out.stdout.trim().split(/\s+/).map(Number);
-    return { cpu, memory };
-}
 
 /** The watcher's own count of its looks at the controller and their seconds, from its metrics. */
 async function polls(container: string): Promise<{ polls: number; seconds: number }> {

@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import { frontendContainerArgs, notebookContainerArgs, watcherContainerArgs, workerContainerArgs } from "../lib/docker/containers";
 import { ImageKind, clusterNames, dockerLabels, groupScoped } from "../lib/names";
+import { totalEngines } from "../lib/groups";
+import { hubSettings } from "../lib/hub-settings";
 import * as commands from "../lib/commands";
 import { ClusterArgs, CommandOutputs, childOf, commandOutputs } from "./cluster-args";
 
@@ -40,7 +42,7 @@ export class DockerCluster extends pulumi.ComponentResource {
         const network = child("network", (n, o) => new docker.Network(n, { name: names.network, labels: dockerLabels(instance) }, o), fixedName);
         // Containers refer to the image by pushed digest or local ID, so a rebuilt image replaces them.
         const image = (kind: ImageKind) => (images[kind].pushed ? images[kind].image : images[kind].id);
-        const shared = { network: network.name, sessionKey, instance, names, shared: args.sharedVolume };
+        const shared = { network: network.name, sessionKey, instance, names, shared: args.sharedVolume, hub: hubSettings(totalEngines(groups, true)) };
 
         const frontend = child(
             "frontend",

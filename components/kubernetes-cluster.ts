@@ -19,7 +19,8 @@ import { adoptingProvider, notebookClaim } from "./kubernetes-storage";
 import { clusterSecrets } from "./kubernetes-secrets";
 import { NotebookAccess, notebookAccess } from "./kubernetes-notebook";
 import { scalerAccount, scalerGrants } from "./kubernetes-scaler";
-import { scales } from "../lib/groups";
+import { scales, totalEngines } from "../lib/groups";
+import { hubSettings } from "../lib/hub-settings";
 import { scalingGroups } from "../lib/scaling";
 
 export interface KubernetesNotebookArgs extends NotebookArgs {
@@ -111,6 +112,7 @@ export class KubernetesCluster extends pulumi.ComponentResource {
             configMapName: configMap.metadata.name,
             secretName: secrets.key.metadata.name,
             imagePullSecrets: secrets.pullSecrets,
+            hub: hubSettings(totalEngines(args.workerGroups, true)),
         });
 
         // The scaler, when a group scales: the Pod runs as its ServiceAccount.

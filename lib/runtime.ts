@@ -6,19 +6,11 @@ import { ClusterNames, FILES, PATHS } from "./names";
 import { frontendConnectionFiles, toJson, workerConnectionFile } from "./connection";
 import { NOTEBOOK_PORT, REGISTRATION_PORT } from "./ports";
 import { memoryBytes } from "./quantities";
+import { HubSettings } from "./hub-settings";
 
 /** The user the images run as (`USER 1000` in the base image). */
 export const UID = 1000;
 
-/** Heartbeat period of the controller; engines count as registered after their first beat. */
-export const HEARTBEAT_MS = 1000;
-/** Missed beats before the controller drops an engine (about 9 s at 1000 ms). */
-export const HEARTBEAT_MISSES = 8;
-/**
- * How long the controller keeps a registration open for the engine's first heartbeat (its default
- * is 30 s). Many engines starting on few cores can take longer; the hub would drop them half-way.
- */
-export const REGISTRATION_SECONDS = 120;
 /**
  * The share of the controller's memory limit that its store of task results (the hub's in-memory
  * DictDB) may hold before it forgets the oldest; ipyparallel's own bound is 1 GB whatever the limit.
@@ -42,18 +34,19 @@ export const NOTEBOOK_TOKEN_FILE = `${PATHS.notebookTokenDir}/${FILES.notebookTo
 export const ENGINE_FILE = `${PATHS.connectionDir}/${FILES.engine}`;
 
 /**
- * `ipcontroller` with the mounted files (`--reuse`), a short heartbeat and quick dead-engine
- * detection. Warnings and errors only: at INFO the hub logs two lines per task and one per worker
- * check, which floods `kubectl logs` and costs throughput. Given the controller's memory limit, its
- * store of task results is held to RESULT_STORE_SHARE of it.
+ * `ipcontroller` with the mounted files (`--reuse`) and the timing of `hub` (see lib/hub-settings.ts:
+ * a short heartbeat and quick dead-engine detection, unless the cluster is large). Warnings and errors
+ * only: at INFO the hub logs two lines per task and one per worker check, which floods `kubectl logs`
+ * and costs throughput. Given the controller's memory limit, its store of task results is held to
+ * RESULT_STORE_SHARE of it.
  */
-export function controllerCommand(memoryLimit?: string): string[] {
+export function controllerCommand(hub: HubSettings, memoryLimit?: string): string[] {
     return [
         "ipcontroller",
         "--reuse",
-        `--ping=${HEARTBEAT_MS}`,
-        `--HeartMonitor.max_heartmonitor_misses=${HEARTBEAT_MISSES}`,
-        `--IPController.registration_timeout=${REGISTRATION_SECONDS}`,
+        `--ping=${hub.heartbeatMs}`,
+        `--HeartMonitor.max_heartmonitor_misses=${hub.heartbeatMisses}`,
+        `--IPController.registration_timeout=${hub.registrationSeconds}`,
         ...(memoryLimit ? [`--DictDB.size_limit=${Math.floor(memoryBytes(memoryLimit) * RESULT_STORE_SHARE)}`] : []),
         "--log-level=WARN",
     ];
@@ -155,10 +148,10 @@ export function notebookEnv(watcherUrl: string): EnvVar[] {
 
 /**
  * The worker entrypoint's settings: `engines` engines in the pod, of `group`, reporting to the watcher
- * at `watcherUrl`. Engines see the group as IPP_WORKER_GROUP; IPP_POD_NAME (the pod's or container's
- * name) is set by each target its own way.
+ * at `watcherUrl`, with the controller's registration timeout of `hub`. Engines see the group as
+ * IPP_WORKER_GROUP; IPP_POD_NAME (the pod's or container's name) is set by each target its own way.
  */
-export function workerEnv(group: string, engines: number, watcherUrl: string): EnvVar[] {
+export function workerEnv(group: string, engines: number, watcherUrl: string, hub: HubSettings): EnvVar[] {
     return [
         { name: "IPP_WORKER_GROUP", value: group },
         { name: "IPP_ENGINES", value: String(engines) },
@@ -166,7 +159,7 @@ export function workerEnv(group: string, engines: number, watcherUrl: string): E
         { name: "IPP_KEY_FILE", value: KEY_FILE },
         { name: "IPP_READY_FILE", value: PATHS.readyFile },
         { name: "IPP_CHECK_SECONDS", value: String(ENGINE_CHECK_SECONDS) },
-        { name: "IPP_REGISTRATION_SECONDS", value: String(REGISTRATION_SECONDS) },
+        { name: "IPP_REGISTRATION_SECONDS", value: String(hub.registrationSeconds) },
         // Engines start as forks of one process that has imported them (see images/worker/ipp-worker).
         { name: "IPP_FORK_ENGINES", value: "1" },
         watcherUrlEnv(watcherUrl),

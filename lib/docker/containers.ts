@@ -12,6 +12,7 @@ import type { SharedVolume } from "../storage";
 import { Resources, cpuShares, memoryMiB } from "../quantities";
 import { ClusterNames, Component, PATHS, dockerLabels, workerLabels } from "../names";
 import type { WorkerGroup } from "../groups";
+import type { HubSettings } from "../hub-settings";
 import { METRICS_PORT, NOTEBOOK_PORT, WATCHER_PORT, portsFor } from "../ports";
 import { WATCHER_RESOURCES, watcherCommand, watcherEnv, watcherUrl } from "../monitoring";
 import {
@@ -54,6 +55,8 @@ export interface DockerContainerSettings {
     names: ClusterNames;
     /** The data volume at /home/jupyter/shared; undefined for none. */
     shared?: SharedVolume;
+    /** The controller's timing, which the workers follow too: hubSettings of the cluster's most engines. */
+    hub: HubSettings;
 }
 
 function envs(vars: EnvVar[]): string[] {
@@ -141,7 +144,7 @@ function container(
  */
 export function frontendContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name">): ContainerArgs {
     const settings = { ...s, name: s.names.frontend, hostname: s.names.frontend, aliases: [s.names.frontend, s.names.controller] };
-    return container("frontend", settings, controllerCommand(s.resources.memory), frontendEnv(), frontendReadyCommand(), {
+    return container("frontend", settings, controllerCommand(s.hub, s.resources.memory), frontendEnv(), frontendReadyCommand(), {
         ports: loopbackPorts(portsFor("clients").map(p => p.port)),
     });
 }
@@ -189,7 +192,7 @@ export function notebookContainerArgs(
 export function workerContainerArgs(s: Omit<DockerContainerSettings, "aliases" | "hostname" | "name">, group: WorkerGroup, index: number): ContainerArgs {
     const name = s.names.workerContainer(group.name, index);
     const settings = { ...s, name, hostname: name, aliases: [name] };
-    const env = [...workerEnv(group.name, group.enginesPerWorker, watcherUrl(s.names.watcher)), { name: POD_NAME_VARIABLE, value: name }];
+    const env = [...workerEnv(group.name, group.enginesPerWorker, watcherUrl(s.names.watcher), s.hub), { name: POD_NAME_VARIABLE, value: name }];
     return container("worker", settings, engineCommand(), env, workerReadyCommand(), {
         labels: dockerLabels(s.instance, workerLabels(s.instance, group.name)),
         ...volumes(sharedMounts(s.shared, s.shared?.readOnly ?? false)),

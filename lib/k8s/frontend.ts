@@ -92,7 +92,7 @@ export function frontendPodSpec(settings: ContainerSettings, sources: PodSources
 function controllerPodSpec(settings: ContainerSettings, sources: PodSources, watcher: WatcherSettings, notebook?: NotebookSettings): PodSpec {
     const profileMount: VolumeMount[] = notebook ? [{ name: "ipython", mountPath: PATHS.ipythonDir }] : [];
     const controller = container(CONTAINERS.controller, settings, {
-        args: controllerCommand(settings.resources.memory),
+        args: controllerCommand(sources.hub, settings.resources.memory),
         env: frontendEnv(),
         ports: containerPorts(CONTROLLER_PORTS),
         readinessProbe: tcpReadiness(REGISTRATION_PORT),

@@ -10,6 +10,7 @@ import { PATHS } from "../names";
 import type { Resources } from "../quantities";
 import type { SharedVolume } from "../storage";
 import { UID } from "../runtime";
+import type { HubSettings } from "../hub-settings";
 
 export type PodSpec = k8s.types.input.core.v1.PodSpec;
 export type Container = k8s.types.input.core.v1.Container;
@@ -25,11 +26,13 @@ export interface ContainerSettings {
     extraLimits?: Record<string, string>;
 }
 
-/** What both pods share: where the connection files and the key come from. */
+/** What both pods share: where the connection files and the key come from, and the controller's timing. */
 export interface PodSources {
     configMapName: pulumi.Input<string>;
     secretName: pulumi.Input<string>;
     imagePullSecrets?: pulumi.Input<string>[];
+    /** hubSettings of the cluster's most engines: the controller's flags, and the workers' registration wait. */
+    hub: HubSettings;
 }
 
 const containerSecurity = {

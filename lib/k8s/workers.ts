@@ -48,7 +48,7 @@ export function workerPodSpec(
         {
             args: engineCommand(),
             env: [
-                ...workerEnv(group.name, group.enginesPerWorker, options.watcherUrl),
+                ...workerEnv(group.name, group.enginesPerWorker, options.watcherUrl, sources.hub),
                 { name: POD_NAME_VARIABLE, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
             ],
             readinessProbe: { exec: { command: workerReadyCommand() }, ...WORKER_READINESS },

@@ -24,6 +24,7 @@ import { TestCluster } from "../../testbed/cluster";
 import { frontendConnectionFiles, toJson, workerConnectionFile } from "../../lib/connection";
 import { FILES, clusterNames } from "../../lib/names";
 import { POD_NAME_VARIABLE, engineCommand, workerEnv } from "../../lib/runtime";
+import { hubSettings } from "../../lib/hub-settings";
 import { watcherUrl } from "../../lib/monitoring";
 
 const LABEL = "conformance";
@@ -136,7 +137,7 @@ async function ours(image: string, dir: string, cluster: TestCluster, modules: s
     );
     const env = {
         // Reporting to the frontend Pod's watcher, as a worker pod does: the engines' output goes through the worker.
-        ...Object.fromEntries(workerEnv("default", 1, watcherUrl(names.controller)).map(v => [v.name, v.value])),
+        ...Object.fromEntries(workerEnv("default", 1, watcherUrl(names.controller), hubSettings(1)).map(v => [v.name, v.value])),
         [POD_NAME_VARIABLE]: "conformance-worker",
         IPP_ENGINE_FILE: `${INSIDE}/engine.json`,
         IPP_KEY_FILE: `${INSIDE}/key`,

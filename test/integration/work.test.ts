@@ -11,7 +11,7 @@ import { cleanEngine, deploy } from "../../testbed/deploy";
 import { SAMPLE_NOTEBOOK, httpRequest, readNotebook, saveNotebook } from "../../testbed/access";
 import { controllerPartition, directCallOnDeadEngine, mapUnderKills } from "../../testbed/failures";
 import { CLIENT_FILE, CONTAINERS, PATHS } from "../../lib/names";
-import { HEARTBEAT_MISSES, HEARTBEAT_MS } from "../../lib/runtime";
+import { HEARTBEAT_MISSES, HEARTBEAT_MS } from "../../lib/hub-settings";
 
 const WORKERS = 4;
 const RUN_LABEL = `work-${process.pid}-${Date.now()}`;

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
+import { HubTurn, renderHub } from "../../bench/hub-report";
 import { renderReport } from "../../bench/report";
 import { readAllResults, renderAll } from "../../bench/render";
 import { Changed, freshnessLine, gitChanged, withFreshness } from "../../bench/freshness";
@@ -21,9 +22,47 @@ describe("the benchmark report (npm run bench:report)", () => {
     it("BENCHMARKS.md as a whole is what `npm run bench:report -- --record` renders, each section saying whether the software changed since it was measured", () => {
         const report = renderAll(readAllResults(path.join(ROOT, "bench", "results.json")));
         assert.ok(report.includes("## Starting and supervising engines"));
+        assert.ok(report.includes("## How far one controller goes"));
         assert.ok(report.includes("## Your own packages"));
         assert.ok(report.includes("## 16 engines in three shapes"));
         assert.strictEqual(fs.readFileSync(path.join(ROOT, "BENCHMARKS.md"), "utf8"), report);
+    });
+
+    it("the controller's section: medians per size and settings, and the turns in which the hub never listed them all", () => {
+        const hub = { heartbeatMs: 1000, heartbeatMisses: 8, registrationSeconds: 120 };
+        const turn = (engines: number, registerSeconds: number | null, registered: number): HubTurn => ({
+            engines,
+            variant: "today",
+            hub,
+            registerSeconds,
+            registered,
+            registeredEnd: registered,
+            purged: engines - registered,
+            lateBeats: engines - registered,
+            lateBeatsAtRest: 0,
+            dropped: 0,
+            restCpuSeconds: 0.03 * engines * 30e-3,
+            restSeconds: 30,
+            memoryBytes: 100e6,
+        });
+        const lines = renderHub({
+            date: "2026-12-05T15:00:00Z",
+            commit: "abc1234",
+            machine: "2 × CPU, 24 GiB",
+            restSeconds: 30,
+            perProcess: 2500,
+            turns: [turn(1000, 3, 1000), turn(9000, null, 8990), turn(1000, 5, 1000), turn(9000, 80, 9000)],
+            notes: ["A note."],
+        });
+        const row = (engines: string) => lines.find(l => l.startsWith(`| ${engines} |`)) ?? "";
+        assert.ok(lines.some(l => l.includes("Measured 2026-12-05 at commit abc1234 on 2 × CPU, 24 GiB")));
+        assert.ok(row("1,000").startsWith("| 1,000 | today: 1000 ms × 8, 120 s | 4.0 (3.0–5.0, n=2) | 1000 (1000–1000, n=2) | 0 (0–0, n=2) |"), row("1,000"));
+        assert.ok(row("1,000").includes("| 30.0 (30.0–30.0, n=2) |"), row("1,000"));
+        assert.ok(
+            row("9,000").includes("| 80.0 (n=1); never all in 1 of 2 | 8995 (8990–9000, n=2) | 5 (0–10, n=2) | 5 (0–10, n=2) | 0 (0–0, n=2) |"),
+            row("9,000"),
+        );
+        assert.ok(lines.includes("A note."));
     });
 
     it("a run of the memory case alone reports that case and nothing it did not measure", () => {

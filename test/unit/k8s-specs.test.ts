@@ -6,9 +6,10 @@ import { frontendNetworkPolicySpec, workerNetworkPolicySpec } from "../../lib/k8
 import { dockerConfigJson } from "../../lib/k8s/registry-secret";
 import { promiseOf } from "../../testbed/program";
 import { defaultGroup } from "../../lib/groups";
+import { hubSettings } from "../../lib/hub-settings";
 
 const SETTINGS = { image: "reg.example.com/ipp-frontend@sha256:abc", imagePullPolicy: "IfNotPresent", resources: { cpu: "250m", memory: "2Gi" } };
-const SOURCES = { configMapName: "cm-fn", secretName: "key-secret" };
+const SOURCES = { configMapName: "cm-fn", secretName: "key-secret", hub: hubSettings(8) };
 const SELECT_FRONTEND = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab", "app.kubernetes.io/component": "frontend" };
 const SELECT_WORKERS = { ...SELECT_FRONTEND, "app.kubernetes.io/component": "worker" };
 const INSTANCE = { "app.kubernetes.io/name": "ipp-cluster", "app.kubernetes.io/instance": "lab" };
@@ -92,6 +93,17 @@ describe("Kubernetes specs (lib/k8s/)", () => {
             assert.deepStrictEqual(controller.args.slice(0, 2), ["ipcontroller", "--reuse"]);
         });
 
+        it("gives the controller the hub's timing the pods share, and the workers the same registration wait", () => {
+            const hub = hubSettings(8000);
+            const controller = (frontendPodSpec(SETTINGS, { ...SOURCES, hub }, WATCH) as any).containers[0];
+            assert.deepStrictEqual(
+                controller.args.filter((a: string) => /^--(ping|HeartMonitor|IPController\.registration)/.test(a)),
+                ["--ping=2000", "--HeartMonitor.max_heartmonitor_misses=8", "--IPController.registration_timeout=390"],
+            );
+            const worker = (workerPodSpec(SETTINGS, { ...SOURCES, hub }, GROUP, OPTIONS) as any).containers[0];
+            assert.strictEqual(worker.env.find((v: { name: string }) => v.name === "IPP_REGISTRATION_SECONDS").value, "390");
+        });
+
         it("runs unprivileged as uid 1000 with a read-only root and no service account token", () => {
             for (const c of withNotebook.containers) assert.deepStrictEqual(c.securityContext, SECURITY, c.name);
             assert.deepStrictEqual(alone.securityContext, {
@@ -144,7 +156,7 @@ describe("Kubernetes specs (lib/k8s/)", () => {
     describe("the worker pods", () => {
         const pod = workerPodSpec(
             { ...SETTINGS, resources: { cpu: "500m", memory: "1Gi" } },
-            { configMapName: "cm-wn", secretName: "key-secret" },
+            { configMapName: "cm-wn", secretName: "key-secret", hub: hubSettings(8) },
             GROUP,
             OPTIONS,
         ) as any;

@@ -6,6 +6,7 @@ import { FILES, PATHS } from "../../lib/names";
 import { POD_NAME_VARIABLE, WORKER_GRACE_SECONDS, workerEnv } from "../../lib/runtime";
 import { DESTROY_GRACE_SECONDS } from "../../lib/docker/containers";
 import { readSchema } from "../../lib/config";
+import { hubSettings } from "../../lib/hub-settings";
 
 /**
  * What the program and a script in an image must agree on, read from both sides: the scripts run in
@@ -44,7 +45,7 @@ describe("one source for what the program and the images both need", () => {
         const text = read(WORKER_SETTINGS);
         const read_ = [...text.matchAll(/(?:required_env|required_seconds|required_count|optional_switch|os\.environ\.get)\("(IPP_[A-Z_]+)"/g)].map(m => m[1]);
         assert.ok(read_.length >= 6, `found ${read_}`);
-        const given = [...workerEnv("default", 1, "http://watcher:10121").map(v => v.name), POD_NAME_VARIABLE];
+        const given = [...workerEnv("default", 1, "http://watcher:10121", hubSettings(1)).map(v => v.name), POD_NAME_VARIABLE];
         assert.deepStrictEqual([...new Set(read_)].sort(), given.sort());
     });
 
