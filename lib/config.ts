@@ -213,8 +213,8 @@ export function valuesFromRaw(raw: RawConfig, schema = readSchema()): Record<str
  * Validates settings given as values (with Pulumi.yaml's defaults for those left out), before anything
  * is declared. The registry password stays a secret Output.
  */
-export function loadSettings(values: Record<string, unknown>, stack: string): LoadedConfig {
-    const settings = parseConfig(rawFromValues(values), stack);
+export function loadSettings(values: Record<string, unknown>, stack: string, schema = readSchema()): LoadedConfig {
+    const settings = parseConfig(rawFromValues(values, schema), stack, schema);
     const login = settings.registryLogin;
     const password = values.registryPassword as pulumi.Input<string> | undefined;
     const credentials = login && password !== undefined ? { ...login, password: pulumi.secret(pulumi.output(password)) } : undefined;
@@ -222,8 +222,8 @@ export function loadSettings(values: Record<string, unknown>, stack: string): Lo
 }
 
 /** The current stack's config, as the Cluster component's fields (the password a secret Output). */
-export function settingsFromConfig(): Record<string, unknown> {
-    const raw = Object.fromEntries(Object.keys(readSchema()).map(name => [name, pulumi.runtime.getConfig(key(name))]));
+export function settingsFromConfig(schema = readSchema()): Record<string, unknown> {
+    const raw = Object.fromEntries(Object.keys(schema).map(name => [name, pulumi.runtime.getConfig(key(name))]));
     const { registryPassword, ...rest } = raw;
-    return { ...valuesFromRaw(rest), ...(registryPassword ? { registryPassword: pulumi.secret(registryPassword) } : {}) };
+    return { ...valuesFromRaw(rest, schema), ...(registryPassword ? { registryPassword: pulumi.secret(registryPassword) } : {}) };
 }
