@@ -66,6 +66,7 @@ export function sectionDates(r: any): Record<string, Measured | undefined> {
         "The watcher": at(r.watcher?.date, "watcher.json"),
         "Starting and supervising engines": at(r.engines?.date, "engines.json"),
         "How far one controller goes": at(r.hub?.date, "hub.json"),
+        ...(r.many ? { [`${r.many.pods * r.many.perPod} engines on one machine`]: at(r.many.date, "many.json") } : {}),
     };
 }
 

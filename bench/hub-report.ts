@@ -28,6 +28,17 @@ export interface HubTurn {
     restSeconds: number;
     /** The controller container's memory (bytes) at the end of the rest. */
     memoryBytes: number;
+    /** What a worker's question costs the hub: for its whole list, and about 8 engines alone (absent in runs before they were measured). */
+    questions?: { all: QuestionCost; own: QuestionCost };
+}
+
+/** Questions of one kind asked one after another, after the rest. */
+export interface QuestionCost {
+    /** Questions answered, and the seconds they took the asker. */
+    questions: number;
+    seconds: number;
+    /** The controller's CPU milliseconds per question, less what it spends at rest meanwhile. */
+    hubCpuMs: number;
 }
 
 export interface HubResult {
@@ -71,6 +82,12 @@ function registerTime(turns: HubTurn[]): string {
     return show(stat(done), 1) + (never ? `; never all in ${never} of ${turns.length}` : "");
 }
 
+/** The hub's CPU per question of this kind, or a dash when the turns did not measure it. */
+function questionCell(turns: HubTurn[], kind: "all" | "own"): string {
+    const costs = turns.flatMap(t => (t.questions ? [t.questions[kind].hubCpuMs] : []));
+    return costs.length ? show(stat(costs), 2) : "—";
+}
+
 export function renderHub(r: HubResult): string[] {
     const range = (xs: number[], digits = 0) => show(stat(xs), digits);
     const rows = cases(r).map(c => {
@@ -79,7 +96,8 @@ export function renderHub(r: HubResult): string[] {
         return (
             `| ${c.engines.toLocaleString("en")} | ${c.variant}: ${settingsText(t[0].hub)} | ${registerTime(t)} | ${range(t.map(x => x.registered))} | ` +
             `${range(t.map(x => x.purged))} | ${range(t.map(x => x.lateBeats))} | ${range(t.map(x => x.lateBeatsAtRest))} | ${range(t.map(x => x.dropped))} | ` +
-            `${range(perEngine, 1)} | ${range(t.map(x => (x.restCpuSeconds / x.restSeconds) * 100))} | ${range(t.map(x => x.memoryBytes / 1e6))} |`
+            `${range(perEngine, 1)} | ${range(t.map(x => (x.restCpuSeconds / x.restSeconds) * 100))} | ${range(t.map(x => x.memoryBytes / 1e6))} | ` +
+            `${questionCell(t, "all")} | ${questionCell(t, "own")} |`
         );
     });
     return [
@@ -91,13 +109,16 @@ export function renderHub(r: HubResult): string[] {
             `heartbeats only, no kernel, ${r.perProcess.toLocaleString("en")} to a process, each with its own two heartbeat connections) ` +
             "started at once, on the same machine. Time until the hub lists all of them; registrations it purged (no first heartbeat " +
             `within its registration timeout); heartbeats the heart monitor saw a period late, over the whole turn and over the ` +
-            `${r.restSeconds} s of rest that follow the registrations; engines it dropped; and, over the rest, the controller container's CPU and memory. ` +
+            `${r.restSeconds} s of rest that follow the registrations; engines it dropped; over the rest, the controller container's CPU and memory; ` +
+            "then what one worker's question costs the controller (its CPU over 200 questions asked one after another, less its CPU at rest " +
+            "meanwhile): for the hub's whole list (a `connection_request`, what every look of a worker asked until all its engines " +
+            "were registered), and about one pod's 8 engines alone (a `queue_request` naming their session ids, what a settled look asks). " +
             "Settings: heartbeat period × missed beats " +
             "allowed, registration timeout; *today* are the fixed ones every stack had, *derived* those lib/hub-settings.ts gives that " +
             "size. Medians, with the range in parentheses; turns interleaved.",
         "",
-        "| engines | settings | all registered (s) | registered | purged | late beats | of them at rest | dropped | controller CPU at rest (µs per engine per s) | (% of a core) | controller memory (MB) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| engines | settings | all registered (s) | registered | purged | late beats | of them at rest | dropped | controller CPU at rest (µs per engine per s) | (% of a core) | controller memory (MB) | a question for the whole list (ms of hub CPU) | a question about 8 engines (ms) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ...rows,
         "",
         ...(r.notes ?? []).flatMap(n => [n, ""]),

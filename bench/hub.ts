@@ -3,7 +3,8 @@
  * `ipcontroller` with the program's flags) and N stand-in engines (ipp_worker.standin: registration
  * and heartbeats only, many to a process) started at once: the time until the hub lists all of them,
  * the registrations it purged, the heartbeats it saw late and the engines it dropped, then its CPU
- * and memory over a rest. Each size with today's settings and, where they differ, with the settings
+ * and memory over a rest, then what a worker's question at each look costs the hub: for its whole list (what
+ * every look asked until now) and about one pod's 8 engines alone (what a settled look asks). Each size with today's settings and, where they differ, with the settings
  * the program derives for that size (lib/hub-settings.ts); turns interleaved. Writes bench/out/hub.json
  * (bench/hub.json with `-- --record`), which BENCHMARKS.md renders.
  *
@@ -20,7 +21,7 @@ import { CONTAINERS } from "../lib/names";
 import { hubSettings } from "../lib/hub-settings";
 import { parseBenchFiles, runBench } from "./settings";
 import { cgroup, machine, measuredCommit } from "./provenance";
-import { HubResult, HubTurn, hubFile } from "./hub-report";
+import { HubResult, HubTurn, QuestionCost, hubFile } from "./hub-report";
 
 const LABEL = "bench-hub";
 const REPS = Number(process.env.IPP_BENCH_REPS ?? 2);
@@ -45,6 +46,20 @@ const LATE = /missed a beat/;
 const PURGED = /purging stalled registration/;
 const STOPPED = /(\d+) hearts stopped/;
 
+/**
+ * What the probe's questions of one kind cost the controller: its CPU between the lines around them,
+ * less what it spends at rest (`restCpuPerSecond`) over that time, per question answered.
+ */
+async function questionCost(py: ReturnType<typeof startPython>, controller: string, kind: "all" | "own", restCpuPerSecond: number): Promise<QuestionCost> {
+    await py.lineStarting(`{"event": "ask-${kind}"`, 60_000);
+    const before = await cgroup(controller);
+    const t0 = Date.now();
+    const done = JSON.parse(await py.lineStarting(`{"event": "asked-${kind}"`, 900_000));
+    const after = await cgroup(controller);
+    const busy = after.cpu - before.cpu - restCpuPerSecond * ((Date.now() - t0) / 1000);
+    return { questions: done.answered, seconds: done.seconds, hubCpuMs: (1000 * busy) / done.answered };
+}
+
 async function turn(image: string, dir: string, engines: number, variant: HubTurn["variant"]): Promise<HubTurn> {
     const hub = variant === "derived" ? hubSettings(engines) : hubSettings(0);
     const controller = await startController(LABEL, image, dir, hub);
@@ -61,6 +76,11 @@ async function turn(image: string, dir: string, engines: number, variant: HubTur
         const after = await cgroup(controller);
         const restSeconds = (Date.now() - t0) / 1000;
         const restEnd = new Date().toISOString();
+        const restCpuPerSecond = (after.cpu - before.cpu) / restSeconds;
+        const questions = {
+            all: await questionCost(py, controller, "all", restCpuPerSecond),
+            own: await questionCost(py, controller, "own", restCpuPerSecond),
+        };
         const result = await py.result;
         const stopped = await logLines(controller, STOPPED);
         const t: HubTurn = {
@@ -77,12 +97,14 @@ async function turn(image: string, dir: string, engines: number, variant: HubTur
             restCpuSeconds: after.cpu - before.cpu,
             restSeconds,
             memoryBytes: after.memory,
+            questions,
         };
         log(
             `${engines} engines, ${variant} (${hub.heartbeatMs} ms × ${hub.heartbeatMisses}, ${hub.registrationSeconds} s): ` +
                 `${t.registered} registered in ${t.registerSeconds?.toFixed(1) ?? "—"} s, ${t.purged} purged, ${t.lateBeats} late beats ` +
                 `(${t.lateBeatsAtRest} at rest), ${t.dropped} dropped, ${t.registeredEnd} at the end; ` +
-                `CPU ${((t.restCpuSeconds / t.restSeconds) * 100).toFixed(1)} % of a core at rest, ${(t.memoryBytes / 1e6).toFixed(0)} MB`,
+                `CPU ${((t.restCpuSeconds / t.restSeconds) * 100).toFixed(1)} % of a core at rest, ${(t.memoryBytes / 1e6).toFixed(0)} MB; ` +
+                `a question costs the hub ${questions.all.hubCpuMs.toFixed(2)} ms for its whole list, ${questions.own.hubCpuMs.toFixed(2)} ms about 8 engines`,
         );
         return t;
     } finally {

@@ -1,12 +1,16 @@
 """One turn of `npm run bench:hub`, in a container beside the controller: starts N stand-in engines
 (ipp_worker.standin, PER_PROCESS to a process) at once, asks the hub how many it lists until all are
-(or DEADLINE seconds pass, or the count stalls for STALL_SECONDS), then leaves them at rest for REST seconds and asks once more.
+(or DEADLINE seconds pass, or the count stalls for STALL_SECONDS), then leaves them at rest for REST seconds and asks once more;
+then asks the hub QUESTIONS times, one after another, what a worker asks at each look: for its whole list (a
+connection_request), then about one pod's OWN engines alone (Hub.confirm).
 
     python3 - ENGINE_FILE KEY_FILE N PER_PROCESS DEADLINE REST
 
 Prints JSON lines: {"event": "progress", "t", "registered"} while they register; {"event": "registered",
 "seconds" (null when not all were), "registered"}; {"event": "rest"} as the rest begins and
-{"event": "rested"} as it ends (the bench reads the controller's counters at both); then the result:
+{"event": "rested"} as it ends (the bench reads the controller's counters at both); {"event": "ask-all"} and
+{"event": "asked-all", "seconds", "answered"} around the whole-list questions, {"event": "ask-own"} and
+{"event": "asked-own", ...} around the others (the counters again, PAUSE seconds after each line); then the result:
 {"event": "result", "registered_end", "standins": [each process's last counts]}.
 """
 import json
@@ -21,6 +25,9 @@ from ipp_worker.hub import Hub
 POLL_SECONDS = 1.0
 STALL_SECONDS = 60.0  # no more registered for this long: the rest never will be (the deadline need not be waited for)
 QUERY_MS = 60_000  # a hub busy with registrations answers late; late is not "none"
+QUESTIONS = 200  # of each kind
+OWN = 8  # engines of the pod that asks about its own
+PAUSE = 1.0  # seconds between a line the bench reads counters at and what follows it
 
 
 def say(**line):
@@ -45,6 +52,18 @@ def last_counts(logs, processes):
     return counts
 
 
+def ask_questions(kind, ask):
+    """QUESTIONS of one kind, one after another, between two lines the bench reads the controller's counters at."""
+    say(event=f"ask-{kind}")
+    time.sleep(PAUSE)
+    started, answered = time.monotonic(), 0
+    for _ in range(QUESTIONS):
+        answer = ask()
+        answered += answer is not None and not isinstance(answer, str)
+    say(event=f"asked-{kind}", seconds=round(time.monotonic() - started, 3), answered=answered)
+    time.sleep(PAUSE)
+
+
 def main():
     engine_file, key_file, n, per_process, deadline, rest = sys.argv[1:7]
     n, per_process, deadline, rest = int(n), int(per_process), float(deadline), float(rest)
@@ -67,6 +86,10 @@ def main():
     time.sleep(rest)
     say(event="rested")
     answer = hub.registered()
+    if answer and answer.registered:
+        own = dict(list(answer.registered.items())[:OWN])
+        ask_questions("all", hub.registered)
+        ask_questions("own", lambda: hub.confirm(own, answer.hub))
     for process, _log in processes:
         process.terminate()
     for process, log in processes:

@@ -11,6 +11,7 @@ import { readStacks } from "./stacks-report";
 import { readEngines } from "./engines-report";
 import { readWatcher } from "./watcher-report";
 import { readHub } from "./hub-report";
+import { readMany } from "./many-report";
 import { BenchSettingsError, parseBenchFiles } from "./settings";
 import { sectionDates, withFreshness } from "./freshness";
 
@@ -25,6 +26,7 @@ export function readAllResults(resultsFile: string): any {
         engines: readEngines(resultsFile),
         watcher: readWatcher(resultsFile),
         hub: readHub(resultsFile),
+        many: readMany(resultsFile),
     };
 }
 

@@ -11,6 +11,7 @@ import { renderStacks } from "./stacks-report";
 import { renderEngines } from "./engines-report";
 import { renderWatcher } from "./watcher-report";
 import { renderHub } from "./hub-report";
+import { renderMany } from "./many-report";
 import { Stat, show, stat } from "./stats";
 
 /** a / b to two places, or a dash when either is missing. */
@@ -92,6 +93,7 @@ export function renderReport(r: any, resultsLink = "bench/results.json"): string
     if (r.stacks) out(...renderStacks(r.stacks));
     if (r.watcher) out(...renderWatcher(r.watcher));
     if (r.hub) out(...renderHub(r.hub));
+    if (r.many) out(...renderMany(r.many));
     if (r.engines) out(...renderEngines(r.engines, samples));
     if (samples.length || im) targetSections(sizes, pick, im, r.machine.cores, out);
     out(`The whole run took ${(r.benchSeconds / 60).toFixed(1)} minutes.`, "");

@@ -29,8 +29,12 @@ export interface WorkerGroup extends Placement {
 
 /** Most worker pods of one group (and of `workers`). */
 export const MAX_WORKERS = 1000;
-/** Most engines of the whole cluster. */
-export const MAX_ENGINES = 1000;
+/**
+ * Most engines of the whole cluster (every group at its most workers): the largest count one
+ * controller measured right with the settings lib/hub-settings.ts derives for it (`npm run bench:hub`:
+ * 8,000 stand-in engines all registered, none late or dropped; at 10,000 they were not all taken in).
+ */
+export const MAX_ENGINES = 8000;
 /** Most engines in one pod; the worker entrypoint holds the same bound (images/worker/ipp_worker/settings.py). */
 export const MAX_ENGINES_PER_WORKER = 256;
 /**

@@ -42,10 +42,12 @@ describe("worker settings: enginesPerWorker, workerGroups, gpuResource, namePref
                 'ipp-cluster:workerMemory must hold 8 engines of 160Mi each: at least 1280Mi; got "1Gi".',
             ]);
         });
-        it("refuses more than 1000 engines in all", () => {
-            assert.deepStrictEqual(problemsOf({ ...K8S, workers: "300", enginesPerWorker: "4", workerMemory: "1Gi" }), [
-                "The cluster may have at most 1000 engines (ipp-cluster:workers × ipp-cluster:enginesPerWorker); got 1200 (default: 300 × 4).",
+        it("refuses more than 8000 engines in all, and takes 2000 or 8000", () => {
+            assert.deepStrictEqual(problemsOf({ ...K8S, workers: "300", enginesPerWorker: "32", workerMemory: "8Gi" }), [
+                "The cluster may have at most 8000 engines (ipp-cluster:workers × ipp-cluster:enginesPerWorker); got 9600 (default: 300 × 32).",
             ]);
+            assert.deepStrictEqual(problemsOf({ ...K8S, workers: "1000", enginesPerWorker: "2", workerMemory: "1Gi" }), []);
+            assert.deepStrictEqual(problemsOf({ ...K8S, workers: "1000", enginesPerWorker: "8", workerMemory: "2Gi" }), []);
         });
     });
 
@@ -133,12 +135,12 @@ describe("worker settings: enginesPerWorker, workerGroups, gpuResource, namePref
                 `${GROUPS}[0].memory must hold 16 engines of 160Mi each: at least 2560Mi; got "2Gi".`,
             ],
             [
-                "over 1000 engines across groups",
+                "over 8000 engines across groups",
                 [
                     { name: "cpu", workers: 600 },
-                    { name: "big", workers: 100, enginesPerWorker: 8, memory: "2Gi" },
+                    { name: "big", workers: 1000, enginesPerWorker: 8, memory: "2Gi" },
                 ],
-                "The cluster may have at most 1000 engines over all groups; got 1400 (cpu: 600 × 1, big: 100 × 8).",
+                "The cluster may have at most 8000 engines over all groups; got 8600 (cpu: 600 × 1, big: 1000 × 8).",
             ],
             [
                 "an unknown field",

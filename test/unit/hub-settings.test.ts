@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import { HEARTBEAT_MISSES, HEARTBEAT_MS, REGISTRATION_SECONDS, SMALL_CLUSTER, hubSettings } from "../../lib/hub-settings";
 import { controllerCommand, workerEnv } from "../../lib/runtime";
+import { CONTAINERS } from "../../lib/names";
+import { runProgram } from "../../testbed/program";
 
 const TODAY = { heartbeatMs: 1000, heartbeatMisses: 8, registrationSeconds: 120 };
 
@@ -35,5 +37,18 @@ describe("the controller's timing follows the cluster's size", () => {
         assert.ok(flags.includes("--IPController.registration_timeout=600"));
         const env = workerEnv("default", 8, "http://watcher:10121", hub);
         assert.strictEqual(env.find(v => v.name === "IPP_REGISTRATION_SECONDS")?.value, "600");
+    });
+
+    it("an 8,000-engine stack is taken as it is and declares the derived settings, for the controller and every worker", async () => {
+        const run = await runProgram({ registry: "registry.example.com/team", workers: "1000", enginesPerWorker: "8", workerMemory: "2Gi", notebook: "false" });
+        const [pod] = run.resources.filter(r => r.type === "kubernetes:core/v1:Pod");
+        const controller = pod.inputs.spec.containers.find((c: { name: string }) => c.name === CONTAINERS.controller);
+        assert.ok(controller.args.includes("--ping=2000"), controller.args.join(" "));
+        assert.ok(controller.args.includes("--IPController.registration_timeout=390"), controller.args.join(" "));
+        const [deployment] = run.resources.filter(r => r.type === "kubernetes:apps/v1:Deployment");
+        assert.strictEqual(deployment.inputs.spec.replicas, 1000);
+        const env = deployment.inputs.spec.template.spec.containers[0].env;
+        assert.strictEqual(env.find((v: { name: string }) => v.name === "IPP_REGISTRATION_SECONDS").value, "390");
+        assert.deepStrictEqual(run.warnings, []);
     });
 });

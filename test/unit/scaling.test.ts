@@ -37,8 +37,8 @@ describe("scaling: the program's side", () => {
         );
         assert.match(problems({ ...BASE, workers: "2", maxWorkers: "1001" })[0], /from 0 to 1000/);
         assert.match(
-            problems({ ...BASE, workers: "10", maxWorkers: "1000", enginesPerWorker: "2", workerMemory: "1Gi" }).join("\n"),
-            /at most 1000 engines \(ipp-cluster:maxWorkers × ipp-cluster:enginesPerWorker\); got 2000/,
+            problems({ ...BASE, workers: "10", maxWorkers: "1000", enginesPerWorker: "9", workerMemory: "2Gi" }).join("\n"),
+            /at most 8000 engines \(ipp-cluster:maxWorkers × ipp-cluster:enginesPerWorker\); got 9000/,
         );
         assert.match(
             problems({ ...SCALING, target: "docker" })[0],

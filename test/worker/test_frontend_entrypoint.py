@@ -2,6 +2,7 @@
 connection files, private to the user, then the command exec'd; clear refusals otherwise."""
 import json
 import os
+import resource
 import shutil
 import stat
 import subprocess
@@ -48,9 +49,11 @@ class FrontendTest(unittest.TestCase):
                 env[name] = value
         return env
 
-    def run_frontend(self, *command, **env):
+    def run_frontend(self, *command, preexec_fn=None, **env):
         """(exit status, stdout, stderr, pid) of `ipp-frontend COMMAND...`."""
-        proc = subprocess.Popen([sys.executable, str(FRONTEND), *command], env=self.env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(FRONTEND), *command], env=self.env(**env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn
+        )
         out, err = proc.communicate(timeout=30)
         return proc.returncode, out, err, proc.pid
 
@@ -78,8 +81,17 @@ class FrontendTest(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(self.target)), sorted(FILES), "a temporary file was left behind")
         lines = out.splitlines()
         self.assertEqual(lines[0], f"ipp-frontend: wrote keyed {', '.join(FILES)} to {self.target}")
-        self.assertEqual(lines[1], f"ipp-frontend: exec {' '.join(COMMAND)}")
-        self.assertEqual(lines[2], f"command {pid} ['a b']", "the command was not exec'd in the entrypoint's process")
+        self.assertEqual(lines[2], f"ipp-frontend: exec {' '.join(COMMAND)}")
+        self.assertEqual(lines[3], f"command {pid} ['a b']", "the command was not exec'd in the entrypoint's process")
+
+    def test_the_command_gets_the_most_open_files_the_container_allows(self):
+        _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        low = min(hard, 256)
+        show = [sys.executable, "-c", "import resource; print('limit', *resource.getrlimit(resource.RLIMIT_NOFILE))"]
+        status, out, err, _pid = self.run_frontend(*show, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard)))
+        self.assertEqual(status, 0, err)
+        self.assertIn(f"ipp-frontend: open files: at most {hard}", out.splitlines())
+        self.assertEqual(out.splitlines()[-1], f"limit {hard} {hard}", "the command kept the lower limit")
 
     def test_a_new_key_rewrites_the_keyed_copies(self):
         self.assertEqual(self.run_frontend("true")[0], 0)

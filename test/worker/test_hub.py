@@ -6,7 +6,7 @@ import time
 import unittest
 
 from helpers import WorkerCase, wait_until
-from ipp_worker.hub import Answer, Hub, TakeBack, read_answer
+from ipp_worker.hub import UNCONFIRMED, Answer, Hub, TakeBack, read_answer
 
 
 class HubTest(WorkerCase):
@@ -22,6 +22,33 @@ class HubTest(WorkerCase):
         self.assertEqual(self.hub_client().registered(), Answer({"s1": 0, "s2": 11}, hub.session))
         self.assertEqual(len(hub.requests_of_type("connection_request")), 1)
         self.assertEqual(hub.bad_requests, 0)
+
+    def test_a_confirmation_asks_about_these_engines_alone_by_session_id(self):
+        hub = self.start_hub()
+        hub.register("s1", 0)
+        hub.register("s2", 11)
+        for n in range(50):
+            hub.register(f"other{n}", 100 + n)
+        self.assertEqual(self.hub_client().confirm({"s2": 11}, hub.session), Answer({"s2": 11}, hub.session))
+        (_header, content), = hub.requests_of_type("queue_request")
+        self.assertEqual(content["targets"], ["s2"])
+        self.assertEqual(hub.requests_of_type("connection_request"), [])
+
+    def test_a_confirmation_is_refused_when_the_hub_lists_them_otherwise_and_none_without_an_answer(self):
+        hub = self.start_hub()
+        hub.register("s1", 0)
+        hub.register("s2", 11)
+        client = self.hub_client()
+        cases = {
+            "an engine it no longer lists": ({"s1": 0, "gone": 5}, hub.session),
+            "an engine under another id": ({"s1": 0, "s2": 12}, hub.session),
+            "another hub": ({"s1": 0}, "the hub before"),
+        }
+        for case, (engines, session) in cases.items():
+            with self.subTest(case):
+                self.assertIs(client.confirm(engines, session), UNCONFIRMED)
+        hub.silent = True
+        self.assertIsNone(client.confirm({"s1": 0}, hub.session))
 
     def test_a_take_back_registers_each_engine_under_its_id_highest_first_on_one_connection(self):
         hub = self.start_hub()

@@ -43,6 +43,20 @@ class NamesAndReapingTest(unittest.TestCase):
         """)
         self.assertEqual(out.strip(), "ipp-fork-server", "not the name cut to 15 bytes")
 
+    def test_the_open_files_limit_is_raised_to_the_ceiling_for_the_process_and_its_children(self):
+        out = run_python("""
+            import resource, subprocess, sys
+            from ipp_worker.procs import raise_open_files_limit
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 256), hard))
+            print(hard, raise_open_files_limit())
+            child = "import resource; print(*resource.getrlimit(resource.RLIMIT_NOFILE))"
+            print(subprocess.run([sys.executable, "-c", child], capture_output=True, text=True).stdout.strip())
+        """)
+        (hard, raised), child = (line.split() for line in out.splitlines())
+        self.assertEqual(raised, hard)
+        self.assertEqual(child, [hard, hard])
+
     def test_a_subreaper_reaps_the_orphans_that_come_to_it_but_not_its_engines(self):
         out = run_python("""
             import os, time

@@ -113,7 +113,8 @@ class WaitingAndReadinessTest(WorkerCase):
 
 class OneQuestionPerLookTest(WorkerCase):
     def queries(self, hub):
-        return len(hub.requests_of_type("connection_request"))
+        """Questions asked: for the hub's whole list, or (once all are registered) about the pod's engines alone."""
+        return len(hub.requests_of_type("connection_request")) + len(hub.requests_of_type("queue_request"))
 
     def unregistrations(self, hub):
         return len(hub.requests_of_type("unregistration_request"))
@@ -142,12 +143,13 @@ class OneQuestionPerLookTest(WorkerCase):
                 self.assertEqual(self.queries(hub) - before, 6)
                 unregistered = self.unregistrations(hub)
                 worker.stopping = True
-                worker.run()  # shutdown: one more question, then an unregistration for each
+                worker.run()  # shutdown: one more question (about these engines alone), then an unregistration for each
                 self.assertEqual(self.queries(hub) - before, 7)
+                self.assertEqual(hub.requests_of_type("queue_request")[-1][1]["targets"], [e.session_id for e in worker.engines])
                 wait_until(lambda: self.unregistrations(hub) - unregistered >= count, "the unregistrations to arrive")  # noqa: B023
                 time.sleep(0.1)
                 self.assertEqual(self.unregistrations(hub) - unregistered, count)
-        self.assertEqual({h["msg_type"] for h, _ in hub.requests}, {"connection_request", "unregistration_request"})
+        self.assertEqual({h["msg_type"] for h, _ in hub.requests}, {"connection_request", "queue_request", "unregistration_request"})
         self.assertEqual(hub.bad_requests, 0)
 
     def test_several_engines_that_exit_at_once_are_reaped_in_one_look_and_started_again(self):
@@ -171,6 +173,31 @@ class OneQuestionPerLookTest(WorkerCase):
         self.assertEqual(len(self.wait_for_engines(6)), 6)
         self.assertFalse(self.ready())
         self.assertEqual(self.unregistrations(hub), 0, "engines without the worker as their nanny were unregistered")
+
+
+class SettledLookTest(WorkerCase):
+    def test_once_all_are_registered_a_look_asks_about_them_alone_and_falls_back_to_the_whole_list(self):
+        hub = self.start_hub()
+        worker = self.make_worker(count=3)
+        worker.check()
+        for i, engine in enumerate(worker.engines):
+            hub.register(engine.session_id, i)
+        worker.check()  # the whole list: all registered
+        self.assertTrue(self.ready())
+        since = time.monotonic()
+        worker.check()  # settled: one question about these three alone
+        self.assertEqual(hub.request_types(since), ["queue_request"])
+        self.assertTrue(self.ready())
+
+        hub.forget(worker.engines[1].session_id)  # the hub no longer lists one: the same look asks for the whole list
+        since = time.monotonic()
+        worker.check()
+        self.assertEqual(hub.request_types(since), ["queue_request", "connection_request"])
+        self.assertFalse(self.ready())
+        self.assertEqual(worker.engines[1].standing.misses, 1)
+        since = time.monotonic()
+        worker.check()  # not settled while one is missed: the whole list
+        self.assertEqual(hub.request_types(since), ["connection_request"])
 
 
 class TrustTest(WorkerCase):

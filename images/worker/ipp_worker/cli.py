@@ -12,7 +12,7 @@ from .hub import Hub
 from .log import log
 from .output import OutputPump
 from .policy import Timing
-from .procs import become_subreaper, set_process_name
+from .procs import become_subreaper, raise_open_files_limit, set_process_name
 from .supervisor import Worker, engine_env
 
 
@@ -50,6 +50,7 @@ def main(argv=None):
         sys.exit("usage: ipp-worker ipp-engine [flags...]")
     set_process_name("ipp-worker")
     config = settings.from_environ()
+    log(f"open files: at most {raise_open_files_limit()}")
     hub = Hub(config.engine_file, config.key_file)
     # Beside the readiness file: a folder the worker may write to.
     nanny_socket = os.path.join(os.path.dirname(config.ready_file), f"ipp-nanny-{os.getpid()}.sock")

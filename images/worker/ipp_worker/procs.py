@@ -1,7 +1,8 @@
 """Processes, from Linux's side: /proc, prctl(2) (process names, the child subreaper), killing whole
-process trees and reaping orphans."""
+process trees, reaping orphans, and the open-files limit."""
 import ctypes
 import os
+import resource
 import signal
 
 PR_SET_NAME = 15
@@ -50,6 +51,20 @@ def prctl(option, value):
         return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def raise_open_files_limit():
+    """Raises this process's open-files limit (and its children's) to the most the container allows,
+    and returns it: a pod of many engines holds several files per engine (its nanny connections, their
+    output), past the 1,024 that some container runtimes give by default (containerd 2)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):  # no ceiling (infinity) is refused: keep the limit it has
+            pass
+    return soft
 
 
 def set_process_name(name):

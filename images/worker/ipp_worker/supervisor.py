@@ -2,7 +2,8 @@
 engines (serving the nannies while it waits), reaps the engines that exited, tells the hub of those
 that went (their nanny connection closed), judges the others by the answer (see policy): asks a new
 hub to take back the engines that run on, kills those to be restarted; keeps the readiness file, and
-starts what is to be started. Between looks it serves the nannies and watches the controller's
+starts what is to be started. Once all are registered, a look asks about this pod's engines alone
+(see Hub.confirm), which costs the hub the same at any cluster size. Between looks it serves the nannies and watches the controller's
 connection (see hub_watch): a controller that listens again is asked at once."""
 import os
 import random
@@ -100,7 +101,27 @@ class Worker(EngineProcesses):
         return self.nannies.wait_for(sock, seconds)
 
     def ask_hub(self):
+        """The hub's Answer, or None when it does not answer. Once every engine is registered with one
+        hub and none has gone, a question about this pod's engines alone (Hub.confirm); otherwise, or
+        when that does not confirm them, the hub's whole list (Hub.registered)."""
+        settled = self.settled()
+        if settled is not None:
+            engines, hub = settled
+            answer = self.hub.confirm(engines, hub, wait=self.wait_for_hub)
+            if answer is not hub_client.UNCONFIRMED:
+                return answer
         return self.hub.registered(wait=self.wait_for_hub)
+
+    def settled(self):
+        """({session id: engine id}, the hub's session id) when every engine runs, registered with that
+        one hub and not being taken back by another, and none has gone since the last look; otherwise None."""
+        standings = [e.standing for e in self.engines if e.process is not None]
+        if self.gone or any(e.gone for e in self.engines) or not standings or len(standings) < len(self.engines):
+            return None
+        hubs = {s.registered_with for s in standings}
+        if None in hubs or len(hubs) > 1 or any(s.engine_id is None or s.taken_back_by is not None or s.misses for s in standings):
+            return None
+        return {e.session_id: e.standing.engine_id for e in self.engines}, hubs.pop()
 
     def unregister_gone(self, registered, stopping=()):
         """Unregisters in one go, under the ids the hub's answer `registered` gives them now, the

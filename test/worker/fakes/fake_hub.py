@@ -78,6 +78,7 @@ class FakeHub:
         self.answers = []  # (time.monotonic(), {session id: engine id}) for every connection_request answered
         self.bad_requests = 0
         self.held = {}  # engine id -> tasks it holds, as a queue_request answers
+        self.strict_queues = True  # a queue_request about an engine it does not list is an error (as ipyparallel's)
         self._due = []  # (time.monotonic(), frames) of the answers waiting out the delay
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.ROUTER)
@@ -143,6 +144,21 @@ class FakeHub:
         frames = message(self.reply_key, header("registration_reply", self.session, "hub"), {}, reply, identities)
         self._due.append((time.monotonic() + self.delay, frames))
 
+    def _queues(self, request, content, identities):
+        """As ipyparallel's hub: targets are engine ids or session ids (looked up among the registered);
+        one it does not list makes the answer a hub_error. Asked by session ids, an answer counts among
+        `answers` (of those engines alone)."""
+        targets = [self.registered.get(t, t) if isinstance(t, str) else t for t in content["targets"]]
+        unknown = [t for t in targets if t not in self.registered.values()] if self.strict_queues else []
+        if unknown:
+            msg_type, reply = "hub_error", {"status": "error", "ename": "IndexError", "evalue": f"No Such Engine: {unknown!r}", "traceback": []}
+        else:
+            msg_type, reply = "queue_reply", {"status": "ok", "unassigned": 0}
+            reply.update({str(t): {"queue": self.held.get(t, 0), "completed": 0, "tasks": 0} for t in targets})
+            if all(isinstance(t, str) for t in content["targets"]):
+                self.answers.append((time.monotonic(), {t: self.registered[t] for t in content["targets"]}))
+        self._due.append((time.monotonic() + self.delay, message(self.reply_key, header(msg_type, self.session, "hub"), request, reply, identities)))
+
     def _handle(self, frames):
         try:
             i = frames.index(DELIMITER)
@@ -166,9 +182,7 @@ class FakeHub:
             self.pending = {s: e for s, e in self.pending.items() if e != content.get("id")}
             return
         if request["msg_type"] == "queue_request":
-            held = {str(t): {"queue": self.held.get(t, 0), "completed": 0, "tasks": 0} for t in content["targets"]}
-            reply = {"status": "ok", "unassigned": 0, **held}
-            self._due.append((time.monotonic() + self.delay, message(self.reply_key, header("queue_reply", self.session, "hub"), request, reply, identities)))
+            self._queues(request, content, identities)
             return
         if request["msg_type"] != "connection_request":
             return
