@@ -110,7 +110,7 @@ export function renderHub(r: HubResult): string[] {
             "started at once, on the same machine. Time until the hub lists all of them; registrations it purged (no first heartbeat " +
             `within its registration timeout); heartbeats the heart monitor saw a period late, over the whole turn and over the ` +
             `${r.restSeconds} s of rest that follow the registrations; engines it dropped; over the rest, the controller container's CPU and memory; ` +
-            "then what one worker's question costs the controller (its CPU over 200 questions asked one after another, less its CPU at rest " +
+            "then what one worker's question costs the controller (its CPU over 500 or 3,000 questions asked one after another, less its CPU at rest " +
             "meanwhile): for the hub's whole list (a `connection_request`, what every look of a worker asked until all its engines " +
             "were registered), and about one pod's 8 engines alone (a `queue_request` naming their session ids, what a settled look asks). " +
             "Settings: heartbeat period × missed beats " +

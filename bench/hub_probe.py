@@ -1,8 +1,9 @@
 """One turn of `npm run bench:hub`, in a container beside the controller: starts N stand-in engines
 (ipp_worker.standin, PER_PROCESS to a process) at once, asks the hub how many it lists until all are
 (or DEADLINE seconds pass, or the count stalls for STALL_SECONDS), then leaves them at rest for REST seconds and asks once more;
-then asks the hub QUESTIONS times, one after another, what a worker asks at each look: for its whole list (a
-connection_request), then about one pod's OWN engines alone (Hub.confirm).
+then asks the hub, one question after another, what a worker asks at each look: QUESTIONS["all"] times for
+its whole list (a connection_request), then QUESTIONS["own"] times about one pod's OWN engines alone
+(Hub.confirm): many of the cheap ones, so that their cost stands out of the controller's own at rest.
 
     python3 - ENGINE_FILE KEY_FILE N PER_PROCESS DEADLINE REST
 
@@ -25,7 +26,7 @@ from ipp_worker.hub import Hub
 POLL_SECONDS = 1.0
 STALL_SECONDS = 60.0  # no more registered for this long: the rest never will be (the deadline need not be waited for)
 QUERY_MS = 60_000  # a hub busy with registrations answers late; late is not "none"
-QUESTIONS = 200  # of each kind
+QUESTIONS = {"all": 500, "own": 3000}
 OWN = 8  # engines of the pod that asks about its own
 PAUSE = 1.0  # seconds between a line the bench reads counters at and what follows it
 
@@ -57,7 +58,7 @@ def ask_questions(kind, ask):
     say(event=f"ask-{kind}")
     time.sleep(PAUSE)
     started, answered = time.monotonic(), 0
-    for _ in range(QUESTIONS):
+    for _ in range(QUESTIONS[kind]):
         answer = ask()
         answered += answer is not None and not isinstance(answer, str)
     say(event=f"asked-{kind}", seconds=round(time.monotonic() - started, 3), answered=answered)

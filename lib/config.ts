@@ -14,9 +14,11 @@ import { Resources } from "./quantities";
 import { ConfigError, ConfigKey, RawConfig, SettingsReader, isObject, parseJson, shown } from "./reader";
 import { RegistryCredentials, RegistrySettings, parseRegistry } from "./registry";
 import { Software, parseNotebookApp, parseSoftware } from "./software";
-import { NotebookApp } from "./runtime";
+import { NotebookApp, RESULT_STORE_SHARE } from "./runtime";
 import { NotebookStorage, SharedVolume, parseStorage } from "./storage";
-import { WorkerGroup, parseWorkers } from "./groups";
+import { MAX_ENGINES, WorkerGroup, parseWorkers, totalEngines } from "./groups";
+import { controllerMemoryMiB } from "./hub-settings";
+import { memoryBytes } from "./quantities";
 import { MonitoringSettings, parseMonitoring, scrapersProblem } from "./monitoring";
 import { scalingProblem } from "./scaling";
 
@@ -92,6 +94,22 @@ function parseNamespace(s: SettingsReader, stack: string): { namespace: string; 
     return { namespace, createNamespace };
 }
 
+/** The most engines a cluster could have before it could have MAX_ENGINES. */
+const CHECKED_BEYOND = 1000;
+
+/**
+ * Why `frontendMemory` cannot hold the controller of `engines` engines and its store of results;
+ * undefined when it can. Clusters of up to CHECKED_BEYOND engines (all the program took before it
+ * took more) are not held to it, so that no stack that ran is refused now; nor is a count or a
+ * memory already refused for itself.
+ */
+function controllerMemoryProblem(memory: string, engines: number): string | undefined {
+    if (engines <= CHECKED_BEYOND || engines > MAX_ENGINES || !(memoryBytes(memory) >= memoryBytes("128Mi"))) return undefined;
+    const mi = Math.ceil(controllerMemoryMiB(engines) / (1 - RESULT_STORE_SHARE));
+    if (!(memoryBytes(memory) < mi * 2 ** 20)) return undefined;
+    return `${key("frontendMemory")} must hold the controller of ${engines} engines and its results (a quarter): at least ${mi}Mi; got ${shown(memory)}.`;
+}
+
 /**
  * Validates the raw stack settings and applies Pulumi.yaml's defaults. Throws one ConfigError
  * listing every problem. `stack` names the default namespace.
@@ -112,6 +130,8 @@ export function parseConfig(raw: RawConfig, stack: string, schema = readSchema()
     const notebookResources = s.resources("notebook");
     const storage = parseStorage(s, target);
     const monitoring = parseMonitoring(s, target === "docker");
+    const controllerMemory = controllerMemoryProblem(frontend.memory, totalEngines(workers.workerGroups, true));
+    if (controllerMemory) s.problem(controllerMemory);
     const cannotScale = scalingProblem(workers.workerGroups, target, listed);
     if (cannotScale) s.problem(cannotScale);
     if (target === "kubernetes") {

@@ -36,6 +36,17 @@ export const ENGINES_PER_HEARTBEAT_SECOND = SMALL_CLUSTER;
  */
 export const REGISTRATION_SECONDS_PER_KILO_SQUARED = 6;
 
+/**
+ * The controller's memory outside its store of results, for `engines` engines: what it holds at rest
+ * (measured, `npm run bench:many`: 209 MB with 8 engines; 342–355 MB with 512, about 0.29 MB more per
+ * engine, in the hub and its schedulers), with room: CONTROLLER_BASE_MIB and CONTROLLER_MIB_PER_ENGINE.
+ */
+export const CONTROLLER_BASE_MIB = 256;
+export const CONTROLLER_MIB_PER_ENGINE = 0.5;
+export function controllerMemoryMiB(engines: number): number {
+    return CONTROLLER_BASE_MIB + CONTROLLER_MIB_PER_ENGINE * engines;
+}
+
 /** The controller's timing for a cluster of at most `engines` engines (all groups at their most workers). */
 export function hubSettings(engines: number): HubSettings {
     if (engines <= SMALL_CLUSTER) {

@@ -39,11 +39,34 @@ export async function runContainer(label: string, dir: string, args: string[]): 
     return (await docker([...common, ...args])).stdout.trim();
 }
 
+/** How a controller is started: through the frontend's entrypoint (as the program runs it) or bare, and under what open-files limit. */
+export interface ControllerStart {
+    /** Through `ipp-frontend`, which raises the open-files limit before it execs the controller; else `ipcontroller` itself. */
+    entrypoint?: boolean;
+    /** `soft:hard`, as `docker run --ulimit nofile=` takes it; else the engine's default. */
+    openFiles?: string;
+}
+
 /** The controller, with the program's flags for `hub`; resolves once it listens. */
-export async function startController(label: string, image: string, dir: string, hub: HubSettings): Promise<string> {
+export async function startController(label: string, image: string, dir: string, hub: HubSettings, start: ControllerStart = {}): Promise<string> {
     const [command, ...flags] = controllerCommand(hub);
     const files = [`--IPController.engine_json_file=${CONN.dir}/${FILES.engine}`, `--IPController.client_json_file=${CONN.clientFile}`];
-    const id = await runContainer(label, dir, ["--entrypoint", command, image, ...flags, ...files]);
+    const limit = start.openFiles ? ["--ulimit", `nofile=${start.openFiles}`] : [];
+    const entrypoint = start.entrypoint
+        ? [
+              "-e",
+              `IPP_CONNECTION_DIR=${CONN.dir}`,
+              "-e",
+              `IPP_KEY_FILE=${CONN.keyFile}`,
+              "-e",
+              "IPP_SECURITY_DIR=/tmp/ipp-security",
+              "--entrypoint",
+              "ipp-frontend",
+              image,
+              command,
+          ]
+        : ["--entrypoint", command, image];
+    const id = await runContainer(label, dir, [...limit, ...entrypoint, ...flags, ...files]);
     for (let i = 0; i < 60; i++) {
         if ((await docker(["exec", id, ...frontendReadyCommand()], { allowFailure: true })).code === 0) return id;
         await sleep(500);

@@ -36,6 +36,34 @@ while rc.ids and time.monotonic() < deadline:
 print(json.dumps({"ids": rc.ids}), flush=True)
 `;
 
+/** Stand-ins for the open-files test: two heartbeat connections each in the heart monitor's process, well past 1,024. */
+const MANY_ENGINES = 800;
+/**
+ * python3 - ENGINE_FILE KEY_FILE N SECONDS SETTLE: starts N stand-ins and asks the hub how many it lists
+ * until all are, or the count has not grown for 10 s, or SECONDS pass; then, SETTLE seconds later (the
+ * heart monitor drops an engine whose heartbeats it cannot take), how many it lists still; ends with
+ * {"listed": count, "kept": count}.
+ */
+const MANY = `
+import json, subprocess, sys, time
+from ipp_worker.hub import Hub
+engine_file, key_file, n, seconds, settle = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+args = [sys.executable, "-m", "ipp_worker.standin", "--file", engine_file, "--key-file", key_file, "--count", str(n), "--name", "many"]
+standins = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+hub = Hub(engine_file, key_file, timeout_ms=10_000)
+listed, grew, started = 0, time.monotonic(), time.monotonic()
+while listed < n and time.monotonic() - started < seconds and time.monotonic() - grew < 10:
+    answer = hub.registered()
+    if answer is not None and len(answer.registered) > listed:
+        listed, grew = len(answer.registered), time.monotonic()
+    time.sleep(0.5)
+time.sleep(settle)
+answer = hub.registered()
+standins.terminate()
+standins.wait()
+print(json.dumps({"listed": listed, "kept": len(answer.registered) if answer else None}), flush=True)
+`;
+
 describe("stand-in engines against a real controller", function () {
     let dir: string;
     let image: string;
@@ -77,5 +105,24 @@ describe("stand-in engines against a real controller", function () {
         const end = await client.result;
         console.log(`      after the stand-ins stopped: ${JSON.stringify(end.ids)}`);
         assert.deepStrictEqual(end.ids, [], "the hub kept engines that no longer answer its heartbeats");
+    });
+
+    it("under a soft limit of 1,024 open files (containerd 2's default), the controller the frontend's entrypoint starts keeps 800 engines; started bare, it does not", async () => {
+        const kept: Record<string, number> = {};
+        // Past the heart monitor's allowance: listed then means its heartbeats are taken.
+        const settle = (HUB.heartbeatMs * (HUB.heartbeatMisses + 3)) / 1000;
+        for (const how of ["through the entrypoint", "bare"]) {
+            const controller = await startController(RUN_LABEL, image, dir, HUB, { entrypoint: how !== "bare", openFiles: "1024:8192" });
+            const standins = await standinContainer(RUN_LABEL, image, dir, ["sleep", "infinity"]);
+            try {
+                const count = await startPython(standins, MANY, [CONN.standinFile, CONN.keyFile, String(MANY_ENGINES), "40", String(settle)]).result;
+                kept[how] = count.kept;
+                console.log(`      ${how}: ${count.listed} of ${MANY_ENGINES} listed at most, ${count.kept} still ${settle} s later`);
+            } finally {
+                await docker(["rm", "-f", controller, standins], { allowFailure: true });
+            }
+        }
+        assert.strictEqual(kept["through the entrypoint"], MANY_ENGINES);
+        assert.ok(kept.bare < MANY_ENGINES, "the bare controller kept them all: the limit did not bind, and the test shows nothing");
     });
 });

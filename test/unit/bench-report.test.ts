@@ -2,6 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { HubTurn, renderHub } from "../../bench/hub-report";
+import { ManyRun, renderMany } from "../../bench/many-report";
 import { renderReport } from "../../bench/report";
 import { readAllResults, renderAll } from "../../bench/render";
 import { Changed, freshnessLine, gitChanged, withFreshness } from "../../bench/freshness";
@@ -62,7 +63,58 @@ describe("the benchmark report (npm run bench:report)", () => {
             row("9,000").includes("| 80.0 (n=1); never all in 1 of 2 | 8995 (8990–9000, n=2) | 5 (0–10, n=2) | 5 (0–10, n=2) | 0 (0–0, n=2) |"),
             row("9,000"),
         );
+        assert.ok(row("1,000").endsWith("| — | — |"), "turns that did not measure the questions show a dash");
         assert.ok(lines.includes("A note."));
+        const asked = (all: number, own: number) => ({
+            all: { questions: 200, seconds: 1, hubCpuMs: all },
+            own: { questions: 200, seconds: 1, hubCpuMs: own },
+        });
+        const withQuestions = renderHub({
+            date: "2026-12-05T15:00:00Z",
+            commit: "abc1234",
+            machine: "2 × CPU, 24 GiB",
+            restSeconds: 30,
+            perProcess: 2500,
+            turns: [
+                { ...turn(5000, 17, 5000), questions: asked(3, 0.5) },
+                { ...turn(5000, 18, 5000), questions: asked(2.8, 0.7) },
+            ],
+        });
+        assert.ok(withQuestions.find(l => l.startsWith("| 5,000 |"))!.endsWith("| 2.90 (2.80–3.00, n=2) | 0.60 (0.50–0.70, n=2) |"));
+    });
+
+    it("the many-engines section: medians, the floor from the start-up CPU, and the turns that did not get every engine answering", () => {
+        const run = (readySeconds: number, startup: number): ManyRun => ({
+            readySeconds,
+            startupCpuSecondsPerEngine: startup,
+            lbTasksPerSecond: 300,
+            directTasksPerSecond: 500,
+            restSeconds: 30,
+            controllerCpuAtRest: 0.05,
+            controllerMemoryBytes: 350e6,
+            controllerOpenFiles: 4600,
+            controllerMostOpenFilesOfOneProcess: 1080,
+            loopbackBytesPerSecond: 250e3,
+            loopbackPacketsPerSecond: 3000,
+            workerMemoryBytesPerEngine: 25 * 2 ** 20,
+        });
+        const lines = renderMany({
+            date: "2026-12-05T17:00:00Z",
+            commit: "abc1234",
+            machine: "2 × CPU, 24 GiB",
+            cores: 2,
+            pods: 64,
+            perPod: 8,
+            restSeconds: 30,
+            samples: [run(40, 0.1), { failure: "fewer than 512 engines answered within 300 s; 500 registered" }, run(60, 0.2)],
+        });
+        const row = (what: string) => lines.find(l => l.startsWith(`| ${what} |`)) ?? "";
+        assert.ok(lines.includes("## 512 engines on one machine"));
+        assert.strictEqual(row("ready (s)"), "| ready (s) | 50.0 (40.0–60.0, n=2) |");
+        // 0.1 × 512 / 2 = 25.6 s and 0.2 × 512 / 2 = 51.2 s; 40 / 25.6 = 1.56, 60 / 51.2 = 1.17
+        assert.strictEqual(row("the floor: start-up CPU × engines / cores (s)"), "| the floor: start-up CPU × engines / cores (s) | 38.4 (25.6–51.2, n=2) |");
+        assert.strictEqual(row("ready ÷ floor"), "| ready ÷ floor | 1.37 (1.17–1.56, n=2) |");
+        assert.ok(lines.some(l => l.includes("Turns where not every engine answered: 1 (fewer than 512 engines answered within 300 s; 500 registered).")));
     });
 
     it("a run of the memory case alone reports that case and nothing it did not measure", () => {

@@ -47,7 +47,7 @@ describe("worker settings: enginesPerWorker, workerGroups, gpuResource, namePref
                 "The cluster may have at most 8000 engines (ipp-cluster:workers × ipp-cluster:enginesPerWorker); got 9600 (default: 300 × 32).",
             ]);
             assert.deepStrictEqual(problemsOf({ ...K8S, workers: "1000", enginesPerWorker: "2", workerMemory: "1Gi" }), []);
-            assert.deepStrictEqual(problemsOf({ ...K8S, workers: "1000", enginesPerWorker: "8", workerMemory: "2Gi" }), []);
+            assert.deepStrictEqual(problemsOf({ ...K8S, workers: "1000", enginesPerWorker: "8", workerMemory: "2Gi", frontendMemory: "6Gi" }), []);
         });
     });
 

@@ -39,8 +39,28 @@ describe("the controller's timing follows the cluster's size", () => {
         assert.strictEqual(env.find(v => v.name === "IPP_REGISTRATION_SECONDS")?.value, "600");
     });
 
-    it("an 8,000-engine stack is taken as it is and declares the derived settings, for the controller and every worker", async () => {
-        const run = await runProgram({ registry: "registry.example.com/team", workers: "1000", enginesPerWorker: "8", workerMemory: "2Gi", notebook: "false" });
+    it("frontendMemory is held to the engines only beyond the 1,000 every earlier stack could have", async () => {
+        const small = { registry: "registry.example.com/team", workers: "1000", frontendMemory: "256Mi", notebook: "false" };
+        assert.strictEqual((await runProgram(small)).resources.filter(r => r.type === "kubernetes:apps/v1:Deployment").length, 1);
+        await assert.rejects(
+            runProgram({ ...small, workers: "1001" }),
+            /ipp-cluster:frontendMemory must hold the controller of 1001 engines and its results \(a quarter\): at least 1009Mi; got "256Mi"\./,
+        );
+    });
+
+    it("a 2,000-engine stack is taken with the default controller memory", async () => {
+        const run = await runProgram({ registry: "registry.example.com/team", workers: "250", enginesPerWorker: "8", workerMemory: "2Gi" });
+        assert.strictEqual(run.resources.filter(r => r.type === "kubernetes:apps/v1:Deployment")[0].inputs.spec.replicas, 250);
+        assert.deepStrictEqual(run.warnings, []);
+    });
+
+    it("an 8,000-engine stack, given memory for its controller, declares the derived settings, for the controller and every worker", async () => {
+        const stack = { registry: "registry.example.com/team", workers: "1000", enginesPerWorker: "8", workerMemory: "2Gi", notebook: "false" };
+        await assert.rejects(
+            runProgram(stack),
+            /ipp-cluster:frontendMemory must hold the controller of 8000 engines and its results \(a quarter\): at least 5675Mi; got "2Gi"\./,
+        );
+        const run = await runProgram({ ...stack, frontendMemory: "6Gi" });
         const [pod] = run.resources.filter(r => r.type === "kubernetes:core/v1:Pod");
         const controller = pod.inputs.spec.containers.find((c: { name: string }) => c.name === CONTAINERS.controller);
         assert.ok(controller.args.includes("--ping=2000"), controller.args.join(" "));
