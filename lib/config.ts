@@ -11,7 +11,7 @@ import * as path from "path";
 import * as yaml from "js-yaml";
 import { DNS_LABEL, MAX_PREFIX_LENGTH, defaultNamespace, defaultPrefix, dnsLabel, key, workerLabels } from "./names";
 import { Resources } from "./quantities";
-import { ConfigError, ConfigKey, RawConfig, SettingsReader, isObject, parseJson, shown } from "./reader";
+import { ConfigError, ConfigKey, MIN_MEMORY_BYTES, RawConfig, SettingsReader, isObject, parseJson, shown } from "./reader";
 import { RegistryCredentials, RegistrySettings, parseRegistry } from "./registry";
 import { Software, parseNotebookApp, parseSoftware } from "./software";
 import { NotebookApp, RESULT_STORE_SHARE } from "./runtime";
@@ -104,7 +104,7 @@ const CHECKED_BEYOND = 1000;
  * memory already refused for itself.
  */
 function controllerMemoryProblem(memory: string, engines: number): string | undefined {
-    if (engines <= CHECKED_BEYOND || engines > MAX_ENGINES || !(memoryBytes(memory) >= memoryBytes("128Mi"))) return undefined;
+    if (engines <= CHECKED_BEYOND || engines > MAX_ENGINES || !(memoryBytes(memory) >= MIN_MEMORY_BYTES)) return undefined;
     const mi = Math.ceil(controllerMemoryMiB(engines) / (1 - RESULT_STORE_SHARE));
     if (!(memoryBytes(memory) < mi * 2 ** 20)) return undefined;
     return `${key("frontendMemory")} must hold the controller of ${engines} engines and its results (a quarter): at least ${mi}Mi; got ${shown(memory)}.`;

@@ -69,7 +69,7 @@ export class PathProblems {
 }
 
 /** The smallest memory a container is given. */
-const MIN_MEMORY_BYTES = 128 * 2 ** 20;
+export const MIN_MEMORY_BYTES = 128 * 2 ** 20;
 
 /**
  * Reads settings by name, with Pulumi.yaml's defaults, collecting problems; knows which settings
